@@ -1,0 +1,11 @@
+export { ensureConsul, consulAnswers, consulBinary, consulVersion } from "./consul.ts";
+export { PrerequisiteError } from "./errors.ts";
+export { ensureInfrastructure, type Infrastructure } from "./infrastructure.ts";
+export { ensureNats, natsAnswers } from "./nats.ts";
+export { freePort, isListening } from "./ports.ts";
+export { ensurePostgres, postgresAnswers } from "./postgres.ts";
+export { createSupervisor, type ManagedProcess, type Supervisor } from "./processes.ts";
+export type { Provisioned } from "./provisioned.ts";
+export { discoverServices, isPassing, startServices, type ServiceDefinition } from "./services.ts";
+export { infrastructureEnv, repositoryRoot, stackSettings, type StackSettings } from "./settings.ts";
+export { waitFor } from "./wait.ts";

@@ -1,0 +1,44 @@
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+/** Where the stack looks for (or starts) its infrastructure, and where it keeps private state. */
+export interface StackSettings {
+  /** Repository root: services are found under it. */
+  root: string;
+  /** Git-ignored directory for private instances' data and logs. */
+  stateDir: string;
+  /** Cache for binaries built from the Go module proxy (outside git, shared between clones). */
+  cacheDir: string;
+  /** PostgreSQL server URL (any database; services create their own). */
+  databaseUrl: string;
+  natsUrl: string;
+  /** Consul HTTP API address, host:port (same form as Consul's own CONSUL_HTTP_ADDR). */
+  consulAddr: string;
+}
+
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** Reads the settings from the environment; every default fits the local stack. */
+export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const root = env.BAZAAR_ROOT ?? repositoryRoot;
+  const home = env.HOME ?? "/tmp";
+  return {
+    root,
+    stateDir: env.BAZAAR_STATE_DIR ?? path.join(root, ".stack"),
+    cacheDir: env.BAZAAR_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(home, ".cache"), "bazaar"),
+    databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    natsUrl: env.NATS_URL ?? "nats://127.0.0.1:4222",
+    consulAddr: (env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500").replace(/^https?:\/\//, ""),
+  };
+}
+
+/** The environment a service or test needs to reach the infrastructure the stack settled on. */
+export function infrastructureEnv(s: Pick<StackSettings, "databaseUrl" | "natsUrl" | "consulAddr">): Record<string, string> {
+  return { DATABASE_URL: s.databaseUrl, NATS_URL: s.natsUrl, CONSUL_HTTP_ADDR: s.consulAddr };
+}
+
+/** host and port of a URL or host:port string. */
+export function hostPort(address: string, defaultPort: number): { host: string; port: number } {
+  const url = new URL(address.includes("://") ? address : `tcp://${address}`);
+  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: url.port ? Number(url.port) : defaultPort };
+}

@@ -1,0 +1,93 @@
+// On a machine where nothing answers at the configured addresses, the stack starts private
+// PostgreSQL, NATS and Consul instances — and stopping leaves no process behind.
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import test from "ava";
+import {
+  consulAnswers,
+  createSupervisor,
+  ensureInfrastructure,
+  ensurePostgres,
+  freePort,
+  natsAnswers,
+  PrerequisiteError,
+  postgresAnswers,
+  stackSettings,
+} from "../src/index.ts";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function scratchState(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "bazaar-stack-"));
+  chmodSync(dir, 0o755); // PostgreSQL runs as an unprivileged user when we are root
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers, and stops them all", async (t) => {
+  const [pgPort, natsPort, consulPort] = [await freePort(), await freePort(), await freePort()];
+  const settings = {
+    ...stackSettings(),
+    stateDir: scratchState(t),
+    databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+    natsUrl: `nats://127.0.0.1:${natsPort}`,
+    consulAddr: `127.0.0.1:${consulPort}`,
+  };
+  const lines: string[] = [];
+  const supervisor = createSupervisor({ write: (line) => lines.push(line), colour: false });
+  t.teardown(() => supervisor.stopAll());
+
+  const infra = await ensureInfrastructure(settings, supervisor);
+  const started = [infra.postgres, infra.nats, infra.consul].map((p) => p.process);
+  t.deepEqual(started.map((p) => p?.name), ["postgres", "nats", "consul"]);
+  t.true(await postgresAnswers(settings.databaseUrl));
+  t.is(await natsAnswers(settings.natsUrl), "jetstream");
+  t.true(await consulAnswers(settings.consulAddr));
+  t.deepEqual(infra.env, {
+    DATABASE_URL: settings.databaseUrl,
+    NATS_URL: settings.natsUrl,
+    CONSUL_HTTP_ADDR: settings.consulAddr,
+  });
+
+  await supervisor.stopAll();
+  for (const p of started) {
+    t.truthy(p!.exitReason(), `${p!.name} has exited`);
+    t.false(alive(p!.pid), `${p!.name} (pid ${p!.pid}) is gone`);
+  }
+  t.false(await postgresAnswers(settings.databaseUrl));
+  t.is(await natsAnswers(settings.natsUrl), "none");
+  t.false(await consulAnswers(settings.consulAddr));
+  t.true(lines.some((line) => line.startsWith("postgres | ")), "PostgreSQL's log lines carry its name");
+});
+
+test("reuses a PostgreSQL that already answers instead of starting one", async (t) => {
+  const supervisor = createSupervisor({ write: () => {} });
+  const settings = stackSettings();
+  const provisioned = await ensurePostgres(settings, supervisor);
+  t.is(provisioned.process, undefined);
+  t.is(supervisor.processes.length, 0);
+});
+
+test("refuses, naming the address, when something that is not PostgreSQL holds the configured port", async (t) => {
+  const squatter = net.createServer((socket) => {
+    socket.on("error", () => {}); // the probe hangs up abruptly
+    socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+  });
+  await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => squatter.close());
+  const { port } = squatter.address() as net.AddressInfo;
+  const supervisor = createSupervisor({ write: () => {} });
+  const settings = { ...stackSettings(), stateDir: scratchState(t), databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres` };
+  const error = await t.throwsAsync(ensurePostgres(settings, supervisor), { instanceOf: PrerequisiteError });
+  t.regex(error!.message, new RegExp(`127\\.0\\.0\\.1:${port}.*DATABASE_URL`));
+  t.is(supervisor.processes.length, 0);
+});
