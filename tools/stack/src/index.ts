@@ -2,6 +2,7 @@ export { ensureConsul, consulAnswers, consulBinary, consulVersion } from "./cons
 export { PrerequisiteError } from "./errors.ts";
 export { ensureInfrastructure, type Infrastructure } from "./infrastructure.ts";
 export { ensureNats, natsAnswers } from "./nats.ts";
+export { findBinary, goInstall } from "./binaries.ts";
 export { freePort, isListening } from "./ports.ts";
 export { ensurePostgres, postgresAnswers } from "./postgres.ts";
 export { createSupervisor, type ManagedProcess, type Supervisor } from "./processes.ts";
