@@ -32,9 +32,18 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
   };
 }
 
-/** The environment a service or test needs to reach the infrastructure the stack settled on. */
+/**
+ * The environment a service or test needs to reach the infrastructure the stack settled on. The local
+ * stack is explicitly local development (services refuse default secrets otherwise), unless the
+ * caller's environment already says which mode it is.
+ */
 export function infrastructureEnv(s: Pick<StackSettings, "databaseUrl" | "natsUrl" | "consulAddr">): Record<string, string> {
-  return { DATABASE_URL: s.databaseUrl, NATS_URL: s.natsUrl, CONSUL_HTTP_ADDR: s.consulAddr };
+  return {
+    DATABASE_URL: s.databaseUrl,
+    NATS_URL: s.natsUrl,
+    CONSUL_HTTP_ADDR: s.consulAddr,
+    BAZAAR_ENV: process.env.BAZAAR_ENV ?? "development",
+  };
 }
 
 /** host and port of a URL or host:port string. */

@@ -56,6 +56,7 @@ test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers
     DATABASE_URL: settings.databaseUrl,
     NATS_URL: settings.natsUrl,
     CONSUL_HTTP_ADDR: settings.consulAddr,
+    BAZAAR_ENV: process.env.BAZAAR_ENV ?? "development",
   });
 
   await supervisor.stopAll();

@@ -1,0 +1,175 @@
+// Verifies bearer access tokens against identity's JWKS (DESIGN.md "Auth"). Every service does this
+// itself: the edge is not the only gate.
+//
+// The token contract (RFC 9068 JWT access tokens, signed with an asymmetric key listed in the JWKS):
+//   header  alg  one of the allowed algorithms (default EdDSA, ES256; never "none" nor HMAC)
+//           kid  the signing key's id in the JWKS
+//           typ  "at+jwt" (an ID token or any other JWT is refused)
+//   claims  iss    the issuer, e.g. "bazaar-identity"
+//           aud    the audience, e.g. "bazaar" (a string or an array containing it)
+//           sub    the user's id (UUIDv7), or for service tokens the calling service's name
+//           exp    expiry (short-lived: minutes)
+//           iat    issue time
+//           jti    unique token id
+//           roles  string array, e.g. ["customer"] or ["admin"]; missing means none
+//           svc    true on service tokens (a service acting on its own behalf); absent on user tokens
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwtVerify,
+  type FetchImplementation,
+  type JSONWebKeySet,
+  type JWSAlgorithm,
+  type JWTPayload,
+} from "jose";
+import { UnauthenticatedError, UnavailableError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { Principal } from "../principal.ts";
+
+/** The `typ` header of access tokens (RFC 9068 §2.1). */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+
+export interface TokenVerifierOptions {
+  /** Where identity publishes its JWKS. Exactly one of `jwksUrl` and `jwks`. */
+  jwksUrl?: string | URL;
+  /** A fixed key set instead of a URL (tests, or keys distributed as config). */
+  jwks?: JSONWebKeySet;
+  /** Expected `iss`. */
+  issuer: string;
+  /** Expected `aud`. */
+  audience: string;
+  /** Accepted `alg` values; asymmetric only. Default ["EdDSA", "ES256"]. */
+  algorithms?: JWSAlgorithm[];
+  /**
+   * Floor between two JWKS fetches caused by unknown `kid`s or by failures, so forged tokens with
+   * random kids cannot make us hammer identity. Default 10 000 ms.
+   */
+  minRefetchIntervalMs?: number;
+  /** The JWKS is refreshed in the background this often, so removed keys stop verifying. Default 300 000 ms. */
+  refreshIntervalMs?: number;
+  /** JWKS request timeout. Default 5 000 ms. */
+  fetchTimeoutMs?: number;
+  /** Tolerated clock skew for `exp`. Default 5 s. */
+  clockToleranceSeconds?: number;
+  /** Background refresh failures are logged here. */
+  logger?: Logger;
+}
+
+export interface TokenVerifier {
+  /**
+   * The principal a token proves. Throws UnauthenticatedError when the token does not verify (the
+   * message says why, for the log), UnavailableError when the JWKS cannot be fetched.
+   */
+  verify(token: string): Promise<Principal>;
+}
+
+const SYMMETRIC = /^(HS|none$)/i;
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  if ((options.jwksUrl === undefined) === (options.jwks === undefined)) {
+    throw new TypeError("createTokenVerifier: give exactly one of jwksUrl and jwks");
+  }
+  if (!options.issuer || !options.audience) throw new TypeError("createTokenVerifier: issuer and audience are required");
+  const algorithms = options.algorithms ?? ["EdDSA", "ES256"];
+  if (algorithms.length === 0 || algorithms.some((alg) => SYMMETRIC.test(alg))) {
+    // An HMAC algorithm next to public keys invites the key-confusion attack.
+    throw new TypeError(`createTokenVerifier: algorithms must be asymmetric, got ${JSON.stringify(algorithms)}`);
+  }
+  const keys = options.jwks ? staticKeys(options.jwks) : remoteKeys(new URL(options.jwksUrl!), options);
+  const clockTolerance = options.clockToleranceSeconds ?? 5;
+
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          algorithms,
+          issuer: options.issuer,
+          audience: options.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          clockTolerance,
+          requiredClaims: ["sub", "exp", "iat", "jti"],
+        }));
+      } catch (error) {
+        if (error instanceof UnavailableError) throw error;
+        if (error instanceof errors.JWKSTimeout) throw new UnavailableError("JWKS request timed out", { cause: error });
+        throw new UnauthenticatedError(`invalid token: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+          reason: "INVALID_TOKEN",
+        });
+      }
+      return principalFrom(payload, token);
+    },
+  };
+}
+
+function principalFrom(payload: JWTPayload, token: string): Principal {
+  const { sub, roles = [], svc } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
+  const invalid = (what: string) => new UnauthenticatedError(`invalid token: ${what}`, { reason: "INVALID_TOKEN" });
+  if (typeof sub !== "string" || sub === "") throw invalid('"sub" must be a non-empty string');
+  if (!Array.isArray(roles) || roles.some((role) => typeof role !== "string")) throw invalid('"roles" must be an array of strings');
+  if (svc !== undefined && typeof svc !== "boolean") throw invalid('"svc" must be a boolean');
+  return { subject: sub, roles: Object.freeze([...(roles as string[])]), kind: svc ? "service" : "user", token };
+}
+
+function staticKeys(jwks: JSONWebKeySet) {
+  if (!Array.isArray(jwks?.keys)) throw new TypeError("createTokenVerifier: jwks must be a JSON Web Key Set ({ keys: [...] })");
+  for (const key of jwks.keys) {
+    if (key.kty === "oct") throw new TypeError("createTokenVerifier: jwks must hold public keys only (found a symmetric key)");
+    if ("d" in key) throw new TypeError("createTokenVerifier: jwks must hold public keys only (found a private key)");
+  }
+  return createLocalJWKSet(jwks);
+}
+
+/**
+ * jose's remote key set (cached; an unknown kid refetches, at most once per cooldown), with three
+ * additions: a failed fetch also waits out the floor, fetch failures surface as UnavailableError (the
+ * caller is not at fault), and the cache never expires on its own (a refresh that fails keeps the
+ * keys we have) but is refreshed in the background every `refreshIntervalMs`.
+ */
+function remoteKeys(url: URL, options: TokenVerifierOptions) {
+  const floorMs = options.minRefetchIntervalMs ?? 10_000;
+  const refreshMs = options.refreshIntervalMs ?? 300_000;
+  let lastAttempt = -Infinity;
+  let lastFailure: unknown;
+  let lastSuccess = -Infinity;
+
+  const gatedFetch: FetchImplementation = async (href, init) => {
+    const now = Date.now();
+    if (lastFailure !== undefined && now - lastAttempt < floorMs) {
+      throw new UnavailableError("JWKS unavailable (last fetch failed; waiting before the next)", { cause: lastFailure });
+    }
+    lastAttempt = now;
+    try {
+      const response = await fetch(href, init);
+      if (response.status !== 200) throw new Error(`JWKS fetch answered HTTP ${response.status}`);
+      const body = await response.text();
+      const parsed = JSON.parse(body) as { keys?: unknown };
+      if (!Array.isArray(parsed.keys)) throw new Error("JWKS response is not a JSON Web Key Set");
+      lastFailure = undefined;
+      lastSuccess = Date.now();
+      return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+    } catch (error) {
+      lastFailure = error;
+      if (error instanceof Error && error.name === "TimeoutError") throw error; // jose reports it as JWKSTimeout
+      throw new UnavailableError(`JWKS unavailable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  };
+
+  const remote = createRemoteJWKSet(url, {
+    cooldownDuration: floorMs,
+    cacheMaxAge: Infinity,
+    timeoutDuration: options.fetchTimeoutMs ?? 5_000,
+    [customFetch]: gatedFetch,
+  });
+
+  return (...args: Parameters<typeof remote>) => {
+    const now = Date.now();
+    if (lastSuccess !== -Infinity && now - lastSuccess > refreshMs && now - lastAttempt >= floorMs && !remote.reloading) {
+      remote.reload().catch((error: unknown) => options.logger?.warn({ err: error, url: url.href }, "JWKS refresh failed; keeping the keys we have"));
+    }
+    return remote(...args);
+  };
+}

@@ -1,0 +1,63 @@
+// The variables every service shares, in pieces a service combines with its own:
+//
+//     const config = loadConfig(z.object({ ...serviceConfig, ...databaseConfig, ...natsConfig, ...authConfig,
+//       PAYMENT_PROVIDER_KEY: secret(z.string().min(1), { development: "test-key" }) }));
+//
+// or the whole set: loadConfig(platformConfigSchema.extend({ … })). Defaults fit the local stack;
+// variables that may carry credentials are secrets, with defaults only in development.
+import { z } from "zod";
+import { defaultsByMode, secret } from "../config.ts";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const postgresUrl = z.string().refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), "must be a postgres:// URL");
+const natsUrls = z
+  .string()
+  .refine((s) => s.split(",").every((u) => /^(nats|tls|ws|wss):\/\//.test(u.trim()) && URL.canParse(u.trim())), "must be nats:// URLs, comma-separated");
+
+/** Serving, discovery, lifecycle, logs and traces. */
+export const serviceConfig = {
+  /** "development" for local development (defaults for secrets, migrations on start); else production. */
+  BAZAAR_ENV: z.enum(["development", "production"]).default("production"),
+  /** Interface to listen on. */
+  SERVICE_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Port to listen on; 0 picks a free one (it is what Consul gets told). */
+  PORT: port.default(0),
+  /** Address other services reach this instance at (registered in Consul). Default: SERVICE_HOST. */
+  ADVERTISE_ADDRESS: z.string().min(1).optional(),
+  /** Consul agent HTTP API, host:port. */
+  CONSUL_HTTP_ADDR: z.string().min(1).default("127.0.0.1:8500"),
+  /** How long SIGTERM waits for in-flight calls and consumers before closing anyway. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** OTLP/HTTP base endpoint for traces; unset: spans are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+};
+
+/** The service's PostgreSQL. */
+export const databaseConfig = {
+  /** Server URL (credentials included); the service uses its own database `bazaar_<service>` on it. */
+  DATABASE_URL: secret(postgresUrl, { development: "postgres://postgres@127.0.0.1:5432/postgres" }),
+  DB_POOL_SIZE: positiveInt.max(1000).default(10),
+  /** Apply committed migrations at start. Default: true in development, false in production. */
+  MIGRATE_ON_START: defaultsByMode(z.stringbool(), { development: "true", production: "false" }),
+};
+
+/** NATS JetStream. */
+export const natsConfig = {
+  /** Server URL(s), comma-separated; may carry credentials. */
+  NATS_URL: secret(natsUrls, { development: "nats://127.0.0.1:4222" }),
+};
+
+/** Verifying bearer tokens. */
+export const authConfig = {
+  /** Identity's JWKS. Required in production; in development it may stay unset (no token verifies then). */
+  AUTH_JWKS_URL: defaultsByMode(z.url().optional(), { development: null }),
+  AUTH_ISSUER: z.string().min(1).default("bazaar-identity"),
+  AUTH_AUDIENCE: z.string().min(1).default("bazaar"),
+};
+
+/** Every platform variable. */
+export const platformConfigSchema = z.object({ ...serviceConfig, ...databaseConfig, ...natsConfig, ...authConfig });
+
+export type PlatformConfig = z.output<typeof platformConfigSchema>;

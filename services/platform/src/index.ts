@@ -1,0 +1,53 @@
+// @bazaar/platform: the runtime every Bazaar service uses. Most services need only createService /
+// runService, loadConfig, the domain errors, the auth helpers, publish and onEvent.
+
+// A service, whole
+export { createService, runService, type ConsumerDefinition, type RunningService, type ServiceDefinition, type ServiceOptions, type ServiceRuntime } from "./service.ts";
+
+// Config
+export { ConfigError, configMode, defaultsByMode, loadConfig, secret, type ConfigMode, type ConfigProblem } from "./config.ts";
+export { authConfig, databaseConfig, natsConfig, platformConfigSchema, serviceConfig, type PlatformConfig } from "./config/platform-schema.ts";
+export { watchConsulKv, type ConsulKvWatch, type ConsulKvWatchOptions } from "./config/consul-kv.ts";
+
+// Errors
+export * from "./errors.ts";
+export { errorsInterceptor, toConnectError, violations, type ErrorsInterceptorOptions, type Violations } from "./errors-interceptor.ts";
+
+// Auth
+export type { Principal } from "./principal.ts";
+export { ACCESS_TOKEN_TYPE, createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from "./auth/token-verifier.ts";
+export { authInterceptor, principalKey, type AuthInterceptorOptions } from "./auth/auth-interceptor.ts";
+export { ADMIN_ROLE, currentPrincipal, requireOwner, requirePrincipal, requireRole, requireUser } from "./auth/require.ts";
+export { createServiceCredentials, type ServiceCredentials, type ServiceCredentialsOptions } from "./auth/service-credentials.ts";
+export { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
+
+// Calls: context, clients through discovery
+export { currentCall, remainingMs, runInCallContext, type CallContext } from "./call-context.ts";
+export { callContextInterceptor } from "./call-context-interceptor.ts";
+export { clientFor, clientTransport, closeAllClients, closeClient, consulServiceName, type ClientForOptions } from "./clients/client-for.ts";
+export { createClientTransport, type ClientTarget, type ClientTransport, type ClientTransportOptions } from "./clients/client-transport.ts";
+export type { RetryOptions } from "./clients/retry.ts";
+export type { EndpointSnapshot } from "./clients/balancer.ts";
+
+// Serving, health, registration, lifecycle
+export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
+export { createHealth, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
+export { registerInConsul, type ConsulRegistration, type ConsulRegistrationOptions } from "./registration.ts";
+export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions, type ShutdownPhase, type ShutdownStep } from "./lifecycle.ts";
+
+// Data
+export { createDatabase, DatabaseConfigError, withDatabase, type Database, type DatabaseOptions, type EntityManager, type MigrationEntry } from "./data/database.ts";
+
+// Events
+export { publish, type PublishedEvent } from "./events/outbox.ts";
+export { createRelay, type Relay, type RelayOptions } from "./events/relay.ts";
+export { ensureStreams, type EnsureStreamsOptions, type StreamOutcome } from "./events/streams.ts";
+export { consume, dlqHeaders, onEvent, type Consumer, type ConsumeOptions, type EventHandler, type EventHandlerFn, type HandlerContext } from "./events/consumer.ts";
+export { dlqStream, dlqSubject, domainOf, EventContractError, eventTypeHeader, streamName, subjectFor } from "./events/subjects.ts";
+
+// Telemetry, logs, metrics
+export { startTelemetry, type Telemetry, type TelemetryOptions } from "./telemetry/start-telemetry.ts";
+export { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/tracing-interceptors.ts";
+export { redMetricsInterceptor, RPC_DURATION_BUCKETS, type RedMetricsOptions } from "./telemetry/red-metrics.ts";
+export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
+export { createMetricsRegistry, type Registry } from "./metrics.ts";

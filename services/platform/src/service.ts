@@ -1,0 +1,264 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { Client, ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connect, type NatsConnection } from "nats";
+import { uuidv7 } from "uuidv7";
+import { authInterceptor } from "./auth/auth-interceptor.ts";
+import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
+import type { ServiceCredentials } from "./auth/service-credentials.ts";
+import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
+import { callContextInterceptor } from "./call-context-interceptor.ts";
+import { clientFor, closeClient, type ClientForOptions } from "./clients/client-for.ts";
+import type { PlatformConfig } from "./config/platform-schema.ts";
+import { createDatabase, type Database, type DatabaseOptions } from "./data/database.ts";
+import { errorsInterceptor } from "./errors-interceptor.ts";
+import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
+import { createRelay, type Relay } from "./events/relay.ts";
+import { ensureStreams } from "./events/streams.ts";
+import { streamName } from "./events/subjects.ts";
+import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createMetricsRegistry, type Registry } from "./metrics.ts";
+import { registerInConsul, type ConsulRegistration } from "./registration.ts";
+import { createHealth, type Health } from "./serve/health.ts";
+import { createRpcServer } from "./serve/rpc-server.ts";
+import { redMetricsInterceptor } from "./telemetry/red-metrics.ts";
+import type { Telemetry } from "./telemetry/start-telemetry.ts";
+import { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/tracing-interceptors.ts";
+
+/** What the runtime hands a service's own code: everything cross-cutting, ready to use. */
+export interface ServiceRuntime {
+  readonly name: string;
+  /** Unique per process: the Consul service id. */
+  readonly instanceId: string;
+  readonly config: PlatformConfig;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly health: Health;
+  /** The service's own database, when the definition has one. */
+  readonly database: Database | undefined;
+  /** The NATS connection, when the service publishes or consumes events. */
+  readonly nats: NatsConnection | undefined;
+  /**
+   * A typed client of another service, found through Consul, with tracing, client metrics and
+   * credentials (the caller's token inside a user's call, else this service's own). One per service.
+   * `serviceName` overrides the Consul name derived from the package (bazaar.catalog.v1 → catalog).
+   */
+  clientFor<T extends DescService>(service: T, serviceName?: string): Client<T>;
+}
+
+/** A durable consumer of one domain's stream; the runtime supplies NATS, the database, logs and metrics. */
+export interface ConsumerDefinition
+  extends Omit<ConsumeOptions, "nats" | "database" | "stream" | "logger" | "registry"> {
+  /** The publishing domain, e.g. "order" (reads the stream BAZAAR_ORDER). */
+  domain: string;
+}
+
+/** A service, declared: its name, RPCs, data and events. */
+export interface ServiceDefinition {
+  /** Consul name and label on logs and metrics, e.g. "catalog". Its database is `bazaar_<name>`. */
+  name: string;
+  /** Registered as the Consul tag `version=<version>`. */
+  version?: string;
+  /** Registers the service's RPCs; called once, before the server listens. */
+  routes(router: ConnectRouter, runtime: ServiceRuntime): void;
+  /** The service's PostgreSQL data. Omit for a service without a database. */
+  database?: Pick<DatabaseOptions, "entities" | "migrations">;
+  /** Event domains this service publishes (their streams are ensured at start), usually its own. */
+  publishes?: readonly string[];
+  /** Durable consumers, started once the server listens. */
+  consumers?(runtime: ServiceRuntime): ConsumerDefinition[];
+}
+
+export interface ServiceOptions {
+  config: PlatformConfig;
+  /** Default: JSON logs to stdout at LOG_LEVEL. */
+  logger?: Logger;
+  /** Default: a verifier of AUTH_JWKS_URL when set; without one, bearer tokens are not accepted at all. */
+  verifier?: TokenVerifier;
+  /** This service's own credentials for calls it makes on its own behalf (event handlers, sagas). */
+  serviceCredentials?: ServiceCredentials;
+  /** Signals that shut the service down and end the process (default none: the embedder calls stop()). */
+  signals?: NodeJS.Signals[];
+}
+
+export interface RunningService {
+  readonly runtime: ServiceRuntime;
+  readonly port: number;
+  /** host:port as registered in Consul. */
+  readonly address: string;
+  /** The ordered, graceful shutdown (health, Consul, drain, flush, close). Resolves true when clean. */
+  stop(reason?: string): Promise<boolean>;
+  readonly lifecycle: Lifecycle;
+}
+
+/**
+ * Builds and starts a service: database (created and migrated), NATS streams and outbox relay, the
+ * one-port server (gRPC, gRPC-Web, Connect, health, reflection, metrics) with tracing, RED metrics,
+ * error mapping, call context and auth, durable consumers, and registration in Consul — and the
+ * lifecycle that takes it all down in order. A failure during start undoes what had started.
+ */
+export async function createService(definition: ServiceDefinition, options: ServiceOptions): Promise<RunningService> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ service: definition.name, level: config.LOG_LEVEL });
+  const lifecycle = createLifecycle({ logger, graceMs: config.SHUTDOWN_GRACE_MS, signals: options.signals ?? [] });
+  try {
+    return await start(definition, options, logger, lifecycle);
+  } catch (error) {
+    await lifecycle.shutdown("failed start");
+    lifecycle.dispose();
+    throw error;
+  }
+}
+
+async function start(definition: ServiceDefinition, options: ServiceOptions, logger: Logger, lifecycle: Lifecycle): Promise<RunningService> {
+  const { config, serviceCredentials } = options;
+  const instanceId = `${definition.name}-${uuidv7()}`;
+  const registry = createMetricsRegistry({ service: definition.name });
+  const usesEvents = (definition.publishes?.length ?? 0) > 0 || definition.consumers !== undefined;
+
+  let database: Database | undefined;
+  if (definition.database) {
+    database = await createDatabase({
+      url: config.DATABASE_URL,
+      dbName: `bazaar_${definition.name.replaceAll("-", "_")}`,
+      ...definition.database,
+      events: usesEvents,
+      migrateOnStart: config.MIGRATE_ON_START,
+      poolSize: config.DB_POOL_SIZE,
+      logger,
+    });
+    lifecycle.onShutdown("close", "database", () => database!.close());
+  }
+
+  let nats: NatsConnection | undefined;
+  let relay: Relay | undefined;
+  if (usesEvents) {
+    if (!database) throw new TypeError(`${definition.name}: events need a database (outbox and inbox live in it)`);
+    // The relay and consumers outlive NATS outages: the client reconnects forever.
+    nats = await connect({ servers: config.NATS_URL.split(","), name: instanceId, maxReconnectAttempts: -1 });
+    lifecycle.onShutdown("close", "nats", () => nats!.drain());
+    await ensureStreams(await nats.jetstreamManager(), definition.publishes ?? []);
+    if (definition.publishes?.length) {
+      relay = createRelay({ database, nats, logger, registry });
+      lifecycle.onShutdown("flush", "outbox relay", async () => {
+        await relay!.flush().catch((error: unknown) => logger.warn({ err: error }, "relay flush incomplete"));
+        await relay!.stop();
+      });
+    }
+  }
+
+  const health = createHealth({
+    logger,
+    checks: {
+      ...(database ? { database: () => database.isConnected() } : {}),
+      ...(nats ? { nats: () => !nats.isClosed() && nats.info !== undefined } : {}),
+    },
+  });
+  lifecycle.onShutdown("health", "not serving", () => health.shutdown());
+
+  const verifier =
+    options.verifier ??
+    (config.AUTH_JWKS_URL
+      ? createTokenVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, logger })
+      : undefined);
+  if (!verifier) logger.warn("no AUTH_JWKS_URL: bearer tokens are not accepted; every call is anonymous");
+
+  const clientInterceptors: Interceptor[] = [
+    clientTracingInterceptor(),
+    redMetricsInterceptor(registry, { side: "client" }),
+    credentialsInterceptor(serviceCredentials),
+  ];
+  const clients = new Map<string, Client<DescService>>();
+  const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, interceptors: clientInterceptors };
+  lifecycle.onShutdown("close", "clients", () => clients.forEach((client) => closeClient(client)));
+
+  const runtime: ServiceRuntime = {
+    name: definition.name,
+    instanceId,
+    config,
+    logger,
+    registry,
+    health,
+    database,
+    nats,
+    clientFor<T extends DescService>(service: T, serviceName?: string): Client<T> {
+      const key = `${service.typeName}@${serviceName ?? ""}`;
+      let client = clients.get(key);
+      if (!client) {
+        client = clientFor(service, { ...clientOptions, ...(serviceName ? { serviceName } : {}) }) as Client<DescService>;
+        clients.set(key, client);
+      }
+      return client as unknown as Client<T>;
+    },
+  };
+
+  // Outermost first: the trace and metrics see everything, errors are mapped before they are
+  // counted, the call context exists before auth stores the principal in it.
+  const serverInterceptors: Interceptor[] = [
+    serverTracingInterceptor(),
+    redMetricsInterceptor(registry),
+    errorsInterceptor({ logger }),
+    callContextInterceptor(),
+    ...(verifier ? [authInterceptor(verifier, { logger })] : []),
+  ];
+  const server = createRpcServer({
+    routes: (router) => definition.routes(router, runtime),
+    interceptors: serverInterceptors,
+    registry,
+    health,
+    logger,
+    host: config.SERVICE_HOST,
+    port: config.PORT,
+  });
+  const { port } = await server.listen();
+  lifecycle.onShutdown("drain", "rpc server", (context) => server.close({ graceMs: context.remainingMs() }));
+
+  const consumers: Consumer[] = [];
+  lifecycle.onShutdown("drain", "consumers", () => Promise.all(consumers.map((c) => c.stop())).then(() => undefined));
+  for (const consumer of definition.consumers?.(runtime) ?? []) {
+    const { domain, ...rest } = consumer;
+    consumers.push(await consume({ ...rest, stream: streamName(domain), nats: nats!, database: database!, logger, registry }));
+  }
+
+  await health.refresh();
+  const host = config.ADVERTISE_ADDRESS ?? (config.SERVICE_HOST === "0.0.0.0" ? "127.0.0.1" : config.SERVICE_HOST);
+  const registration: ConsulRegistration = await registerInConsul({
+    consulAddr: config.CONSUL_HTTP_ADDR,
+    name: definition.name,
+    id: instanceId,
+    address: host,
+    port,
+    tags: definition.version ? [`version=${definition.version}`] : [],
+    logger,
+  });
+  lifecycle.onShutdown("deregister", "consul", () => registration.deregister());
+  logger.info({ port, instanceId, address: `${host}:${port}` }, `${definition.name} serving`);
+
+  return {
+    runtime,
+    port,
+    address: `${host}:${port}`,
+    lifecycle,
+    stop: (reason = "stop") => lifecycle.shutdown(reason),
+  };
+}
+
+/**
+ * A service's main: createService with SIGTERM/SIGINT handling (the process exits once the shutdown
+ * has run) and telemetry flushed last; a failed start is logged and exits with 1.
+ */
+export async function runService(
+  definition: ServiceDefinition,
+  options: Omit<ServiceOptions, "signals"> & { telemetry?: Telemetry },
+): Promise<RunningService> {
+  const logger = options.logger ?? createLogger({ service: definition.name, level: options.config.LOG_LEVEL });
+  try {
+    const service = await createService(definition, { ...options, logger, signals: ["SIGTERM", "SIGINT"] });
+    if (options.telemetry) service.lifecycle.onShutdown("close", "telemetry", () => options.telemetry!.shutdown());
+    return service;
+  } catch (error) {
+    logger.fatal({ err: error }, `${definition.name} failed to start`);
+    await options.telemetry?.shutdown().catch(() => {});
+    process.exit(1);
+  }
+}

@@ -1,0 +1,88 @@
+// OpenTelemetry for a service process: traces only (metrics are Prometheus via prom-client, logs are
+// pino JSON carrying trace ids). Call it first thing in main.ts, before anything creates spans.
+import { context, propagation, trace } from "@opentelemetry/api";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
+
+export interface TelemetryOptions {
+  /** `service.name` of every span. */
+  serviceName: string;
+  /** `service.version`, when known. */
+  serviceVersion?: string;
+  /** Also send spans here as each ends (SimpleSpanProcessor): tests (InMemorySpanExporter) and debugging. */
+  exporter?: SpanExporter;
+  /**
+   * OTLP/HTTP (protobuf) base endpoint, e.g. "http://otel-collector:4318" (spans go to `<endpoint>/v1/traces`,
+   * batched). Default: OTEL_EXPORTER_OTLP_ENDPOINT. Without one (nor `exporter`), spans are still made,
+   * so logs and error messages carry trace ids, but go nowhere.
+   */
+  otlpEndpoint?: string;
+}
+
+export interface Telemetry {
+  /** Exports every span ended so far (exports wait for resource detection, so they can lag). */
+  forceFlush(): Promise<void>;
+  /** Flushes pending spans and unregisters the SDK (a later startTelemetry starts afresh). */
+  shutdown(): Promise<void>;
+}
+
+let active: Telemetry | undefined;
+
+/**
+ * Starts the OpenTelemetry NodeSDK: W3C trace-context (and baggage) propagation, an AsyncLocalStorage
+ * context manager, a tracer provider with the exporters above. Idempotent: while started, further
+ * calls return the running instance (their options are ignored).
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (active) return active;
+  const endpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const spanProcessors: SpanProcessor[] = [];
+  if (options.exporter) spanProcessors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
+  if (endpoint) {
+    const url = `${endpoint.replace(/\/+$/, "")}/v1/traces`;
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) }));
+  }
+  // A provider with nothing to export to still gives every request a trace id (for logs, error messages).
+  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.serviceName,
+        ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+      }),
+    ),
+    spanProcessors,
+    textMapPropagator: new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+    // contextManager left out: the SDK's default is the AsyncLocalStorage one.
+    instrumentations: [], // Node's http instrumentation cannot see HTTP/2 Connect traffic; our interceptors trace RPCs
+    metricReaders: [], // metrics are prom-client's, served at /metrics
+    logRecordProcessors: [], // logs are pino's, on stdout
+  });
+  sdk.start();
+
+  let stopping: Promise<void> | undefined;
+  const telemetry: Telemetry = {
+    async forceFlush() {
+      // The SDK keeps its provider private; the API hands it out behind a proxy.
+      const provider = trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } };
+      await provider.getDelegate?.().forceFlush?.();
+    },
+    shutdown() {
+      stopping ??= sdk.shutdown().finally(() => {
+        trace.disable();
+        propagation.disable();
+        context.disable();
+        if (active === telemetry) active = undefined;
+      });
+      return stopping;
+    },
+  };
+  active = telemetry;
+  return telemetry;
+}

@@ -1,0 +1,190 @@
+// The whole runtime, as a service uses it: createService against the real PostgreSQL, NATS JetStream
+// and Consul — discovery, tracing across RPC and events, graceful shutdown and failover.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
+import test from "ava";
+import pg from "pg";
+import {
+  clientFor,
+  closeClient,
+  createService,
+  loadConfig,
+  platformConfigSchema,
+  startTelemetry,
+  type RunningService,
+} from "../src/index.ts";
+import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
+import { testService, type TestServiceOptions } from "./fixtures/runtime/test-service.ts";
+
+const consulAddr = process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500";
+const exporter = new InMemorySpanExporter();
+const telemetry = startTelemetry({ serviceName: "platform-service-test", exporter });
+test.after.always(() => telemetry.shutdown());
+
+const env: NodeJS.ProcessEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: "warn", SHUTDOWN_GRACE_MS: "5000" };
+const uniqueName = () => `pt-${randomBytes(4).toString("hex")}`;
+
+async function dropDatabase(name: string) {
+  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
+  await admin.end();
+}
+
+async function startInProcess(t: { teardown(fn: () => Promise<void> | void): void }, options: TestServiceOptions): Promise<RunningService> {
+  const service = await createService(testService(options), { config: loadConfig(platformConfigSchema, env) });
+  t.teardown(async () => {
+    await service.stop();
+    await dropDatabase(options.name);
+  });
+  // Consul runs the instance's gRPC health check on its own schedule.
+  await eventually("the instance passing in Consul", async () => (await passingInstances(options.name)).length === 1);
+  return service;
+}
+
+async function passingInstances(name: string): Promise<Array<{ Service: { ID: string; Port: number; Tags: string[] } }>> {
+  return (await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as never;
+}
+
+async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("a service made by createService registers in Consul, answers through discovery and counts its calls", async (t) => {
+  const name = uniqueName();
+  const service = await startInProcess(t, { name });
+  const [instance] = await passingInstances(name);
+  t.is(instance?.Service.Port, service.port);
+  t.deepEqual(instance?.Service.Tags, ["version=1.2.3"]);
+
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+  const reply = await client.echo({ message: "hello" });
+  t.is(reply.message, "hello");
+  t.is(reply.instanceId, service.runtime.instanceId);
+
+  const metrics = await (await fetch(`http://${service.address}/metrics`)).text();
+  t.regex(metrics, /rpc_server_requests_total\{[^}]*method="bazaar.platformtest.v1.TestService\/Echo"[^}]*code="ok"[^}]*\} 1/);
+});
+
+test("bad input and internal faults reach the client as clear codes, never as internal details", async (t) => {
+  const name = uniqueName();
+  await startInProcess(t, { name });
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+  const invalid = await t.throwsAsync(client.createThing({ name: "" }));
+  t.is(ConnectError.from(invalid).code, Code.InvalidArgument);
+  t.regex(ConnectError.from(invalid).rawMessage, /name: is required/);
+  const internal = ConnectError.from(await t.throwsAsync(client.fail({ kind: "boom" })));
+  t.is(internal.code, Code.Internal);
+  t.notRegex(internal.rawMessage, /secret internal detail/);
+});
+
+test("one trace id spans RPC → event → consumer → RPC", async (t) => {
+  const name = uniqueName();
+  const seen: Array<{ what: string; message: string; traceId: string }> = [];
+  await startInProcess(t, { name, consumeThings: true, observe: (what, detail) => seen.push({ what, ...detail }) });
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+
+  const { thingId } = await client.createThing({ name: `${name}:lamp` });
+  await eventually("the consumer's Echo call", () => seen.some((s) => s.what === "echo" && s.message === thingId));
+  await telemetry.forceFlush();
+  const spans = exporter.getFinishedSpans();
+  const createSpan = spans.find((s) => s.name.endsWith("/CreateThing") && s.kind === 1 /* SERVER */);
+  t.truthy(createSpan, "the CreateThing server span was recorded");
+  const traceId = createSpan!.spanContext().traceId;
+  t.is(seen.find((s) => s.what === "thing-consumed" && s.message === thingId)?.traceId, traceId, "the consumer ran in the RPC's trace");
+  t.is(seen.find((s) => s.what === "echo" && s.message === thingId)?.traceId, traceId, "the consumer's RPC continued it");
+  const kinds = new Set(spans.filter((s) => s.spanContext().traceId === traceId).map((s) => s.kind));
+  // SERVER, CLIENT, PRODUCER, CONSUMER all took part in the one trace.
+  t.deepEqual([...kinds].sort(), [1, 2, 3, 4]);
+});
+
+test("a deadline set by the first caller reaches two hops down, and so does its trace", async (t) => {
+  const name = uniqueName();
+  await startInProcess(t, { name });
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+  const reply = await client.relay({ hops: 2n, waitMs: 1n }, { timeoutMs: 4000 });
+  const remaining = Number(reply.lastHop?.deadlineRemainingMs);
+  t.true(remaining > 0 && remaining <= 4000, `last hop saw ${remaining} ms left`);
+  t.is(reply.lastHop?.traceId, reply.traceId);
+  const late = ConnectError.from(await t.throwsAsync(client.relay({ hops: 2n, waitMs: 10_000n }, { timeoutMs: 500 })));
+  t.is(late.code, Code.DeadlineExceeded);
+});
+
+function spawnService(t: { teardown(fn: () => void): void }, name: string): Promise<{ child: ChildProcess; port: number }> {
+  const main = fileURLToPath(new URL("fixtures/runtime/main.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", main], {
+    env: { ...env, TEST_SERVICE_NAME: name },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  t.teardown(() => void child.kill("SIGKILL"));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before serving`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const port = /^port (\d+)$/.exec(line)?.[1];
+      if (port) resolve({ child, port: Number(port) });
+    });
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", resolve)));
+
+test("SIGTERM deregisters the instance and drains: the call in flight succeeds, then the process exits cleanly", async (t) => {
+  const name = uniqueName();
+  t.teardown(() => dropDatabase(name));
+  const { child } = await spawnService(t, name);
+  await eventually("the instance passing in Consul", async () => (await passingInstances(name)).length === 1);
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+
+  const inFlight = client.wait({ durationMs: 1500n });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill("SIGTERM");
+  const reply = await inFlight;
+  t.false(reply.aborted, "the handler ran to the end");
+  t.is(await exited(child), 0);
+  const all = (await (await fetch(`http://${consulAddr}/v1/health/service/${name}`)).json()) as unknown[];
+  t.deepEqual(all, [], "deregistered");
+});
+
+test("two instances; one killed with SIGKILL: calls keep succeeding and the dead one leaves the pool", async (t) => {
+  const name = uniqueName();
+  t.teardown(() => dropDatabase(name));
+  const first = await spawnService(t, name);
+  const second = await spawnService(t, name);
+  await eventually("both instances passing", async () => (await passingInstances(name)).length === 2);
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+
+  const answeredBy = new Set<string>();
+  for (let i = 0; i < 20; i++) answeredBy.add((await client.echo({ message: `warm ${i}` })).instanceId);
+  t.is(answeredBy.size, 2, "both instances answered");
+
+  first.child.kill("SIGKILL");
+  let failures = 0;
+  const after = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    try {
+      after.add((await client.echo({ message: `after ${i}` })).instanceId);
+    } catch {
+      failures += 1;
+    }
+  }
+  t.is(failures, 0, "every call succeeded");
+  t.is(after.size, 1, "only the survivor answered");
+  await eventually("Consul to stop passing the dead instance", async () => (await passingInstances(name)).length === 1, 30_000);
+  second.child.kill("SIGTERM");
+  t.is(await exited(second.child), 0);
+});
