@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client, ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connect, type NatsConnection } from "nats";
+import { setTimeout as sleep } from "node:timers/promises";
 import { uuidv7 } from "uuidv7";
 import { authInterceptor } from "./auth/auth-interceptor.ts";
 import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
@@ -24,6 +25,8 @@ import { createRpcServer } from "./serve/rpc-server.ts";
 import { redMetricsInterceptor } from "./telemetry/red-metrics.ts";
 import type { Telemetry } from "./telemetry/start-telemetry.ts";
 import { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/tracing-interceptors.ts";
+
+const deregisterSettleMs = 500;
 
 /** What the runtime hands a service's own code: everything cross-cutting, ready to use. */
 export interface ServiceRuntime {
@@ -231,7 +234,12 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     tags: definition.version ? [`version=${definition.version}`] : [],
     logger,
   });
-  lifecycle.onShutdown("deregister", "consul", () => registration.deregister());
+  lifecycle.onShutdown("deregister", "consul", async (context) => {
+    await registration.deregister();
+    // Callers' discovery watches hear of it within milliseconds; give calls already routed here a
+    // moment to land before the listener closes (what a preStop sleep does in Kubernetes).
+    await sleep(Math.min(deregisterSettleMs, context.remainingMs()));
+  });
   logger.info({ port, instanceId, address: `${host}:${port}` }, `${definition.name} serving`);
 
   return {

@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
 import { createBalancer } from "../src/clients/balancer.ts";
-import { backoffMs, createRetryBudget, isConnectionFailure, isRetryableError, isRetryableMethod, retryPolicy } from "../src/clients/retry.ts";
+import { backoffMs, createRetryBudget, isConnectionFailure, isRetryableError, isRetryableMethod, retryPolicy, wasNeverDelivered } from "../src/clients/retry.ts";
 import { clientFor, consulServiceName } from "../src/clients/client-for.ts";
 import { createClientTransport } from "../src/clients/client-transport.ts";
 import { consulBaseUrl } from "../src/clients/consul-watch.ts";
@@ -164,6 +164,16 @@ test("unavailable and broken connections are retryable errors; answers of other 
   t.false(isRetryableError(new ConnectError("conflict", Code.Aborted)));
   t.false(isRetryableError(new ConnectError("late", Code.DeadlineExceeded)));
   t.false(isRetryableError(new ConnectError("nope", Code.InvalidArgument)));
+});
+
+test("only a refused connection or a refused stream counts as never delivered (safe to resend for any method)", (t) => {
+  const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+  t.true(wasNeverDelivered(new ConnectError("down", Code.Unavailable, undefined, undefined, refused)));
+  t.true(wasNeverDelivered(new ConnectError("http/2 stream closed with error code REFUSED_STREAM (0x7)", Code.Internal)));
+  t.true(wasNeverDelivered(Object.assign(new Error("Stream closed with error code NGHTTP2_REFUSED_STREAM"), { code: "ERR_HTTP2_STREAM_ERROR" })));
+  // A reset mid-call may have reached the handler: not resent unless the method allows it.
+  t.false(wasNeverDelivered(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })));
+  t.false(wasNeverDelivered(new ConnectError("down", Code.Unavailable)));
 });
 
 test("Consul service names derive from the protobuf package", (t) => {

@@ -14,6 +14,7 @@ import {
   isRetryableError,
   isRetryableMethod,
   retryPolicy,
+  wasNeverDelivered,
   type RetryOptions,
 } from "./retry.ts";
 import { acquirePool, type PoolTarget } from "./service-pool.ts";
@@ -214,16 +215,19 @@ export function createClientTransport(options: ClientTarget & ClientTransportOpt
         const timeout = attemptTimeout(call, method.name);
         pool.begin(endpoint);
         let failure: ConnectError;
+        let neverDelivered = false;
         try {
           const response = await transportOf(endpoint).unary(method, call.signal, timeout, header, input, contextValues);
           pool.balancer.reached(endpoint);
           return response;
         } catch (error) {
+          neverDelivered = wasNeverDelivered(error);
           failure = judge(endpoint, error, call);
         } finally {
           pool.end(endpoint);
         }
-        if (!retryable || !(await retryAfter(call, attempt, failure))) throw failure;
+        // A request no handler saw may go to another instance whatever the method: it runs at most once.
+        if (!(retryable || neverDelivered) || !(await retryAfter(call, attempt, failure))) throw failure;
       }
     },
 

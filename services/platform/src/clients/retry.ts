@@ -82,6 +82,21 @@ export function isConnectionFailure(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The request provably never reached a handler: the connection was refused, or the server refused the
+ * HTTP/2 stream (as it does after GOAWAY while shutting down). Sending it again cannot run anything
+ * twice, so this holds for every method, non-idempotent ones included (gRPC's "transparent retry").
+ */
+export function wasNeverDelivered(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e = error; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    if ((e as { code?: unknown }).code === "ECONNREFUSED") return true;
+    if (/REFUSED_STREAM/.test(e instanceof ConnectError ? e.rawMessage : e.message)) return true;
+  }
+  return false;
+}
+
 /** `unavailable` from the server or the transport, and broken connections, are worth another attempt. */
 export function isRetryableError(error: unknown): boolean {
   if (isConnectionFailure(error)) return true;
