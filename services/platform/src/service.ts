@@ -134,11 +134,20 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   }
 
   let nats: NatsConnection | undefined;
+  // Readiness follows the connection: false from a disconnect until the client has reconnected.
+  let natsConnected = false;
   let relay: Relay | undefined;
   if (usesEvents) {
     if (!database) throw new TypeError(`${definition.name}: events need a database (outbox and inbox live in it)`);
     // The relay and consumers outlive NATS outages: the client reconnects forever.
     nats = await connect({ servers: config.NATS_URL.split(","), name: instanceId, maxReconnectAttempts: -1 });
+    natsConnected = true;
+    void (async () => {
+      for await (const status of nats.status()) {
+        if (status.type === "disconnect") natsConnected = false;
+        else if (status.type === "reconnect") natsConnected = true;
+      }
+    })();
     lifecycle.onShutdown("close", "nats", () => nats!.drain());
     await ensureStreams(await nats.jetstreamManager(), definition.publishes ?? []);
     if (definition.publishes?.length) {
@@ -154,7 +163,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     logger,
     checks: {
       ...(database ? { database: () => database.isConnected() } : {}),
-      ...(nats ? { nats: () => !nats.isClosed() && nats.info !== undefined } : {}),
+      ...(nats ? { nats: () => natsConnected && !nats.isClosed() } : {}),
     },
   });
   lifecycle.onShutdown("health", "not serving", () => health.shutdown());

@@ -2,6 +2,9 @@
 // and Consul — discovery, tracing across RPC and events, graceful shutdown and failover.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -9,6 +12,7 @@ import { SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import test from "ava";
 import pg from "pg";
+import { createSupervisor, ensureNats, freePort, stackSettings } from "@bazaar/stack";
 import {
   clientFor,
   clientTracingInterceptor,
@@ -122,6 +126,34 @@ test("a deadline set by the first caller reaches two hops down, and so does its 
   t.is(reply.lastHop?.traceId, reply.traceId);
   const late = ConnectError.from(await t.throwsAsync(client.relay({ hops: 2n, waitMs: 10_000n }, { timeoutMs: 500 })));
   t.is(late.code, Code.DeadlineExceeded);
+});
+
+test("readiness follows NATS: /readyz and health turn NOT_SERVING while it is down and SERVING once it is back", async (t) => {
+  const stateDir = mkdtempSync(path.join(tmpdir(), "bazaar-readiness-"));
+  t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
+  const supervisor = createSupervisor({ write: () => {} });
+  t.teardown(() => supervisor.stopAll());
+  const settings = { ...stackSettings(), natsUrl: `nats://127.0.0.1:${await freePort()}`, stateDir };
+  const natsServer = await ensureNats(settings, supervisor);
+
+  const name = uniqueName();
+  const service = await createService(testService({ name }), {
+    config: loadConfig(platformConfigSchema, { ...env, NATS_URL: settings.natsUrl }),
+  });
+  t.teardown(async () => {
+    await service.stop();
+    await dropDatabase(name);
+  });
+  const ready = async () => (await fetch(`http://${service.address}/readyz`)).status;
+  await eventually("ready", async () => (await ready()) === 200);
+
+  await natsServer.process!.stop();
+  await eventually("not ready while NATS is down", async () => (await ready()) === 503, 30_000);
+  t.is(service.runtime.health.status(), "NOT_SERVING");
+
+  await ensureNats(settings, supervisor);
+  await eventually("ready again once NATS is back", async () => (await ready()) === 200, 30_000);
+  t.is(service.runtime.health.status(), "SERVING");
 });
 
 function spawnService(t: { teardown(fn: () => void): void }, name: string): Promise<{ child: ChildProcess; port: number }> {

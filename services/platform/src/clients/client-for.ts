@@ -1,28 +1,13 @@
 // Typed clients for other services: `clientFor(CatalogService, { consulAddr })` and call away.
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
-import { createClientTransport, type ClientTransport, type ClientTransportOptions } from "./client-transport.ts";
+import { createClientTransport, type ClientTarget, type ClientTransport, type ClientTransportOptions } from "./client-transport.ts";
 
+type ConsulTarget = Extract<ClientTarget, { consulAddr: string }>;
+
+/** A client's target and transport settings; the Consul name defaults to one derived from the package. */
 export type ClientForOptions = ClientTransportOptions &
-  (
-    | {
-        /** Consul HTTP API, "host:port" or "http://host:port" (e.g. CONSUL_HTTP_ADDR). */
-        consulAddr: string;
-        /** Consul service name. Default derived from the protobuf package: bazaar.catalog.v1.X → "catalog". */
-        serviceName?: string;
-        /** Consul ACL token. Default none. */
-        consulToken?: string;
-        /** How long one blocking query may wait for a change. Default 30 s. */
-        watchWaitSeconds?: number;
-        address?: undefined;
-      }
-    | {
-        /** A fixed address instead of discovery: "http://host:port" (Kubernetes Service, tests). */
-        address: string;
-        consulAddr?: undefined;
-        serviceName?: undefined;
-      }
-  );
+  ((Omit<ConsulTarget, "serviceName"> & { serviceName?: string }) | Extract<ClientTarget, { address: string }>);
 
 // The transport behind each client, to close it; and every open one, for shutdown.
 const transportOfClient = new WeakMap<object, ClientTransport>();
