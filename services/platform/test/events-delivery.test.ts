@@ -463,3 +463,48 @@ test("a consumer of two event types receives both, each by its own handler, and 
   const ignored = await metricValue(registry, "bazaar_events_handled_total", { outcome: "ignored" });
   t.true(info.num_pending === 0 && (ignored === 0 || ignored === 1));
 });
+
+test("messages received together are applied in stream order, many to a transaction", async (t) => {
+  const f = await setup(t);
+  startRelay(t, f);
+  const names = Array.from({ length: 50 }, (_, i) => `thing ${i}`);
+  await publishThings(f, names);
+  await eventually("all 50 in the stream", async () => (await f.jsm.streams.info(f.stream)).state.messages === 50);
+  const transactions = new Set<string>();
+  const { durable } = await startConsumer(t, f, {
+    handlers: [
+      onEvent(f.schema, async (event, { em, eventId }) => {
+        const [row] = await em.execute<{ txid: string }[]>("select txid_current()::text as txid");
+        transactions.add(row!.txid);
+        em.create(Effect, { eventId, thingId: "t", name: (event as unknown as { name: string }).name });
+      }),
+    ],
+  });
+  await eventually("all 50 acknowledged", () => consumerIdle(f, durable, 50));
+  t.deepEqual((await effects(f)).map((e) => e.name), names);
+  t.true(transactions.size < 50 / 4, `${transactions.size} transactions for 50 events`);
+});
+
+test("a failure inside a batch rolls it back; every other message is still applied exactly once", async (t) => {
+  const f = await setup(t);
+  startRelay(t, f);
+  const names = Array.from({ length: 20 }, (_, i) => (i === 7 ? "fails once" : `thing ${i}`));
+  await publishThings(f, names);
+  await eventually("all 20 in the stream", async () => (await f.jsm.streams.info(f.stream)).state.messages === 20);
+  let attempts = 0;
+  const { registry, durable } = await startConsumer(t, f, {
+    retryBackoff: { initialMs: 50 },
+    handlers: [
+      onEvent(f.schema, async (event, { em, eventId }) => {
+        const name = (event as unknown as { name: string }).name;
+        if (name === "fails once" && ++attempts === 1) throw new Error("transient");
+        em.create(Effect, { eventId, thingId: "t", name });
+      }),
+    ],
+  });
+  await eventually("all 20 applied", async () => (await effects(f)).length === 20 && consumerIdle(f, durable, 20));
+  t.deepEqual((await effects(f)).map((e) => e.name).sort(), [...names].sort());
+  t.is(await metricValue(registry, "bazaar_events_handled_total", { outcome: "applied" }), 20);
+  // Once in the batch (rolled back with it), once on its own.
+  t.is(attempts, 2);
+});

@@ -45,8 +45,13 @@ export interface ConsumeOptions {
   maxDeliver?: number;
   /** Redelivery delay after a failure, doubling from initialMs up to maxMs. Default 1 s → 60 s. */
   retryBackoff?: { initialMs?: number; maxMs?: number };
-  /** Messages handled at once. Default 1 (in stream order, redeliveries aside). */
+  /**
+   * Messages handled at once. Default 1: in stream order (redeliveries aside), messages already
+   * received applied together in one transaction (see maxBatch).
+   */
   concurrency?: number;
+  /** In ordered mode, most messages applied in one transaction. Default 64; 1 for one transaction each. */
+  maxBatch?: number;
   /** How often the lag gauges are refreshed from the consumer's info. Default 5000 ms. */
   lagIntervalMs?: number;
   /**
@@ -91,6 +96,7 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
   const retryInitialMs = positive("retryBackoff.initialMs", options.retryBackoff?.initialMs ?? 1000);
   const retryMaxMs = positive("retryBackoff.maxMs", options.retryBackoff?.maxMs ?? 60_000);
   const concurrency = positive("concurrency", options.concurrency ?? 1);
+  const maxBatch = positive("maxBatch", options.maxBatch ?? 64);
   const lagIntervalMs = positive("lagIntervalMs", options.lagIntervalMs ?? 5000);
   const inboxRetentionMs = positive("inboxRetentionMs", options.inboxRetentionMs ?? 7 * 24 * 3600_000);
   if (options.handlers.length === 0) throw new EventContractError(`consumer ${durable} has no handlers`);
@@ -170,7 +176,6 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
   }
 
   async function handle(message: JsMsg): Promise<void> {
-    const deliveries = message.info.deliveryCount;
     const handler = handlerFor(message.headers, message.subject);
     const typeName = handler?.schema.typeName ?? message.headers?.get(eventTypeHeader) ?? "unknown";
     if (!handler) {
@@ -179,10 +184,108 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
       message.ack();
       return;
     }
-    metrics.deliveryLag.observe({ consumer: durable }, Math.max(0, Date.now() - message.info.timestampNanos / 1e6) / 1000);
+    await traced(message, undefined, async () => {
+      const started = performance.now();
+      // Keeps JetStream from redelivering while a slow handler is still at work.
+      const keepAlive = setInterval(() => message.working(), Math.max(100, ackWaitMs / 3));
+      try {
+        let event: MessageShape<DescMessage>;
+        try {
+          event = fromBinary(handler.schema, message.data);
+        } catch (error) {
+          // Retrying cannot make these bytes decode: straight to the dead-letter stream.
+          throw Object.assign(new Error(`cannot decode ${typeName}: ${(error as Error).message}`, { cause: error }), { permanent: true });
+        }
+        const eventId = eventIdOf(event, message);
+        trace.getActiveSpan()?.setAttribute("messaging.message.id", eventId);
+        const applied = await database.transaction(async (em) => {
+          const inserted = await em.execute<{ inserted: number }[]>(
+            "insert into platform_inbox (consumer, event_id, subject, stream_sequence) values (?, ?, ?, ?) on conflict do nothing returning 1 as inserted",
+            [durable, eventId, message.subject, message.info.streamSequence],
+            "all",
+          );
+          if (inserted.length === 0) return false;
+          await handler.handle(event, { em, eventId, message });
+          return true;
+        });
+        message.ack();
+        metrics.handled.inc({ consumer: durable, type: typeName, outcome: applied ? "applied" : "duplicate" });
+        if (!applied) log.debug({ eventId, subject: message.subject }, "already applied; acknowledged without running the handler");
+      } catch (error) {
+        const span = trace.getActiveSpan();
+        span?.recordException(error as Error);
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        await fail(message, typeName, error);
+      } finally {
+        clearInterval(keepAlive);
+        metrics.handleDuration.observe({ consumer: durable, type: typeName }, (performance.now() - started) / 1000);
+      }
+    });
+  }
 
-    const parent = contextFromMessage(message.headers);
-    await tracer.startActiveSpan(
+  /**
+   * The ordered fast path: messages that arrived together are applied in one transaction (one inbox
+   * insert for all, then each handler in stream order, each in its own consumer span), then acked.
+   * Any failure rolls the whole batch back and the messages go one by one through `handle`, which
+   * owns retries and dead-lettering; so a handler may run again after a rollback — as with any
+   * redelivery, effects outside the transaction must be idempotent.
+   */
+  async function handleBatch(batch: JsMsg[]): Promise<void> {
+    const prepared: { message: JsMsg; handler: EventHandler; event: MessageShape<DescMessage>; eventId: string }[] = [];
+    for (const message of batch) {
+      const handler = handlerFor(message.headers, message.subject);
+      let event: MessageShape<DescMessage> | undefined;
+      try {
+        event = handler && message.info.deliveryCount === 1 ? fromBinary(handler.schema, message.data) : undefined;
+      } catch {
+        event = undefined;
+      }
+      // Unknown types, undecodable bytes and redeliveries take the careful path.
+      if (!handler || !event) {
+        for (const m of batch) await handle(m);
+        return;
+      }
+      prepared.push({ message, handler, event, eventId: eventIdOf(event, message) });
+    }
+    const started = performance.now();
+    const keepAlive = setInterval(() => batch.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
+    try {
+      const applied = await database.transaction(async (em) => {
+        const values = prepared.map(() => "(?, ?, ?, ?)").join(", ");
+        const params = prepared.flatMap((p) => [durable, p.eventId, p.message.subject, p.message.info.streamSequence]);
+        const rows = await em.execute<{ event_id: string }[]>(
+          `insert into platform_inbox (consumer, event_id, subject, stream_sequence) values ${values} on conflict do nothing returning event_id`,
+          params,
+          "all",
+        );
+        const fresh = new Set(rows.map((row) => row.event_id));
+        const outcome: boolean[] = [];
+        for (const p of prepared) {
+          // A copy of an event seen earlier in this same batch counts once, like any duplicate.
+          const apply = fresh.delete(p.eventId);
+          outcome.push(apply);
+          if (apply) await traced(p.message, p.eventId, () => p.handler.handle(p.event, { em, eventId: p.eventId, message: p.message }));
+        }
+        return outcome;
+      });
+      const seconds = (performance.now() - started) / 1000 / prepared.length;
+      prepared.forEach((p, i) => {
+        p.message.ack();
+        metrics.handled.inc({ consumer: durable, type: p.handler.schema.typeName, outcome: applied[i] ? "applied" : "duplicate" });
+        metrics.handleDuration.observe({ consumer: durable, type: p.handler.schema.typeName }, seconds);
+      });
+    } catch (error) {
+      log.debug({ err: error, size: batch.length }, "batch rolled back; handling its messages one by one");
+      for (const message of batch) await handle(message);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Runs `fn` in a consumer span continuing the trace carried by the message's headers. */
+  function traced<T>(message: JsMsg, eventId: string | undefined, fn: () => Promise<T>): Promise<T> {
+    metrics.deliveryLag.observe({ consumer: durable }, Math.max(0, Date.now() - message.info.timestampNanos / 1e6) / 1000);
+    return tracer.startActiveSpan(
       `process ${message.subject}`,
       {
         kind: SpanKind.CONSUMER,
@@ -191,45 +294,20 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
           "messaging.operation.type": "process",
           "messaging.destination.name": message.subject,
           "messaging.consumer.group.name": durable,
-          "messaging.message.delivery_count": deliveries,
+          "messaging.message.delivery_count": message.info.deliveryCount,
           "messaging.nats.stream_sequence": message.info.streamSequence,
+          ...(eventId ? { "messaging.message.id": eventId } : {}),
         },
       },
-      parent,
+      contextFromMessage(message.headers),
       async (span) => {
-        const started = performance.now();
-        // Keeps JetStream from redelivering while a slow handler is still at work.
-        const keepAlive = setInterval(() => message.working(), Math.max(100, ackWaitMs / 3));
         try {
-          let event: MessageShape<DescMessage>;
-          try {
-            event = fromBinary(handler.schema, message.data);
-          } catch (error) {
-            // Retrying cannot make these bytes decode: straight to the dead-letter stream.
-            throw Object.assign(new Error(`cannot decode ${typeName}: ${(error as Error).message}`, { cause: error }), { permanent: true });
-          }
-          const eventId = eventIdOf(event, message);
-          span.setAttribute("messaging.message.id", eventId);
-          const applied = await database.transaction(async (em) => {
-            const inserted = await em.execute<{ inserted: number }[]>(
-              "insert into platform_inbox (consumer, event_id, subject, stream_sequence) values (?, ?, ?, ?) on conflict do nothing returning 1 as inserted",
-              [durable, eventId, message.subject, message.info.streamSequence],
-              "all",
-            );
-            if (inserted.length === 0) return false;
-            await handler.handle(event, { em, eventId, message });
-            return true;
-          });
-          message.ack();
-          metrics.handled.inc({ consumer: durable, type: typeName, outcome: applied ? "applied" : "duplicate" });
-          if (!applied) log.debug({ eventId, subject: message.subject }, "already applied; acknowledged without running the handler");
+          return await fn();
         } catch (error) {
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          await fail(message, typeName, error);
+          throw error;
         } finally {
-          clearInterval(keepAlive);
-          metrics.handleDuration.observe({ consumer: durable, type: typeName }, (performance.now() - started) / 1000);
           span.end();
         }
       },
@@ -260,6 +338,40 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
   await ensureConsumer();
   const consumer = await js.consumers.get(stream, durable);
 
+  /**
+   * In ordered mode (concurrency 1), the messages already received when one is taken form a batch
+   * (at most maxBatch), so a busy stream costs one transaction per batch, not per message; nothing
+   * waits for a batch to fill. With concurrency above 1, batches of one.
+   */
+  async function* batches(messages: ConsumerMessages): AsyncGenerator<JsMsg[]> {
+    const iterator = messages[Symbol.asyncIterator]();
+    const notYet = Symbol("not yet");
+    let carried: Promise<IteratorResult<JsMsg>> | undefined;
+    for (;;) {
+      const first = await (carried ?? iterator.next());
+      carried = undefined;
+      if (first.done) return;
+      const batch = [first.value];
+      let ended = false;
+      while (concurrency === 1 && batch.length < maxBatch) {
+        const next = iterator.next();
+        // A message already buffered resolves before the next turn of the event loop.
+        const ready = await Promise.race([next, new Promise<typeof notYet>((resolve) => setImmediate(resolve, notYet))]);
+        if (ready === notYet) {
+          carried = next;
+          break;
+        }
+        if (ready.done) {
+          ended = true;
+          break;
+        }
+        batch.push(ready.value);
+      }
+      yield batch;
+      if (ended) return;
+    }
+  }
+
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   const inFlight = new Set<Promise<void>>();
@@ -267,14 +379,14 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
   async function run(): Promise<void> {
     while (!stopping) {
       try {
-        messages = await consumer.consume({ max_messages: Math.max(10, concurrency * 2) });
+        messages = await consumer.consume({ max_messages: Math.max(maxBatch * 2, concurrency * 2) });
         if (stopping) await messages.close();
-        for await (const message of messages) {
+        for await (const batch of batches(messages)) {
           if (stopping) {
-            message.nak(); // someone else (or our next start) takes it at once
+            for (const message of batch) message.nak(); // someone else (or our next start) takes them at once
             continue;
           }
-          const task: Promise<void> = handle(message)
+          const task: Promise<void> = (concurrency === 1 && batch.length > 1 ? handleBatch(batch) : handle(batch[0]!))
             .catch((error: unknown) => log.error({ err: error }, "event handling failed unexpectedly"))
             .finally(() => inFlight.delete(task));
           inFlight.add(task);
