@@ -160,7 +160,7 @@ try {
 | server | calls/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
 | bare connect-node (no interceptors, fixed address) | ${fmt(bareResult)} |
-| Bazaar runtime (Consul discovery, tracing, RED metrics, errors, call context, auth; client tracing + metrics) | ${fmt(runtimeResult)} |
+| Bazaar runtime (Consul discovery, tracing, RED metrics, error mapping, call context; client tracing + metrics; no bearer token) | ${fmt(runtimeResult)} |
 
 Runtime throughput is ${overhead >= 0 ? `${overhead.toFixed(1)} % below` : `${(-overhead).toFixed(1)} % above`} bare (aim: within 20 %).
 
