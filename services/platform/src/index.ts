@@ -31,6 +31,7 @@ export type { EndpointSnapshot } from "./clients/balancer.ts";
 
 // Serving, health, registration, lifecycle
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
+export type { HttpDocument } from "./serve/http-routes.ts";
 export { createHealth, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
 export { registerInConsul, type ConsulRegistration, type ConsulRegistrationOptions } from "./registration.ts";
 export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions, type ShutdownPhase, type ShutdownStep } from "./lifecycle.ts";

@@ -21,6 +21,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createMetricsRegistry, type Registry } from "./metrics.ts";
 import { registerInConsul, type ConsulRegistration } from "./registration.ts";
 import { createHealth, type Health } from "./serve/health.ts";
+import type { HttpDocument } from "./serve/http-routes.ts";
 import { createRpcServer } from "./serve/rpc-server.ts";
 import { redMetricsInterceptor } from "./telemetry/red-metrics.ts";
 import type { Telemetry } from "./telemetry/start-telemetry.ts";
@@ -64,6 +65,8 @@ export interface ServiceDefinition {
   version?: string;
   /** Registers the service's RPCs; called once, before the server listens. */
   routes(router: ConnectRouter, runtime: ServiceRuntime): void;
+  /** Documents served with GET beside the RPCs, by path (e.g. "/.well-known/jwks.json"). */
+  documents?(runtime: ServiceRuntime): Record<string, HttpDocument>;
   /** The service's PostgreSQL data. Omit for a service without a database. */
   database?: Pick<DatabaseOptions, "entities" | "migrations">;
   /** Event domains this service publishes (their streams are ensured at start), usually its own. */
@@ -215,6 +218,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   ];
   const server = createRpcServer({
     routes: (router) => definition.routes(router, runtime),
+    documents: definition.documents?.(runtime),
     interceptors: serverInterceptors,
     registry,
     health,

@@ -77,6 +77,10 @@ test("a service made by createService registers in Consul, answers through disco
   t.is(reply.message, "hello");
   t.is(reply.instanceId, service.runtime.instanceId);
 
+  const document = await fetch(`http://${service.address}/.well-known/test.json`);
+  t.is(document.headers.get("cache-control"), "max-age=60");
+  t.deepEqual(await document.json(), { instance: service.runtime.instanceId });
+
   const metrics = await (await fetch(`http://${service.address}/metrics`)).text();
   t.regex(metrics, /rpc_server_requests_total\{[^}]*method="bazaar.platformtest.v1.TestService\/Echo"[^}]*code="ok"[^}]*\} 1/);
 });

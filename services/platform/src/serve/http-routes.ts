@@ -15,16 +15,35 @@ interface Response {
 /** The plain-HTTP paths served beside the RPCs. RPC paths always contain a dot, these never do. */
 export const httpPaths = ["/metrics", "/healthz", "/readyz"] as const;
 
+/** A document a service publishes at a fixed GET path beside its RPCs, e.g. identity's JWKS. */
+export type HttpDocument = () =>
+  | Promise<{ contentType: string; body: string; cacheControl?: string }>
+  | { contentType: string; body: string; cacheControl?: string };
+
 /**
  * Answers GET/HEAD /metrics (Prometheus text), /healthz (the process is alive: 200) and /readyz (200
  * only while the health says SERVING, else 503 naming the failing checks). Returns false for any
  * other path, so the caller routes it to the RPCs.
  */
-export function handleHttpRoute(request: Request, response: Response, deps: { registry: Registry; health: Health }): boolean {
-  const path = (request.url ?? "").split("?", 1)[0];
-  if (!(httpPaths as readonly (string | undefined)[]).includes(path)) return false;
+export function handleHttpRoute(
+  request: Request,
+  response: Response,
+  deps: { registry: Registry; health: Health; documents?: Readonly<Record<string, HttpDocument>> },
+): boolean {
+  const path = (request.url ?? "").split("?", 1)[0] ?? "";
+  const document = Object.hasOwn(deps.documents ?? {}, path) ? deps.documents![path] : undefined;
+  if (!document && !(httpPaths as readonly string[]).includes(path)) return false;
   if (request.method !== "GET" && request.method !== "HEAD") {
     send(request, response, 405, "text/plain; charset=utf-8", "method not allowed\n", { allow: "GET, HEAD" });
+    return true;
+  }
+  if (document) {
+    Promise.resolve()
+      .then(document)
+      .then(
+        (d) => send(request, response, 200, d.contentType, d.body, d.cacheControl ? { "cache-control": d.cacheControl } : {}),
+        (error: unknown) => send(request, response, 503, "text/plain; charset=utf-8", `unavailable: ${String(error)}\n`),
+      );
     return true;
   }
   switch (path) {

@@ -9,7 +9,7 @@ import type { Logger } from "../logger.ts";
 import type { Registry } from "../metrics.ts";
 import { createFront } from "./front.ts";
 import { createHealthService, type Health } from "./health.ts";
-import { handleHttpRoute } from "./http-routes.ts";
+import { handleHttpRoute, type HttpDocument } from "./http-routes.ts";
 import { reflectionServices, registerReflection } from "./reflection.ts";
 
 export interface RpcServerOptions {
@@ -22,6 +22,8 @@ export interface RpcServerOptions {
   interceptors?: Interceptor[];
   /** Served at GET /metrics. */
   registry: Registry;
+  /** Extra GET-only paths (no dot in them), e.g. identity's "/.well-known/jwks.json". Default none. */
+  documents?: Readonly<Record<string, HttpDocument>>;
   /** Served as grpc.health.v1.Health and /readyz; every served service gets a SERVING status of its own. */
   health: Health;
   logger: Logger;
@@ -121,7 +123,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       }
     });
     if (closing && request.httpVersionMajor === 1) response.setHeader("connection", "close");
-    if (handleHttpRoute(request, response, { registry, health })) return;
+    if (handleHttpRoute(request, response, { registry, health, documents: options.documents })) return;
     rpc(request, response);
   };
 
