@@ -7,6 +7,6 @@ export { freePort, isListening } from "./ports.ts";
 export { ensurePostgres, postgresAnswers } from "./postgres.ts";
 export { createSupervisor, type ManagedProcess, type Supervisor } from "./processes.ts";
 export type { Provisioned } from "./provisioned.ts";
-export { discoverServices, isPassing, startServices, type ServiceDefinition } from "./services.ts";
+export { discoverServices, isPassing, passingAddress, startMesh, startServices, type ServiceDefinition } from "./services.ts";
 export { infrastructureEnv, repositoryRoot, stackSettings, type StackSettings } from "./settings.ts";
 export { waitFor } from "./wait.ts";

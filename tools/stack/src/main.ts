@@ -2,7 +2,7 @@
 import { PrerequisiteError } from "./errors.ts";
 import { ensureInfrastructure } from "./infrastructure.ts";
 import { createSupervisor } from "./processes.ts";
-import { discoverServices, startServices } from "./services.ts";
+import { discoverServices, startMesh } from "./services.ts";
 import { stackSettings } from "./settings.ts";
 
 const settings = stackSettings();
@@ -29,7 +29,7 @@ try {
   }
   const services = discoverServices(settings.root);
   say(services.length ? `starting ${services.map((s) => s.name).join(", ")}` : "no services yet (services/*/src/main.ts)");
-  await startServices(services, { supervisor, consulAddr: settings.consulAddr, env: infra.env });
+  await startMesh(services, { supervisor, consulAddr: settings.consulAddr, env: infra.env });
   say(`Consul UI  http://${settings.consulAddr}/ui/`);
   if (services.some((s) => s.name === "edge")) say(`edge       http://127.0.0.1:${process.env.EDGE_PORT ?? 8080}/`);
   say("all healthy — Ctrl-C stops everything");

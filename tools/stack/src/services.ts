@@ -71,6 +71,34 @@ export async function startServices(services: ServiceDefinition[], options: Star
   return started;
 }
 
+/**
+ * Starts the token issuer (identity) first, then everything else with AUTH_JWKS_URL pointing at the
+ * issuer's JWKS — every service verifies bearer tokens itself against it. Without an issuer, or with
+ * AUTH_JWKS_URL already set, the others start as they are.
+ */
+export async function startMesh(
+  services: ServiceDefinition[],
+  options: StartServicesOptions & { tokenIssuer?: string },
+): Promise<ManagedProcess[]> {
+  const issuerName = options.tokenIssuer ?? "identity";
+  const issuers = services.filter((s) => s.name === issuerName);
+  const started = await startServices(issuers, options);
+  let env = options.env;
+  if (issuers.length > 0 && !env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_URL) {
+    env = { ...env, AUTH_JWKS_URL: `http://${await passingAddress(options.consulAddr, issuerName)}/.well-known/jwks.json` };
+  }
+  const others = services.filter((s) => s.name !== issuerName);
+  return [...started, ...(await startServices(others, { ...options, env }))];
+}
+
+/** host:port of a passing instance of `name` in Consul. */
+export async function passingAddress(consulAddr: string, name: string): Promise<string> {
+  const response = await fetch(`http://${consulAddr}/v1/health/service/${encodeURIComponent(name)}?passing=true`);
+  const [entry] = (await response.json()) as Array<{ Service: { Address: string; Port: number }; Node: { Address: string } }>;
+  if (!entry) throw new Error(`no passing instance of ${name} in Consul`);
+  return `${entry.Service.Address || entry.Node.Address}:${entry.Service.Port}`;
+}
+
 /** Whether Consul has at least one instance of `name` with every check passing. */
 export async function isPassing(consulAddr: string, name: string): Promise<boolean> {
   const response = await fetch(`http://${consulAddr}/v1/health/service/${encodeURIComponent(name)}?passing=true`);

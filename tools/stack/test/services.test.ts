@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import test from "ava";
-import { createSupervisor, discoverServices, isPassing, repositoryRoot, stackSettings, startServices } from "../src/index.ts";
+import { createSupervisor, discoverServices, isPassing, passingAddress, repositoryRoot, stackSettings, startMesh, startServices } from "../src/index.ts";
 
 const fixtureRoot = fileURLToPath(new URL("fixtures/mesh", import.meta.url));
 const { consulAddr } = stackSettings();
@@ -54,4 +54,21 @@ test("a service that exits before it is healthy fails the start at once, naming 
   const error = await t.throwsAsync(startServices(broken, { supervisor, consulAddr, env: {}, healthyTimeoutMs: 30_000 }));
   t.is(error!.message, "broken to be healthy in Consul: exited with code 3");
   t.true(Date.now() - startedAt < 30_000, "did not wait for the health timeout");
+});
+
+test("the token issuer starts first and the others get AUTH_JWKS_URL pointing at its JWKS", async (t) => {
+  const prefix = `mesh-${randomUUID().slice(0, 8)}`;
+  const lines: string[] = [];
+  const supervisor = createSupervisor({ write: (line) => lines.push(line), colour: false });
+  t.teardown(() => supervisor.stopAll());
+  const root = fileURLToPath(new URL("fixtures/issuer-mesh", import.meta.url));
+  const services = discoverServices(root).map((s) => ({ ...s, name: `${prefix}-${s.name}` }));
+  const env: Record<string, string> = { CONSUL_HTTP_ADDR: consulAddr, FIXTURE_PREFIX: prefix };
+  delete process.env.AUTH_JWKS_URL;
+
+  await startMesh(services, { supervisor, consulAddr, env, tokenIssuer: `${prefix}-issuer` });
+  const issuerAddress = await passingAddress(consulAddr, `${prefix}-issuer`);
+  const said = (role: string) => lines.find((line) => line.startsWith(`${prefix}-${role} | port`)) ?? "";
+  t.regex(said("issuer"), /AUTH_JWKS_URL=$/, "the issuer itself starts without one");
+  t.true(said("verifier").endsWith(`AUTH_JWKS_URL=http://${issuerAddress}/.well-known/jwks.json`), said("verifier"));
 });
