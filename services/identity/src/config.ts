@@ -1,0 +1,44 @@
+// Identity's configuration: the platform's variables plus its own, validated at start.
+import { z } from "zod";
+import { platformConfigSchema, secret } from "@bazaar/platform";
+
+const seconds = z.coerce.number().int().positive();
+const count = z.coerce.number().int().min(0);
+
+const aes256Key = z
+  .string()
+  .refine((value) => Buffer.from(value, "base64").length === 32, "must be 32 bytes, base64-encoded (openssl rand -base64 32)");
+
+export const identityConfigSchema = platformConfigSchema.extend({
+  /**
+   * AES-256-GCM key that encrypts the stored signing keys and TOTP secrets (base64 of 32 bytes).
+   * A secret: its default applies only with BAZAAR_ENV=development.
+   */
+  IDENTITY_ENCRYPTION_KEY: secret(aes256Key, { development: "ZGV2ZWxvcG1lbnQtb25seS1pZGVudGl0eS1rZXkhISE=" }),
+  /** Identity verifies tokens with its own keys; it needs no JWKS URL (overrides the platform's rule). */
+  AUTH_JWKS_URL: z.url().optional(),
+  /** The account with this email gets the admin role when it registers (or at start, if it exists). */
+  IDENTITY_ADMIN_EMAIL: z.email().optional(),
+  /** Access-token lifetime. */
+  IDENTITY_ACCESS_TOKEN_TTL_SECONDS: seconds.max(3600).default(900),
+  /** Refresh-token (session) lifetime without use. */
+  IDENTITY_REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
+  /** A signing key older than this is replaced by a new one on the next sign-in. */
+  IDENTITY_KEY_ROTATION_SECONDS: seconds.default(30 * 24 * 3600),
+  /** Kept in the JWKS this long past the access-token lifetime after a key retires (clock skew). */
+  IDENTITY_KEY_RETENTION_GRACE_SECONDS: count.default(60),
+  /** Failed logins per account before each further attempt must wait a growing delay. */
+  IDENTITY_LOGIN_FREE_FAILURES_PER_ACCOUNT: count.default(5),
+  /** Failed logins per client address before the same. */
+  IDENTITY_LOGIN_FREE_FAILURES_PER_ADDRESS: count.default(20),
+  /** The longest delay a run of failures can impose. */
+  IDENTITY_LOGIN_MAX_DELAY_SECONDS: seconds.default(900),
+  /** Failures older than this are forgotten. */
+  IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(3600),
+  /** argon2id memory in KiB (at least 19 MiB). */
+  IDENTITY_ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456).default(19_456),
+  /** argon2id iterations (at least 2). */
+  IDENTITY_ARGON2_TIME_COST: z.coerce.number().int().min(2).default(2),
+});
+
+export type IdentityConfig = z.output<typeof identityConfigSchema>;

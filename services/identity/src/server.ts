@@ -1,0 +1,80 @@
+// The identity service, declared: built from its config without listening, so tests start it on port 0.
+import type { TokenVerifier, ServiceDefinition } from "@bazaar/platform";
+import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import { identityMigrations } from "../migrations/index.ts";
+import type { IdentityConfig } from "./config.ts";
+import { createSecretBox } from "./crypto.ts";
+import { identityEntities } from "./entities.ts";
+import { identityHandlers } from "./handlers.ts";
+import { createLoginThrottle } from "./login-throttle.ts";
+import { createPasswordHasher } from "./passwords.ts";
+import { createSessions } from "./sessions.ts";
+import { createKeyStore, type KeyStore } from "./signing-keys.ts";
+import { normaliseEmail } from "./validation.ts";
+
+export interface IdentityOptions {
+  config: IdentityConfig;
+  /** Consul name (and database bazaar_<name>). Default "identity"; tests use unique names. */
+  name?: string;
+}
+
+/** The service definition plus what createService needs besides it: the verifier of identity's own tokens. */
+export interface IdentityServiceDefinition extends ServiceDefinition {
+  /** Verifies access tokens against identity's own published keys; pass it as createService's `verifier`. */
+  readonly verifier: TokenVerifier;
+  readonly keyStore: KeyStore;
+}
+
+export function identity(options: IdentityOptions): IdentityServiceDefinition {
+  const { config } = options;
+  const secretBox = createSecretBox(config.IDENTITY_ENCRYPTION_KEY);
+  const keyStore = createKeyStore({
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    accessTokenTtlSeconds: config.IDENTITY_ACCESS_TOKEN_TTL_SECONDS,
+    rotationSeconds: config.IDENTITY_KEY_ROTATION_SECONDS,
+    retentionGraceSeconds: config.IDENTITY_KEY_RETENTION_GRACE_SECONDS,
+    secretBox,
+  });
+  return {
+    name: options.name ?? "identity",
+    version: "1.0.0",
+    database: { entities: identityEntities, migrations: identityMigrations },
+    publishes: ["identity"],
+    verifier: keyStore.verifier,
+    keyStore,
+    documents: () => ({
+      "/.well-known/jwks.json": async () => ({
+        contentType: "application/jwk-set+json",
+        body: JSON.stringify(await keyStore.jwks()),
+        // Short: a rotation must reach verifiers well within a token's lifetime.
+        cacheControl: "public, max-age=60",
+      }),
+    }),
+    routes(router, runtime) {
+      const database = runtime.database!;
+      keyStore.attach(database);
+      const handlers = identityHandlers({
+        database,
+        config,
+        keyStore,
+        sessions: createSessions({ keyStore, refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS }),
+        throttle: createLoginThrottle({ maxDelaySeconds: config.IDENTITY_LOGIN_MAX_DELAY_SECONDS, windowSeconds: config.IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS }),
+        hasher: createPasswordHasher({ memoryKib: config.IDENTITY_ARGON2_MEMORY_KIB, timeCost: config.IDENTITY_ARGON2_TIME_COST }),
+        secretBox,
+        logger: runtime.logger,
+      });
+      // Unknown fields in JSON requests are refused (invalid_argument), not silently dropped.
+      router.service(IdentityService, handlers, { jsonOptions: { ignoreUnknownFields: false } });
+      // The first admin from configuration, when that account exists already.
+      if (config.IDENTITY_ADMIN_EMAIL) {
+        const email = normaliseEmail(config.IDENTITY_ADMIN_EMAIL);
+        database
+          .transaction((em) =>
+            em.execute("update users set roles = array['customer', 'admin'] where email = ? and deleted_at is null and not 'admin' = any(roles)", [email], "run"),
+          )
+          .catch((error: unknown) => runtime.logger.error({ err: error }, "could not grant the configured admin role"));
+      }
+    },
+  };
+}

@@ -1,0 +1,214 @@
+// Signing keys: EdDSA (Ed25519) key pairs generated here, the private half stored sealed with
+// AES-256-GCM. One key signs at a time (a unique index says so); a rotated key stays in the JWKS until
+// the last access token it signed has expired, so rotation logs nobody out.
+import { exportJWK, generateKeyPair, importJWK, SignJWT, decodeProtectedHeader, type CryptoKey, type JWK } from "jose";
+import { uuidv7 } from "uuidv7";
+import { ACCESS_TOKEN_TYPE, createTokenVerifier, UnauthenticatedError, type Database, type Principal, type TokenVerifier } from "@bazaar/platform";
+import type { SecretBox } from "./crypto.ts";
+
+export interface PublicJwk {
+  kty: string;
+  crv: string;
+  x: string;
+  kid: string;
+  alg: string;
+  use: string;
+}
+
+interface ActiveKey {
+  kid: string;
+  privateKey: CryptoKey;
+  createdAt: Date;
+}
+
+export interface AccessTokenClaims {
+  userId: string;
+  roles: readonly string[];
+  sessionId: string;
+}
+
+export interface KeyStoreOptions {
+  issuer: string;
+  audience: string;
+  /** Access-token lifetime, seconds. */
+  accessTokenTtlSeconds: number;
+  /** A key older than this is rotated on the next signature. */
+  rotationSeconds: number;
+  /** Extra time a retired key stays published past the token lifetime (clock skew). */
+  retentionGraceSeconds: number;
+  secretBox: SecretBox;
+  /** Another instance may rotate: the published keys are reloaded at least this often. Default 30 000 ms. */
+  reloadIntervalMs?: number;
+}
+
+export interface KeyStore {
+  /** Signs an access token with the current key; rotates first when the key is older than allowed. */
+  sign(claims: AccessTokenClaims): Promise<{ token: string; expiresAt: Date; jti: string }>;
+  /** Starts a new key now; the old one stays published until its tokens have expired. */
+  rotate(): Promise<string>;
+  /** The published public keys (the JWKS). */
+  jwks(): Promise<{ keys: PublicJwk[] }>;
+  /** Verifies identity's own access tokens against the published keys (the platform's verifier). */
+  readonly verifier: TokenVerifier;
+  /** Binds the store to the service's database once it exists. */
+  attach(database: Database): void;
+}
+
+export function createKeyStore(options: KeyStoreOptions): KeyStore {
+  let database: Database | undefined;
+  let active: ActiveKey | undefined;
+  let published: PublicJwk[] = [];
+  // kid → when it leaves the JWKS (retired keys only).
+  let publishUntil = new Map<string, number>();
+  let verifier: TokenVerifier | undefined;
+  let loadedAt = 0;
+  let loading: Promise<void> | undefined;
+  const reloadMs = options.reloadIntervalMs ?? 30_000;
+
+  const db = () => {
+    if (!database) throw new Error("key store used before the database was attached");
+    return database;
+  };
+
+  async function load(): Promise<void> {
+    const rows = await db()
+      .em()
+      .execute<Array<{ kid: string; public_jwk: PublicJwk; private_key_sealed: string; created_at: Date; retired_at: Date | null; publish_until: Date | null }>>(
+        "select kid, public_jwk, private_key_sealed, created_at, retired_at, publish_until from signing_keys where retired_at is null or publish_until > now() order by created_at desc",
+      );
+    published = rows.map((row) => (typeof row.public_jwk === "string" ? JSON.parse(row.public_jwk) : row.public_jwk) as PublicJwk);
+    publishUntil = new Map(rows.filter((row) => row.publish_until).map((row) => [row.kid, new Date(row.publish_until!).getTime()]));
+    const current = rows.find((row) => row.retired_at === null);
+    if (current && current.kid !== active?.kid) {
+      const jwk = JSON.parse(options.secretBox.open(current.private_key_sealed)) as JWK;
+      active = { kid: current.kid, privateKey: (await importJWK(jwk, "EdDSA")) as CryptoKey, createdAt: new Date(current.created_at) };
+    } else if (!current) {
+      active = undefined;
+    }
+    rebuildVerifier();
+    loadedAt = Date.now();
+  }
+
+  function rebuildVerifier() {
+    verifier = published.length
+      ? createTokenVerifier({ jwks: { keys: published.map((k) => ({ ...k })) }, issuer: options.issuer, audience: options.audience, algorithms: ["EdDSA"] })
+      : undefined;
+  }
+
+  /** Drops retired keys whose last tokens have expired, without waiting for the next reload. */
+  function pruneExpired() {
+    const now = Date.now();
+    const kept = published.filter((k) => (publishUntil.get(k.kid) ?? Infinity) > now);
+    if (kept.length !== published.length) {
+      published = kept;
+      rebuildVerifier();
+    }
+  }
+
+  function reload(): Promise<void> {
+    loading ??= load().finally(() => (loading = undefined));
+    return loading;
+  }
+
+  async function fresh(): Promise<void> {
+    if (Date.now() - loadedAt > reloadMs) await reload();
+  }
+
+  /** Retires the current key (if `retireKid`, only when it is still the current one) and inserts a new one. */
+  async function rotateFrom(retireKid: string | undefined): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    const kid = uuidv7();
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
+    const sealed = options.secretBox.seal(JSON.stringify(await exportJWK(privateKey)));
+    const keepSeconds = options.accessTokenTtlSeconds + options.retentionGraceSeconds;
+    await db().transaction(async (em) => {
+      await em.execute("lock table signing_keys in share row exclusive mode", [], "run");
+      const current = await em.execute<Array<{ kid: string }>>("select kid from signing_keys where retired_at is null");
+      // Another instance rotated already: its new key is the one to use.
+      if (retireKid !== undefined && current[0] && current[0].kid !== retireKid) return;
+      await em.execute(
+        "update signing_keys set retired_at = now(), publish_until = now() + make_interval(secs => ?) where retired_at is null",
+        [keepSeconds],
+        "run",
+      );
+      await em.execute("insert into signing_keys (kid, alg, public_jwk, private_key_sealed) values (?, 'EdDSA', ?, ?)", [kid, JSON.stringify(publicJwk), sealed], "run");
+    });
+    await reload();
+    return active?.kid ?? kid;
+  }
+
+  async function currentKey(): Promise<ActiveKey> {
+    await fresh();
+    if (!active) {
+      // The very first key: only when none signs yet (the unique index settles races between instances).
+      await db().transaction(async (em) => {
+        await em.execute("lock table signing_keys in share row exclusive mode", [], "run");
+        const [existing] = await em.execute<Array<{ kid: string }>>("select kid from signing_keys where retired_at is null");
+        if (existing) return;
+        const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+        const kid = uuidv7();
+        const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
+        await em.execute("insert into signing_keys (kid, alg, public_jwk, private_key_sealed) values (?, 'EdDSA', ?, ?)", [
+          kid,
+          JSON.stringify(publicJwk),
+          options.secretBox.seal(JSON.stringify(await exportJWK(privateKey))),
+        ], "run");
+      });
+      await reload();
+    } else if (Date.now() - active.createdAt.getTime() > options.rotationSeconds * 1000) {
+      await rotateFrom(active.kid);
+    }
+    if (!active) throw new Error("no signing key");
+    return active;
+  }
+
+  const ownVerifier: TokenVerifier = {
+    async verify(token: string): Promise<Principal> {
+      let kid: string | undefined;
+      try {
+        kid = decodeProtectedHeader(token).kid;
+      } catch (error) {
+        throw new UnauthenticatedError("invalid token: malformed", { cause: error, reason: "INVALID_TOKEN" });
+      }
+      await fresh();
+      pruneExpired();
+      // A key another instance has just made: reload once (at most every second, so forged kids cannot hammer the database).
+      if (kid && !published.some((k) => k.kid === kid) && Date.now() - loadedAt > 1000) await reload();
+      if (!verifier) throw new UnauthenticatedError("invalid token: no signing keys yet", { reason: "INVALID_TOKEN" });
+      return verifier.verify(token);
+    },
+  };
+
+  return {
+    verifier: ownVerifier,
+    attach(value) {
+      database = value;
+    },
+    async sign(claims) {
+      const key = await currentKey();
+      const jti = uuidv7();
+      const now = Math.floor(Date.now() / 1000);
+      const exp = now + options.accessTokenTtlSeconds;
+      const token = await new SignJWT({ roles: [...claims.roles], sid: claims.sessionId })
+        .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setSubject(claims.userId)
+        .setIssuedAt(now)
+        .setExpirationTime(exp)
+        .setJti(jti)
+        .sign(key.privateKey);
+      return { token, expiresAt: new Date(exp * 1000), jti };
+    },
+    async rotate() {
+      await fresh();
+      return rotateFrom(undefined);
+    },
+    async jwks() {
+      await fresh();
+      pruneExpired();
+      if (published.length === 0) await currentKey();
+      return { keys: published.map((k) => ({ ...k })) };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Users as stored and as the contract shows them, and the ownership rule for reaching one.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ADMIN_ROLE, NotFoundError, requireUser, type EntityManager, type Principal } from "@bazaar/platform";
+import { Role, UserSchema, type User } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import { isUuid } from "./validation.ts";
+
+export interface UserRow {
+  id: string;
+  email: string | null;
+  password_hash: string | null;
+  display_name: string;
+  phone: string;
+  email_verified_at: Date | null;
+  roles: string[];
+  disabled_at: Date | null;
+  mfa_secret: string | null;
+  mfa_pending_secret: string | null;
+  mfa_enabled_at: Date | null;
+  mfa_last_step: string | number;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+}
+
+export const roleNames: Record<Role, string | undefined> = {
+  [Role.UNSPECIFIED]: undefined,
+  [Role.CUSTOMER]: "customer",
+  [Role.ADMIN]: "admin",
+};
+
+export function roleFromName(name: string): Role {
+  return name === "admin" ? Role.ADMIN : name === "customer" ? Role.CUSTOMER : Role.UNSPECIFIED;
+}
+
+export function toUser(row: UserRow): User {
+  return create(UserSchema, {
+    id: row.id,
+    email: row.email ?? "",
+    emailVerified: row.email_verified_at !== null,
+    displayName: row.display_name,
+    phone: row.phone,
+    roles: row.roles.map(roleFromName),
+    disabled: row.disabled_at !== null,
+    mfaEnabled: row.mfa_enabled_at !== null,
+    createTime: timestampFromDate(new Date(row.created_at)),
+    updateTime: timestampFromDate(new Date(row.updated_at)),
+    etag: String(row.version),
+  });
+}
+
+export async function findUser(em: EntityManager, id: string, lock = false): Promise<UserRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await em.execute<UserRow[]>(`select * from users where id = ? and deleted_at is null${lock ? " for update" : ""}`, [id]);
+  return row;
+}
+
+export async function findUserByEmail(em: EntityManager, email: string): Promise<UserRow | undefined> {
+  const [row] = await em.execute<UserRow[]>("select * from users where email = ? and deleted_at is null", [email]);
+  return row;
+}
+
+/**
+ * The signed-in caller may reach user `userId`: themselves or an admin. Anyone else gets NOT_FOUND, so
+ * other customers' ids are not confirmed to exist (BOLA). Returns the principal.
+ */
+export function requireSelfOrAdmin(userId: string): Principal {
+  const principal = requireUser();
+  if (principal.subject === userId || principal.roles.includes(ADMIN_ROLE)) return principal;
+  throw new NotFoundError(`user ${userId.slice(0, 36)} not found`, { reason: "USER_NOT_FOUND" });
+}
+
+export async function loadReachableUser(em: EntityManager, userId: string, lock = false): Promise<UserRow> {
+  requireSelfOrAdmin(userId);
+  const row = await findUser(em, userId, lock);
+  if (!row) throw new NotFoundError(`user ${userId.slice(0, 36)} not found`, { reason: "USER_NOT_FOUND" });
+  return row;
+}

@@ -1,0 +1,38 @@
+// Identity's pure parts as plain functions: configuration rules, the password policy, sealed secrets.
+import test from "ava";
+import { ConfigError, loadConfig } from "@bazaar/platform";
+import { createSecretBox } from "../src/crypto.ts";
+import { identityConfigSchema } from "../src/index.ts";
+import { passwordProblem } from "../src/passwords.ts";
+
+test("outside development the encryption key has no default and must be 32 bytes", (t) => {
+  const production = { DATABASE_URL: "postgres://u@db:5432/x", NATS_URL: "nats://nats:4222" };
+  const missing = t.throws(() => loadConfig(identityConfigSchema, production), { instanceOf: ConfigError });
+  t.true(missing.problems.some((p) => p.variable === "IDENTITY_ENCRYPTION_KEY"));
+  const short = t.throws(() => loadConfig(identityConfigSchema, { ...production, IDENTITY_ENCRYPTION_KEY: "c2hvcnQ=" }), { instanceOf: ConfigError });
+  t.true(short.problems.some((p) => p.variable === "IDENTITY_ENCRYPTION_KEY" && !p.message.includes("c2hvcnQ")), "the secret's value is not echoed");
+  const config = loadConfig(identityConfigSchema, { ...production, IDENTITY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") });
+  t.is(config.IDENTITY_ACCESS_TOKEN_TTL_SECONDS, 900);
+  t.is(config.IDENTITY_ARGON2_MEMORY_KIB, 19_456);
+  t.throws(() => loadConfig(identityConfigSchema, { BAZAAR_ENV: "development", IDENTITY_ARGON2_MEMORY_KIB: "4096" }), { instanceOf: ConfigError });
+});
+
+test("the password policy refuses short, common and email-containing passwords and accepts a strong one", (t) => {
+  t.regex(passwordProblem("short", "a@b.co") ?? "", /at least 10/);
+  t.regex(passwordProblem("x".repeat(129), "a@b.co") ?? "", /at most 128/);
+  t.regex(passwordProblem("Password123", "a@b.co") ?? "", /common/);
+  t.regex(passwordProblem("aaaaaaaaaaaa", "a@b.co") ?? "", /common/);
+  t.regex(passwordProblem("my-ada.lovelace-pw", "ada.lovelace@example.com") ?? "", /email/);
+  t.is(passwordProblem("correct horse battery staple", "ada@example.com"), undefined);
+});
+
+test("sealed secrets open only with the same key and refuse tampering", (t) => {
+  const box = createSecretBox(Buffer.alloc(32, 1).toString("base64"));
+  const sealed = box.seal("private key");
+  t.not(sealed, box.seal("private key"), "a fresh IV each time");
+  t.is(box.open(sealed), "private key");
+  t.throws(() => createSecretBox(Buffer.alloc(32, 2).toString("base64")).open(sealed));
+  const parts = sealed.split(".");
+  parts[3] = Buffer.from("tampered").toString("base64url");
+  t.throws(() => box.open(parts.join(".")));
+});
