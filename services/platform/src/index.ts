@@ -2,7 +2,7 @@
 // runService, loadConfig, the domain errors, the auth helpers, publish and onEvent.
 
 // A service, whole
-export { createService, runService, type ConsumerDefinition, type RunningService, type ServiceDefinition, type ServiceOptions, type ServiceRuntime } from "./service.ts";
+export { createService, runService, type BackgroundTask, type ConsumerDefinition, type RunningService, type ServiceDefinition, type ServiceOptions, type ServiceRuntime } from "./service.ts";
 
 // Config
 export { ConfigError, configMode, defaultsByMode, loadConfig, secret, type ConfigMode, type ConfigProblem } from "./config.ts";

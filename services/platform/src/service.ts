@@ -57,6 +57,12 @@ export interface ConsumerDefinition
   domain: string;
 }
 
+/** Work a service runs beside its RPCs (sweepers, schedulers). */
+export interface BackgroundTask {
+  /** Stops the work and resolves once what was under way has finished. */
+  stop(): Promise<void> | void;
+}
+
 /** A service, declared: its name, RPCs, data and events. */
 export interface ServiceDefinition {
   /** Consul name and label on logs and metrics, e.g. "catalog". Its database is `bazaar_<name>`. */
@@ -73,6 +79,8 @@ export interface ServiceDefinition {
   publishes?: readonly string[];
   /** Durable consumers, started once the server listens. */
   consumers?(runtime: ServiceRuntime): ConsumerDefinition[];
+  /** Background work, started once the server listens and stopped while draining. */
+  background?(runtime: ServiceRuntime): BackgroundTask[];
 }
 
 export interface ServiceOptions {
@@ -231,12 +239,19 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
 
   const consumers: Consumer[] = [];
   lifecycle.onShutdown("drain", "consumers", () => Promise.all(consumers.map((c) => c.stop())).then(() => undefined));
-  for (const consumer of definition.consumers?.(runtime) ?? []) {
+  const consumerDefinitions = definition.consumers?.(runtime) ?? [];
+  // A consumer may start before the publishing service ever has: the stream it reads is ensured too.
+  if (consumerDefinitions.length) await ensureStreams(await nats!.jetstreamManager(), [...new Set(consumerDefinitions.map((c) => c.domain))]);
+  for (const consumer of consumerDefinitions) {
     const { domain, ...rest } = consumer;
     consumers.push(await consume({ ...rest, stream: streamName(domain), nats: nats!, database: database!, logger, registry }));
   }
 
   await health.refresh();
+  const tasks: BackgroundTask[] = [];
+  lifecycle.onShutdown("drain", "background tasks", () => Promise.all(tasks.map((task) => task.stop())).then(() => undefined));
+  tasks.push(...(definition.background?.(runtime) ?? []));
+
   const host = config.ADVERTISE_ADDRESS ?? (config.SERVICE_HOST === "0.0.0.0" ? "127.0.0.1" : config.SERVICE_HOST);
   const registration: ConsulRegistration = await registerInConsul({
     consulAddr: config.CONSUL_HTTP_ADDR,

@@ -85,6 +85,25 @@ test("a service made by createService registers in Consul, answers through disco
   t.regex(metrics, /rpc_server_requests_total\{[^}]*method="bazaar.platformtest.v1.TestService\/Echo"[^}]*code="ok"[^}]*\} 1/);
 });
 
+test("background tasks start once the service serves and are stopped, after their work, when it shuts down", async (t) => {
+  const name = uniqueName();
+  t.teardown(() => dropDatabase(name));
+  const events: string[] = [];
+  const service = await createService(
+    {
+      ...testService({ name }),
+      background: (runtime) => {
+        events.push(`started, serving: ${runtime.health.status() ?? "unknown"}`);
+        return [{ stop: async () => void events.push("stopped") }];
+      },
+    },
+    { config: loadConfig(platformConfigSchema, env) },
+  );
+  t.deepEqual(events, ["started, serving: SERVING"]);
+  t.true(await service.stop());
+  t.deepEqual(events, ["started, serving: SERVING", "stopped"]);
+});
+
 test("bad input and internal faults reach the client as clear codes, never as internal details", async (t) => {
   const name = uniqueName();
   await startInProcess(t, { name });

@@ -96,10 +96,11 @@ export function createHealth(options: HealthOptions = {}): Health {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<false>((resolve) => {
+        // Not unref'd: whoever awaits refresh() gets an answer even when nothing else keeps the process up.
         timer = setTimeout(() => {
           options.logger?.debug({ check: name, checkTimeoutMs }, "readiness check timed out");
           resolve(false);
-        }, checkTimeoutMs).unref();
+        }, checkTimeoutMs);
       });
       return (await Promise.race([Promise.resolve().then(check), timeout])) === true;
     } catch (error) {

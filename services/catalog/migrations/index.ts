@@ -1,0 +1,9 @@
+// The catalog's committed migrations, in order, listed explicitly (never globbed).
+import type { MigrationObject } from "@mikro-orm/core";
+import { CatalogSchema } from "./catalog-0001-schema.ts";
+import { CatalogSearchTerms } from "./catalog-0002-search-terms.ts";
+
+export const migrations: MigrationObject[] = [
+  { name: "catalog_0001_schema", class: CatalogSchema },
+  { name: "catalog_0002_search_terms", class: CatalogSearchTerms },
+];

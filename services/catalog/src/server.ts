@@ -1,0 +1,33 @@
+// The catalog service, declared: tests start it with createService on port 0, main.ts with runService.
+import type { ServiceDefinition } from "@bazaar/platform";
+import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
+import { migrations } from "../migrations/index.ts";
+import { entities } from "./entities.ts";
+import { catalogHandlers } from "./handlers.ts";
+import { stockHandlers } from "./stock/stock-events.ts";
+
+export interface CatalogOptions {
+  /** Consul name (and database bazaar_<name>). Default "catalog"; tests pass unique names. */
+  name?: string;
+  /** Durable consumer of inventory's stock events. Default "catalog-stock" (`<name>-stock` for other names). */
+  stockDurable?: string;
+  /** Follow inventory's OutOfStock / BackInStock. Default true. */
+  followStock?: boolean;
+}
+
+export function catalog(options: CatalogOptions = {}): ServiceDefinition {
+  const name = options.name ?? "catalog";
+  return {
+    name,
+    version: "1.0.0",
+    database: { entities, migrations },
+    publishes: ["catalog"],
+    routes(router, runtime) {
+      router.service(CatalogService, catalogHandlers(runtime));
+    },
+    consumers:
+      options.followStock === false
+        ? undefined
+        : () => [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }],
+  };
+}

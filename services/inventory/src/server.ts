@@ -1,0 +1,41 @@
+// The inventory service, declared: its RPCs, database, events and the expiry sweeper. Built from a
+// typed deps object without listening, so tests start it on port 0 with createService.
+import type { ServiceDefinition } from "@bazaar/platform";
+import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
+import { migrations } from "../migrations/0001-create-inventory.ts";
+import { entities } from "./entities.ts";
+import { inventoryHandlers } from "./handlers.ts";
+import { startSweeper, type Sweeper } from "./sweeper.ts";
+
+export interface InventoryDeps {
+  /** Consul name (default "inventory"); its database is bazaar_<name>. Tests pass unique names. */
+  name?: string;
+  /** Pause between expiry sweeps (default 1000 ms). */
+  sweepIntervalMs?: number;
+  /** Reservations expired per sweep transaction (default 100). */
+  sweepBatchSize?: number;
+  /** Receives the sweeper once the service has built it (tests trigger sweeps through it). */
+  onSweeper?: (sweeper: Sweeper) => void;
+}
+
+export function inventoryService(deps: InventoryDeps = {}): ServiceDefinition {
+  return {
+    name: deps.name ?? "inventory",
+    version: "1.0.0",
+    database: { entities, migrations },
+    publishes: ["inventory"],
+    routes(router, runtime) {
+      router.service(InventoryService, inventoryHandlers(runtime.database!));
+    },
+    background(runtime) {
+      const sweeper = startSweeper({
+        database: runtime.database!,
+        logger: runtime.logger,
+        ...(deps.sweepIntervalMs !== undefined ? { intervalMs: deps.sweepIntervalMs } : {}),
+        ...(deps.sweepBatchSize !== undefined ? { batchSize: deps.sweepBatchSize } : {}),
+      });
+      deps.onSweeper?.(sweeper);
+      return [sweeper];
+    },
+  };
+}

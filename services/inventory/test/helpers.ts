@@ -1,0 +1,148 @@
+// Shared by the inventory tests: an inventory service started in-process on port 0 against the real
+// PostgreSQL, NATS and Consul, typed clients with signed tokens, and direct database reads.
+import { randomBytes, randomUUID } from "node:crypto";
+import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import pg from "pg";
+import { createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
+import { inventoryService, type InventoryDeps } from "../src/index.ts";
+
+export const env: NodeJS.ProcessEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "3000" };
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
+
+export interface Signer {
+  publicJwk: JWK;
+  /** A token for a user with these roles, or a service token when `service` is set. */
+  token(options: { subject?: string; roles?: string[]; service?: boolean }): Promise<string>;
+}
+
+export async function createSigner(): Promise<Signer> {
+  const kid = unique("kid");
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA");
+  const key: CryptoKey = privateKey;
+  return {
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" },
+    token: ({ subject = "user-1", roles = [], service = false }) =>
+      new SignJWT({ roles, ...(service ? { svc: true } : {}) })
+        .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
+        .setIssuer("bazaar-identity")
+        .setAudience("bazaar")
+        .setSubject(subject)
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .setJti(randomUUID())
+        .sign(key),
+  };
+}
+
+export interface Harness {
+  name: string;
+  service: RunningService;
+  signer: Signer;
+  /** Clients as an admin, as a service (e.g. checkout), as a plain customer and anonymously. */
+  admin: Client<typeof InventoryService>;
+  checkout: Client<typeof InventoryService>;
+  customer: Client<typeof InventoryService>;
+  anonymous: Client<typeof InventoryService>;
+  /** A client with this bearer token (undefined: none). */
+  clientWith(token: string | undefined): Client<typeof InventoryService>;
+  sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Stops the service and drops its database. */
+  stop(): Promise<void>;
+  /** Stops the service, keeping the database (for a second instance sharing it). */
+  stopInstance(): Promise<void>;
+}
+
+export async function startInventory(deps: Omit<InventoryDeps, "name"> & { name?: string } = {}): Promise<Harness> {
+  const name = deps.name ?? unique("inventory");
+  const signer = await createSigner();
+  const verifier = createTokenVerifier({ jwks: { keys: [signer.publicJwk] }, issuer: "bazaar-identity", audience: "bazaar" });
+  const service = await createService(inventoryService({ sweepIntervalMs: 200, ...deps, name }), {
+    config: loadConfig(platformConfigSchema, env),
+    verifier,
+  });
+  const baseUrl = `http://${service.address}`;
+  const clientWith = (token: string | undefined) => {
+    const bearer: Interceptor = (next) => (request) => {
+      if (token) request.header.set("authorization", `Bearer ${token}`);
+      return next(request);
+    };
+    return createClient(InventoryService, createGrpcTransport({ baseUrl, interceptors: [bearer] }));
+  };
+  const pool = new pg.Pool({ connectionString: dbUrl(name), max: 2 });
+  return {
+    name,
+    service,
+    signer,
+    admin: clientWith(await signer.token({ subject: "admin-1", roles: ["admin"] })),
+    checkout: clientWith(await signer.token({ subject: "checkout", service: true })),
+    customer: clientWith(await signer.token({ subject: "user-1", roles: ["customer"] })),
+    anonymous: clientWith(undefined),
+    clientWith,
+    sql: async (text, params = []) => (await pool.query(text, params)).rows,
+    async stopInstance() {
+      await pool.end();
+      await service.stop();
+    },
+    async stop() {
+      await pool.end();
+      await service.stop();
+      await dropDatabase(name);
+    },
+  };
+}
+
+export function dbUrl(name: string): string {
+  const url = new URL(env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+  url.pathname = `/bazaar_${name.replaceAll("-", "_")}`;
+  return url.toString();
+}
+
+export async function dropDatabase(name: string) {
+  const admin = new pg.Client({ connectionString: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+  await admin.connect();
+  await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
+  await admin.end();
+}
+
+/** Polls until `probe` holds, failing after `timeoutMs`. */
+export async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The events of one type the service wrote to its outbox, decoded, oldest first. */
+export async function outboxEvents<Desc extends DescMessage>(harness: Harness, schema: Desc): Promise<MessageShape<Desc>[]> {
+  const rows = await harness.sql<{ payload: Buffer }>("select payload from platform_outbox where type_name = $1 order by id", [schema.typeName]);
+  return rows.map((row) => fromBinary(schema, row.payload));
+}
+
+/** Stock of one SKU at one location, read straight from the database. */
+export async function levelOf(harness: Harness, sku: string, location = "default") {
+  const [row] = await harness.sql<{ on_hand: string; reserved: string }>("select on_hand, reserved from stock_level where sku = $1 and location = $2", [
+    sku,
+    location,
+  ]);
+  return row ? { onHand: Number(row.on_hand), reserved: Number(row.reserved) } : undefined;
+}
+
+/** Runs `call`, expecting a ConnectError; returns its code, message and field violations ("field" list). */
+export async function failure(call: Promise<unknown>): Promise<{ code: Code | undefined; message: string; fields: string[]; reason: string | undefined }> {
+  try {
+    await call;
+  } catch (error) {
+    const e = ConnectError.from(error);
+    const fields = e.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field));
+    const reason = e.findDetails(ErrorInfoSchema)[0]?.reason;
+    return { code: e.code, message: e.rawMessage, fields, reason };
+  }
+  return { code: undefined, message: "succeeded", fields: [], reason: undefined };
+}

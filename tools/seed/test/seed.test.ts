@@ -1,0 +1,49 @@
+// `npm run seed` as a process: the catalog and inventory databases get the same SKUs, every SKU gets
+// stock, and a second run adds nothing.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import test from "ava";
+import pg from "pg";
+
+const run = promisify(execFile);
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const root = path.resolve(path.dirname(main), "../../..");
+const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+async function query<T>(database: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, `/${database}`) });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+test("the seed fills the catalog and stocks every one of its SKUs, and a second run adds nothing", async (t) => {
+  const suffix = randomBytes(4).toString("hex");
+  const catalogDb = `bazaar_seedtest_catalog_${suffix}`;
+  const inventoryDb = `bazaar_seedtest_inventory_${suffix}`;
+  t.teardown(async () => {
+    await query("postgres", `drop database if exists ${catalogDb} with (force)`);
+    await query("postgres", `drop database if exists ${inventoryDb} with (force)`);
+  });
+  const env = { ...process.env, SEED_PRODUCTS: "80", SEED_CATALOG_DB: catalogDb, SEED_INVENTORY_DB: inventoryDb, DATABASE_URL: url };
+  const seed = () => run(process.execPath, ["--import", "tsx", main], { env, cwd: root, timeout: 60_000 });
+
+  const first = await seed();
+  t.regex(first.stdout, /seeded 80 products \(80 new\) in \d+ categories, \d+ SKUs/);
+  const second = await seed();
+  t.regex(second.stdout, /seeded 80 products \(0 new\)/);
+
+  const catalogSkus = (await query<{ sku: string; in_stock: boolean | null }>(catalogDb, "select v.sku, s.in_stock from variant v left join sku_stock s on s.sku = v.sku order by v.sku"));
+  const stock = await query<{ sku: string; on_hand: string }>(inventoryDb, "select sku, sum(on_hand)::text as on_hand from stock_level group by sku order by sku");
+  t.deepEqual(stock.map((s) => s.sku), catalogSkus.map((s) => s.sku), "inventory has exactly the catalog's SKUs");
+  const onHand = new Map(stock.map((s) => [s.sku, Number(s.on_hand)]));
+  t.true(catalogSkus.every((s) => s.in_stock === (onHand.get(s.sku)! > 0)), "in stock in the catalog exactly when inventory has units");
+  const [products] = await query<{ count: string }>(catalogDb, "select count(*) from product");
+  t.is(products?.count, "80");
+});
