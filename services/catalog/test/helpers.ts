@@ -1,38 +1,22 @@
 // Starts the catalog in-process (port 0, a unique name, its own database) with a token verifier of
 // keys made here, and gives typed gRPC clients for an anonymous caller, a user and an admin.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import pg from "pg";
-import { createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { bearer, createTestSigner, dropServiceDatabase, testEnv, uniqueName as makeUniqueName } from "@bazaar/platform/testing";
+export { eventually } from "@bazaar/platform/testing";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { catalog } from "../src/server.ts";
 
-export const env: NodeJS.ProcessEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: process.env.CATALOG_TEST_LOG_LEVEL ?? "silent", SHUTDOWN_GRACE_MS: "3000" };
-export const uniqueName = (prefix = "catalog") => `${prefix}-${randomBytes(4).toString("hex")}`;
+export const env: NodeJS.ProcessEnv = testEnv;
+export const uniqueName = (prefix = "catalog") => makeUniqueName(prefix);
+export const dropDatabase = (name: string) => dropServiceDatabase(name);
 
-const kid = "catalog-test";
-const keys = generateKeyPair("EdDSA").then(async ({ privateKey, publicKey }) => ({ privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" } }));
+const signer = createTestSigner();
 
 export async function token(subject: string, roles: string[]): Promise<string> {
-  const { privateKey } = await keys;
-  return new SignJWT({ roles })
-    .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-    .setIssuer("bazaar-identity")
-    .setAudience("bazaar")
-    .setSubject(subject)
-    .setIssuedAt()
-    .setExpirationTime("10m")
-    .setJti(randomUUID())
-    .sign(privateKey);
-}
-
-export async function dropDatabase(name: string) {
-  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
-  await admin.end();
+  return (await signer).token({ subject, roles });
 }
 
 export interface Harness {
@@ -44,15 +28,9 @@ export interface Harness {
   user(userId?: string): Promise<Client<typeof CatalogService>>;
 }
 
-const bearer = (value: string): Interceptor => (next) => (req) => {
-  req.header.set("authorization", `Bearer ${value}`);
-  return next(req);
-};
-
 export async function startCatalog(t: { teardown(fn: () => Promise<void> | void): void }, options: { followStock?: boolean } = {}): Promise<Harness> {
   const name = uniqueName();
-  const { publicJwk } = await keys;
-  const verifier = createTokenVerifier({ jwks: { keys: [publicJwk] }, issuer: "bazaar-identity", audience: "bazaar" });
+  const { verifier } = await signer;
   const service = await createService(catalog({ name, followStock: options.followStock ?? false }), { config: loadConfig(platformConfigSchema, env), verifier });
   t.teardown(async () => {
     await service.stop();
@@ -68,12 +46,4 @@ export async function startCatalog(t: { teardown(fn: () => Promise<void> | void)
     admin: clientWith([bearer(adminToken)]),
     user: async (userId = randomUUID()) => clientWith([bearer(await token(userId, ["customer"]))]),
   };
-}
-
-export async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

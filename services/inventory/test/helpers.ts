@@ -1,44 +1,21 @@
 // Shared by the inventory tests: an inventory service started in-process on port 0 against the real
 // PostgreSQL, NATS and Consul, typed clients with signed tokens, and direct database reads.
-import { randomBytes, randomUUID } from "node:crypto";
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import pg from "pg";
-import { createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { bearer, createTestSigner, dropServiceDatabase, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner } from "@bazaar/platform/testing";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { inventoryService, type InventoryDeps } from "../src/index.ts";
 
-export const env: NodeJS.ProcessEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "3000" };
+export const env: NodeJS.ProcessEnv = testEnv;
 
-export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
+export const unique = (prefix: string) => uniqueName(prefix);
 
-export interface Signer {
-  publicJwk: JWK;
-  /** A token for a user with these roles, or a service token when `service` is set. */
-  token(options: { subject?: string; roles?: string[]; service?: boolean }): Promise<string>;
-}
-
-export async function createSigner(): Promise<Signer> {
-  const kid = unique("kid");
-  const { privateKey, publicKey } = await generateKeyPair("EdDSA");
-  const key: CryptoKey = privateKey;
-  return {
-    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" },
-    token: ({ subject = "user-1", roles = [], service = false }) =>
-      new SignJWT({ roles, ...(service ? { svc: true } : {}) })
-        .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-        .setIssuer("bazaar-identity")
-        .setAudience("bazaar")
-        .setSubject(subject)
-        .setIssuedAt()
-        .setExpirationTime("10m")
-        .setJti(randomUUID())
-        .sign(key),
-  };
-}
+export type Signer = TestSigner;
+export const createSigner = createTestSigner;
 
 export interface Harness {
   name: string;
@@ -61,19 +38,13 @@ export interface Harness {
 export async function startInventory(deps: Omit<InventoryDeps, "name"> & { name?: string } = {}): Promise<Harness> {
   const name = deps.name ?? unique("inventory");
   const signer = await createSigner();
-  const verifier = createTokenVerifier({ jwks: { keys: [signer.publicJwk] }, issuer: "bazaar-identity", audience: "bazaar" });
   const service = await createService(inventoryService({ sweepIntervalMs: 200, ...deps, name }), {
     config: loadConfig(platformConfigSchema, env),
-    verifier,
+    verifier: signer.verifier,
   });
   const baseUrl = `http://${service.address}`;
-  const clientWith = (token: string | undefined) => {
-    const bearer: Interceptor = (next) => (request) => {
-      if (token) request.header.set("authorization", `Bearer ${token}`);
-      return next(request);
-    };
-    return createClient(InventoryService, createGrpcTransport({ baseUrl, interceptors: [bearer] }));
-  };
+  const clientWith = (token: string | undefined) =>
+    createClient(InventoryService, createGrpcTransport({ baseUrl, interceptors: [bearer(token)] }));
   const pool = new pg.Pool({ connectionString: dbUrl(name), max: 2 });
   return {
     name,
@@ -97,27 +68,9 @@ export async function startInventory(deps: Omit<InventoryDeps, "name"> & { name?
   };
 }
 
-export function dbUrl(name: string): string {
-  const url = new URL(env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
-  url.pathname = `/bazaar_${name.replaceAll("-", "_")}`;
-  return url.toString();
-}
-
-export async function dropDatabase(name: string) {
-  const admin = new pg.Client({ connectionString: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" });
-  await admin.connect();
-  await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
-  await admin.end();
-}
-
-/** Polls until `probe` holds, failing after `timeoutMs`. */
-export async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export const dbUrl = (name: string) => serviceDatabaseUrl(name);
+export const dropDatabase = (name: string) => dropServiceDatabase(name);
+export { eventually } from "@bazaar/platform/testing";
 
 /** The events of one type the service wrote to its outbox, decoded, oldest first. */
 export async function outboxEvents<Desc extends DescMessage>(harness: Harness, schema: Desc): Promise<MessageShape<Desc>[]> {

@@ -1,7 +1,6 @@
 // The whole runtime, as a service uses it: createService against the real PostgreSQL, NATS JetStream
 // and Consul — discovery, tracing across RPC and events, graceful shutdown and failover.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,7 +10,6 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import test from "ava";
-import pg from "pg";
 import { createSupervisor, ensureNats, freePort, stackSettings } from "@bazaar/stack";
 import {
   clientFor,
@@ -23,6 +21,7 @@ import {
   startTelemetry,
   type RunningService,
 } from "../src/index.ts";
+import { dropServiceDatabase, eventually, testEnv, uniqueName as makeUniqueName } from "../src/testing.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
 import { testService, type TestServiceOptions } from "./fixtures/runtime/test-service.ts";
 
@@ -31,15 +30,9 @@ const exporter = new InMemorySpanExporter();
 const telemetry = startTelemetry({ serviceName: "platform-service-test", exporter });
 test.after.always(() => telemetry.shutdown());
 
-const env: NodeJS.ProcessEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: "silent", SHUTDOWN_GRACE_MS: "5000" };
-const uniqueName = () => `pt-${randomBytes(4).toString("hex")}`;
-
-async function dropDatabase(name: string) {
-  const admin = new pg.Client({ connectionString: env.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
-  await admin.end();
-}
+const env: NodeJS.ProcessEnv = { ...testEnv, SHUTDOWN_GRACE_MS: "5000" };
+const uniqueName = () => makeUniqueName("pt");
+const dropDatabase = (name: string) => dropServiceDatabase(name);
 
 async function startInProcess(t: { teardown(fn: () => Promise<void> | void): void }, options: TestServiceOptions): Promise<RunningService> {
   const service = await createService(testService(options), { config: loadConfig(platformConfigSchema, env) });
@@ -56,13 +49,6 @@ async function passingInstances(name: string): Promise<Array<{ Service: { ID: st
   return (await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as never;
 }
 
-async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 test("a service made by createService registers in Consul, answers through discovery and counts its calls", async (t) => {
   const name = uniqueName();
