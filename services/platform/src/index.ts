@@ -32,7 +32,9 @@ export type { EndpointSnapshot } from "./clients/balancer.ts";
 // Serving, health, registration, lifecycle
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
 export type { HttpDocument } from "./serve/http-routes.ts";
-export { createHealth, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
+export { createHealth, createHealthService, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
+export { createFront, type Front, type FrontOptions } from "./serve/front.ts";
+export { reflectionServices, registerReflection } from "./serve/reflection.ts";
 export { registerInConsul, type ConsulRegistration, type ConsulRegistrationOptions } from "./registration.ts";
 export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions, type ShutdownPhase, type ShutdownStep } from "./lifecycle.ts";
 

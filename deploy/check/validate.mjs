@@ -1,0 +1,195 @@
+// Validates rendered Kubernetes manifests offline, and lints the Dockerfile. Run by
+// scripts/check-deploy.sh (which installs the validators into a cache outside the repository):
+//
+//   node deploy/check/validate.mjs --modules <dir with node_modules> --dockerfile deploy/Dockerfile \
+//        <overlay>=<rendered.yaml> [<overlay>=<rendered.yaml> …]
+//
+// Each object is checked against the Kubernetes OpenAPI schema (the `kubernetes-models` validators:
+// types, required fields, formats, enums) and against Bazaar's own rules for what the manifests
+// promise (deploy/README.md): every service has a Deployment with non-root, read-only-root,
+// all-capabilities-dropped containers, gRPC readiness/liveness probes, requests and limits, and a
+// Service, PodDisruptionBudget, HorizontalPodAutoscaler and NetworkPolicy; selectors select
+// something; every referenced ConfigMap/Secret/ServiceAccount exists (or is a documented external
+// secret). Prints one line per overlay and every problem; exits 1 if there is any.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const args = process.argv.slice(2);
+const take = (flag) => {
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const [, value] = args.splice(i, 2);
+  return value;
+};
+const modulesDir = take("--modules");
+const dockerfile = take("--dockerfile");
+if (!modulesDir || args.length === 0) {
+  console.error("usage: validate.mjs --modules <dir> [--dockerfile <path>] <overlay>=<rendered.yaml> …");
+  process.exit(2);
+}
+const require = createRequire(path.join(path.resolve(modulesDir), "package.json"));
+const YAML = require("yaml");
+const load = async (specifier) => import(pathToFileURL(require.resolve(specifier)).href);
+// kubernetes-models exports ESM only (no "require" condition), so its files are addressed directly.
+const models = path.join(path.resolve(modulesDir), "node_modules", "kubernetes-models");
+
+/** Secrets the prod overlay expects to exist in the cluster (created by the operator, never in git). */
+const externalSecrets = new Set(["bazaar-infrastructure", "identity"]);
+/** Deployables: a Deployment each, with the full set of companions. */
+const services = ["identity", "catalog", "inventory", "edge"];
+const infrastructure = ["postgres", "nats", "consul", "otel-collector", "jaeger", "prometheus", "grafana"];
+
+let failures = 0;
+const problem = (where, message) => {
+  failures += 1;
+  console.log(`  ✗ ${where}: ${message}`);
+};
+
+async function schemaCheck(object, where) {
+  const { apiVersion, kind } = object;
+  if (typeof apiVersion !== "string" || typeof kind !== "string") {
+    problem(where, "no apiVersion/kind");
+    return;
+  }
+  let model;
+  try {
+    model = (await import(pathToFileURL(path.join(models, apiVersion, `${kind}.js`)).href))[kind];
+  } catch {
+    problem(where, `unknown kind ${apiVersion} ${kind} (no schema)`);
+    return;
+  }
+  try {
+    new model(object).validate();
+  } catch (error) {
+    const details = (error.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}`);
+    problem(where, `schema: ${details.length ? details.join("; ") : error.message}`);
+  }
+}
+
+const podSpecOf = (o) => o.spec?.template?.spec;
+const labelsMatch = (selector, labels) => Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+
+function rulesCheck(objects, overlay) {
+  const byKind = (kind) => objects.filter((o) => o.kind === kind);
+  const named = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
+  const podLabels = workloads.map((w) => w.spec?.template?.metadata?.labels ?? {});
+
+  for (const o of objects) {
+    if (o.kind !== "Namespace" && o.metadata?.namespace !== "bazaar") problem(`${o.kind}/${o.metadata?.name}`, "not in namespace bazaar");
+  }
+  for (const w of workloads) {
+    const where = `${w.kind}/${w.metadata.name}`;
+    const pod = podSpecOf(w);
+    if (!labelsMatch(w.spec.selector?.matchLabels, w.spec.template?.metadata?.labels)) problem(where, "selector does not match its pod template labels");
+    if (pod.securityContext?.runAsNonRoot !== true) problem(where, "pod securityContext.runAsNonRoot is not true");
+    if (pod.securityContext?.seccompProfile?.type !== "RuntimeDefault") problem(where, "pod seccompProfile is not RuntimeDefault");
+    for (const c of pod.containers ?? []) {
+      const cw = `${where} container ${c.name}`;
+      const sc = c.securityContext ?? {};
+      if (sc.readOnlyRootFilesystem !== true) problem(cw, "readOnlyRootFilesystem is not true");
+      if (sc.allowPrivilegeEscalation !== false) problem(cw, "allowPrivilegeEscalation is not false");
+      if (!(sc.capabilities?.drop ?? []).includes("ALL")) problem(cw, "capabilities do not drop ALL");
+      if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problem(cw, "no cpu/memory requests");
+      if (!c.resources?.limits?.memory || !c.resources?.limits?.cpu) problem(cw, "no cpu/memory limits");
+      if (!c.readinessProbe || !c.livenessProbe) problem(cw, "no readiness/liveness probe");
+      for (const from of c.envFrom ?? []) {
+        if (from.configMapRef && !named("ConfigMap", from.configMapRef.name)) problem(cw, `envFrom ConfigMap ${from.configMapRef.name} does not exist`);
+      }
+      for (const env of c.env ?? []) {
+        const ref = env.valueFrom?.secretKeyRef;
+        if (!ref) continue;
+        const secret = named("Secret", ref.name);
+        if (secret) {
+          const keys = { ...secret.data, ...secret.stringData };
+          if (!(ref.key in keys)) problem(cw, `Secret ${ref.name} has no key ${ref.key}`);
+        } else if (!(overlay === "prod" && externalSecrets.has(ref.name))) {
+          problem(cw, `Secret ${ref.name} does not exist`);
+        }
+      }
+    }
+    for (const v of pod.volumes ?? []) {
+      if (v.configMap && !named("ConfigMap", v.configMap.name)) problem(where, `volume ConfigMap ${v.configMap.name} does not exist`);
+    }
+    if (pod.serviceAccountName && !named("ServiceAccount", pod.serviceAccountName)) problem(where, `ServiceAccount ${pod.serviceAccountName} does not exist`);
+  }
+  for (const s of byKind("Service")) {
+    if (s.spec?.selector && !podLabels.some((labels) => labelsMatch(s.spec.selector, labels))) problem(`Service/${s.metadata.name}`, "selects no pod");
+  }
+  for (const name of services) {
+    const d = named("Deployment", name);
+    if (!d) {
+      problem(name, "no Deployment");
+      continue;
+    }
+    for (const kind of ["Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"]) {
+      if (!named(kind, name)) problem(name, `no ${kind}`);
+    }
+    const c = podSpecOf(d).containers[0];
+    if (!c.readinessProbe?.grpc || !c.livenessProbe?.grpc) problem(`Deployment/${name}`, "readiness/liveness probes are not native gRPC");
+    const replicas = d.spec.replicas ?? 1;
+    const hpa = named("HorizontalPodAutoscaler", name);
+    if (overlay === "dev" && (replicas !== 1 || hpa?.spec.maxReplicas !== 1)) problem(`Deployment/${name}`, "dev runs exactly one replica");
+    if (overlay === "prod" && (replicas < 2 || (hpa?.spec.minReplicas ?? 1) < 2 || hpa?.spec.maxReplicas <= hpa?.spec.minReplicas)) {
+      problem(`Deployment/${name}`, "prod runs at least two replicas and autoscales above them");
+    }
+    const pdb = named("PodDisruptionBudget", name);
+    if (pdb && !labelsMatch(pdb.spec.selector?.matchLabels, d.spec.template.metadata.labels)) problem(`PodDisruptionBudget/${name}`, "selects no pod of its Deployment");
+    const np = named("NetworkPolicy", name);
+    if (np && !labelsMatch(np.spec.podSelector?.matchLabels, d.spec.template.metadata.labels)) problem(`NetworkPolicy/${name}`, "does not select its Deployment's pods");
+  }
+  for (const name of infrastructure) {
+    if (!workloads.some((w) => w.metadata.name === name)) problem(name, "no workload");
+    if (!named("Service", name)) problem(name, "no Service");
+  }
+  if (!objects.some((o) => o.kind === "NetworkPolicy" && Object.keys(o.spec?.podSelector ?? {}).length === 0 && !o.spec.ingress && !o.spec.egress)) {
+    problem("NetworkPolicy", "no default-deny policy");
+  }
+  // Only the edge may take traffic from outside the namespace: every other service's ingress rules
+  // name the pods they accept.
+  for (const np of byKind("NetworkPolicy")) {
+    if (np.metadata.name === "edge") continue;
+    for (const rule of np.spec?.ingress ?? []) {
+      if (!rule.from || rule.from.length === 0) problem(`NetworkPolicy/${np.metadata.name}`, "an ingress rule admits every source (only the edge may)");
+    }
+  }
+  const nats = named("StatefulSet", "nats");
+  if (overlay === "prod" && nats?.spec.replicas !== 3) problem("StatefulSet/nats", "prod runs a 3-node NATS cluster");
+}
+
+function lintDockerfile(file, validate) {
+  const text = readFileSync(file, "utf8");
+  const diagnostics = validate(text, { deprecatedMaintainer: 1, emptyContinuationLine: 1, instructionCasing: 1, instructionJSONInSingleQuotes: 1 });
+  for (const d of diagnostics) {
+    problem(`${file}:${d.range.start.line + 1}`, `${d.severity === 1 ? "error" : "warning"}: ${d.message}`);
+  }
+  const lines = text.split("\n");
+  if (!lines.some((l) => /^USER\s+(?!root|0\b)/.test(l))) problem(file, "no non-root USER");
+  if (!lines.some((l) => /^FROM\s+\S*node:24/.test(l) || /^ARG NODE_IMAGE=node:24/.test(l))) problem(file, "not built on Node 24");
+  return diagnostics.length;
+}
+
+let total = 0;
+for (const arg of args) {
+  const [overlay, file] = arg.split("=");
+  const before = failures;
+  const objects = YAML.parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean);
+  console.log(`${overlay}: ${objects.length} objects`);
+  for (const o of objects) await schemaCheck(o, `${overlay} ${o.kind}/${o.metadata?.name}`);
+  rulesCheck(objects, overlay);
+  const kinds = {};
+  for (const o of objects) kinds[o.kind] = (kinds[o.kind] ?? 0) + 1;
+  console.log(`  ${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(", ")}`);
+  console.log(failures === before ? `  ✓ ${overlay}: every object valid` : `  ✗ ${overlay}: ${failures - before} problem(s)`);
+  total += objects.length;
+}
+if (dockerfile) {
+  const before = failures;
+  const { validate } = await load("dockerfile-utils");
+  lintDockerfile(dockerfile, validate);
+  console.log(failures === before ? `✓ ${dockerfile}: lints clean` : `✗ ${dockerfile}: ${failures - before} problem(s)`);
+}
+console.log(failures === 0 ? `deploy check passed: ${total} objects in ${args.length} overlays` : `deploy check FAILED: ${failures} problem(s)`);
+process.exit(failures === 0 ? 0 : 1);

@@ -1,0 +1,34 @@
+// The edge's configuration: platform variables (Consul, auth, logs) plus its own, validated at start.
+import { z } from "zod";
+import { authConfig, serviceConfig } from "@bazaar/platform";
+
+const positiveInt = z.coerce.number().int().positive();
+const csv = z
+  .string()
+  .default("")
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+export const edgeConfigSchema = z.object({
+  ...serviceConfig,
+  ...authConfig,
+  /** Port the edge listens on. */
+  EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Origins allowed by CORS (exact, comma-separated). Never "*": credentials are allowed. */
+  EDGE_CORS_ORIGINS: csv.refine((list) => !list.includes("*"), "must list origins, not *"),
+  /** Largest request body accepted, bytes. */
+  EDGE_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /** Deadline of calls that set none. */
+  EDGE_DEFAULT_DEADLINE_MS: positiveInt.default(10_000),
+  /** Longest deadline a caller may ask for. */
+  EDGE_MAX_DEADLINE_MS: positiveInt.default(30_000),
+  /** max-age of public cacheable responses, seconds. */
+  EDGE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(30),
+  /** Consul KV key of the rate limits (JSON, see rate-limit.ts); changes apply at run time. */
+  EDGE_RATE_LIMITS_KEY: z.string().min(1).default("bazaar/edge/rate-limits"),
+  /** Consul names of the services forwarded to, as "typeName=name,…" (default: derived from the package). */
+  EDGE_UPSTREAMS: csv.transform((list) => Object.fromEntries(list.map((pair) => pair.split("=", 2) as [string, string]))),
+  /** Trust the first x-forwarded-for hop as the client address (behind a known proxy only). */
+  EDGE_TRUST_PROXY: z.stringbool().default(false),
+});
+
+export type EdgeConfig = z.output<typeof edgeConfigSchema>;

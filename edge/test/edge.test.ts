@@ -1,0 +1,337 @@
+// End-to-end through the edge only, against a private mesh (identity, catalog, inventory on the real
+// PostgreSQL, NATS and Consul): a shopper's journey three ways (fetch JSON, @bazaar/client, gRPC via
+// @grpc/grpc-js), a staff journey, the guards, and the doors. Cart, checkout and orders (issue 6) do
+// not exist yet, so their steps are not here.
+import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import * as grpc from "@grpc/grpc-js";
+import test from "ava";
+import { createBazaarClient } from "@bazaar/client";
+import {
+  LoginRequestSchema,
+  LoginResponseSchema,
+} from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import { CatalogService, SearchProductsRequestSchema, SearchProductsResponseSchema, GetProductRequestSchema, GetProductResponseSchema } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
+import { ServerReflection } from "@bazaar/contracts/grpc/reflection/v1/reflection_pb";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { eventually, getUrl, postJson, startMesh, unique, type Mesh } from "./helpers.ts";
+
+const I = "bazaar.identity.v1.IdentityService";
+const C = "bazaar.catalog.v1.CatalogService";
+const V = "bazaar.inventory.v1.InventoryService";
+
+interface World {
+  mesh: Mesh;
+  url: string;
+  address: string;
+  admin: string;
+  category: { id: string; slug: string };
+  product: { id: string; name: string; sku: string };
+}
+let world: World;
+
+async function shopper(url: string) {
+  const email = `${unique("shopper")}@example.com`;
+  const password = `Tr0ub4dor-${unique("pw")}`;
+  const registered = await postJson(url, `${I}/Register`, { email, password, displayName: "Edge Shopper" });
+  if (registered.status !== 200) throw new Error(`register: ${JSON.stringify(registered.body)}`);
+  const login = await postJson(url, `${I}/Login`, { email, password });
+  return { email, password, userId: registered.body.user.id as string, tokens: login.body.tokens as { accessToken: string; refreshToken: string } };
+}
+
+test.before(async () => {
+  const mesh = await startMesh();
+  const { url, address } = await mesh.edge();
+  const password = `Adm1n-${unique("pw")}`;
+  await postJson(url, `${I}/Register`, { email: mesh.adminEmail, password, displayName: "Staff" });
+  const admin = (await postJson(url, `${I}/Login`, { email: mesh.adminEmail, password })).body.tokens.accessToken as string;
+  const tag = unique("t").slice(2);
+  const category = (await postJson(url, `${C}/CreateCategory`, { category: { name: "Tools", slug: `tools-${tag}` } }, admin)).body.category;
+  const name = `Claw Hammer ${tag}`;
+  const sku = `HAM-${tag.toUpperCase()}`;
+  const created = await postJson(
+    url,
+    `${C}/CreateProduct`,
+    {
+      product: {
+        slug: `claw-hammer-${tag}`,
+        name,
+        categoryId: category.id,
+        status: "PRODUCT_STATUS_ACTIVE",
+        imageUrls: [`https://images.example.com/${tag}.jpg`],
+        variants: [{ sku, prices: [{ currencyCode: "USD", amountMinor: "1999" }] }],
+      },
+    },
+    admin,
+  );
+  if (created.status !== 200) throw new Error(`create product: ${JSON.stringify(created.body)}`);
+  world = { mesh, url, address, admin, category, product: { id: created.body.product.id, name, sku } };
+});
+
+test.after.always(async () => {
+  await world?.mesh.stop();
+});
+
+test("a shopper registers, signs in, searches and browses a category as plain JSON; the GET is cached and revalidates to 304", async (t) => {
+  const { url, product, category } = world;
+  const me = await shopper(url);
+  t.truthy(me.tokens.accessToken, "login through the edge returned tokens");
+  const profile = await postJson(url, `${I}/GetUser`, { userId: me.userId }, me.tokens.accessToken);
+  t.is(profile.status, 200);
+  t.is(profile.body.user.email, me.email);
+
+  const found = await eventually("the product to be searchable", async () => {
+    const r = await postJson(url, `${C}/SearchProducts`, { query: "claw hammer" });
+    return r.body.products?.find((p: { id: string }) => p.id === product.id);
+  });
+  t.is(found.name, product.name);
+
+  const browse = getUrl(url, `${C}/ListProducts`, { filter: { categoryId: category.id } });
+  const first = await fetch(browse);
+  t.is(first.status, 200);
+  const body = (await first.json()) as { products: { id: string; variants: { prices: { amountMinor: string }[] }[] }[] };
+  t.deepEqual(body.products.map((p) => p.id), [product.id]);
+  t.is(body.products[0]!.variants[0]!.prices[0]!.amountMinor, "1999", "int64 as a JSON string");
+  const etag = first.headers.get("etag");
+  t.regex(etag ?? "", /^"[A-Za-z0-9_-]+"$/, "a strong ETag");
+  t.regex(first.headers.get("cache-control") ?? "", /^public, max-age=\d+$/);
+  const again = await fetch(browse, { headers: { "if-none-match": etag! } });
+  t.is(again.status, 304);
+  t.is(again.headers.get("etag"), etag);
+  t.is((await again.arrayBuffer()).byteLength, 0);
+  const fromEdgeCache = await fetch(browse);
+  t.is(fromEdgeCache.headers.get("x-cache"), "hit", "public reads are answered from the edge's cache within max-age");
+  t.is(fromEdgeCache.headers.get("etag"), etag);
+  t.deepEqual(await fromEdgeCache.json(), body);
+
+  const signedIn = await fetch(browse, { headers: { authorization: `Bearer ${me.tokens.accessToken}` } });
+  t.is(signedIn.status, 200);
+  t.is(signedIn.headers.get("cache-control"), "private, no-store", "a caller-dependent answer is never cached publicly");
+  t.is(signedIn.headers.get("x-cache"), null, "nor answered from the shared cache");
+  const mine = await fetch(getUrl(url, `${I}/ListAddresses`, { userId: me.userId }), { headers: { authorization: `Bearer ${me.tokens.accessToken}` } });
+  t.is(mine.status, 200, await mine.clone().text());
+  t.is(mine.headers.get("cache-control"), "private, no-store");
+});
+
+test("the typed client signs in, browses with GET and refreshes a rejected access token transparently", async (t) => {
+  const { url, product, category } = world;
+  const me = await shopper(url);
+  const seen: string[] = [];
+  const client = createBazaarClient({
+    baseUrl: url,
+    fetch: (input, init) => {
+      seen.push(`${init?.method ?? "GET"} ${String(input).split("?")[0]!.split("/").pop()}`);
+      return fetch(input, init);
+    },
+  });
+  await client.signIn(me.email, me.password);
+  const { products } = await client.catalog.listProducts({ filter: { categoryId: category.id } });
+  t.deepEqual(products.map((p) => p.id), [product.id]);
+  t.true(seen.includes("GET ListProducts"), "read-only methods go as HTTP GET");
+  const search = await client.catalog.searchProducts({ query: "claw hammer" });
+  t.true(search.products.some((p) => p.id === product.id));
+
+  // An access token the edge refuses (as an expired one would be): the client refreshes once and retries.
+  const stale = createBazaarClient({ baseUrl: url, tokens: { accessToken: "expired.token.value", refreshToken: client.tokens()!.refreshToken } });
+  const user = await stale.identity.getUser({ userId: me.userId });
+  t.is(user.user?.email, me.email);
+  t.not(stale.tokens()!.accessToken, "expired.token.value", "new tokens were stored");
+
+  const anonymous = createBazaarClient({ baseUrl: url });
+  const failure = await t.throwsAsync(anonymous.identity.getUser({ userId: me.userId }));
+  t.is(ConnectError.from(failure).code, Code.Unauthenticated);
+});
+
+function grpcUnary<I extends DescMessage, O extends DescMessage>(client: grpc.Client, path: string, input: I, output: O, request: object, metadata = new grpc.Metadata()) {
+  return new Promise<ReturnType<typeof fromBinary<O>>>((resolve, reject) => {
+    client.makeUnaryRequest(
+      path,
+      (value: object) => Buffer.from(toBinary(input, create(input, value as never))),
+      (bytes: Buffer) => fromBinary(output, bytes),
+      request,
+      metadata,
+      (error, value) => (error ? reject(error) : resolve(value!)),
+    );
+  });
+}
+
+test("a gRPC client (@grpc/grpc-js) signs in and searches the catalog through the edge", async (t) => {
+  const { url, address, product } = world;
+  const me = await shopper(url);
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const login = await grpcUnary(client, `/${I}/Login`, LoginRequestSchema, LoginResponseSchema, { email: me.email, password: me.password });
+  t.truthy(login.tokens?.accessToken);
+  const found = await grpcUnary(client, `/${C}/SearchProducts`, SearchProductsRequestSchema, SearchProductsResponseSchema, { query: "claw hammer" });
+  t.true(found.products.some((p) => p.id === product.id));
+  const got = await grpcUnary(client, `/${C}/GetProduct`, GetProductRequestSchema, GetProductResponseSchema, { id: product.id });
+  t.is(got.product?.name, product.name);
+  const hidden = await t.throwsAsync(grpcUnary(client, `/${V}/ReserveStock`, GetProductRequestSchema, GetProductResponseSchema, {}));
+  t.is((hidden as grpc.ServiceError).code, grpc.status.NOT_FOUND, "a non-public method is not found over gRPC too");
+  t.regex((hidden as grpc.ServiceError).details, /no such method or path: POST \/bazaar\.inventory\.v1\.InventoryService\/ReserveStock/);
+});
+
+test("staff create a product and receive stock through the edge; a customer calling an admin method gets permission_denied", async (t) => {
+  const { url, admin, product } = world;
+  // The product was created by staff through the edge (CreateProduct in the before hook).
+  const created = await postJson(url, `${C}/GetProduct`, { id: product.id });
+  t.is(created.body.product.name, product.name);
+  t.is(created.body.product.variants[0].sku, product.sku);
+  const received = await postJson(url, `${V}/ReceiveStock`, { sku: product.sku, quantity: "25", note: "delivery 1" }, admin);
+  t.is(received.status, 200, JSON.stringify(received.body));
+  const level = await postJson(url, `${V}/GetStockLevel`, { sku: product.sku });
+  t.is(level.status, 200);
+  t.is(level.body.stock.available, "25");
+
+  const me = await shopper(url);
+  const denied = await postJson(url, `${V}/ReceiveStock`, { sku: product.sku, quantity: "5" }, me.tokens.accessToken);
+  t.is(denied.status, 403);
+  t.is(denied.body.code, "permission_denied");
+  const anonymous = await postJson(url, `${C}/CreateCategory`, { category: { name: "X", slug: "x" } });
+  t.is(anonymous.status, 401);
+  t.is(anonymous.body.code, "unauthenticated");
+  const forged = await postJson(url, `${C}/ListReviews`, { productId: product.id }, "not-a-jwt");
+  t.is(forged.body.code, "unauthenticated");
+});
+
+test("methods not on the public surface, unknown paths, malformed JSON and oversize bodies get one clear error shape", async (t) => {
+  const { url } = world;
+  const internal = await postJson(url, `${V}/ReserveStock`, {});
+  t.is(internal.status, 404);
+  t.is(internal.body.code, "not_found");
+  const rotate = await postJson(url, `${I}/RotateSigningKey`, {}, world.admin);
+  t.is(rotate.body.code, "not_found", "even for an admin");
+  const unknown = await fetch(`${url}/nope`);
+  t.is(unknown.status, 404);
+  t.deepEqual(Object.keys((await unknown.json()) as object).sort(), ["code", "message"]);
+
+  const malformed = await fetch(`${url}/${C}/SearchProducts`, { method: "POST", headers: { "content-type": "application/json" }, body: "{ query: " });
+  t.is(malformed.status, 400);
+  t.is(((await malformed.json()) as { code: string }).code, "invalid_argument");
+
+  const oversize = await fetch(`${url}/${C}/SearchProducts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "x".repeat(2 * 1024 * 1024) }),
+  });
+  t.is(oversize.status, 413);
+  const oversizeBody = (await oversize.json()) as { code: string; message: string };
+  t.is(oversizeBody.code, "resource_exhausted");
+  t.regex(oversizeBody.message, /exceeds the limit/);
+
+  const invalid = await postJson(url, `${C}/SearchProducts`, { query: "   " });
+  t.is(invalid.body.code, "invalid_argument", "the service's own validation comes through");
+  t.regex(invalid.body.message, /query/);
+});
+
+test("past the per-address limit from Consul KV, calls get 429 resource_exhausted with Retry-After", async (t) => {
+  const key = `bazaar/edge-test/${unique("limits")}`;
+  const consul = `http://${process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500"}`;
+  t.teardown(() => fetch(`${consul}/v1/kv/${key}`, { method: "DELETE" }).then(() => undefined));
+  const { url, edge } = await world.mesh.edge({ rateLimitsKey: key });
+  const tight = { perAddress: { perSecond: 0.1, burst: 3 }, perUser: { perSecond: 0.1, burst: 3 } };
+  await fetch(`${consul}/v1/kv/${key}`, { method: "PUT", body: JSON.stringify(tight) });
+  await eventually("the edge to read the new limits", async () => edge.rateLimits().perAddress.burst === 3);
+  const statuses: number[] = [];
+  let limited: Response | undefined;
+  for (let i = 0; i < 5; i++) {
+    const response = await fetch(getUrl(url, `${C}/GetProduct`, { id: world.product.id }));
+    statuses.push(response.status);
+    if (response.status === 429) limited = response;
+    else await response.arrayBuffer();
+  }
+  t.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  t.regex(limited!.headers.get("retry-after") ?? "", /^\d+$/);
+  t.is(((await limited!.json()) as { code: string }).code, "resource_exhausted");
+});
+
+test("past the per-user limit from Consul KV, a signed-in user gets 429 resource_exhausted with Retry-After over Connect", async (t) => {
+  const key = `bazaar/edge-test/${unique("limits")}`;
+  const consul = `http://${process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500"}`;
+  t.teardown(() => fetch(`${consul}/v1/kv/${key}`, { method: "DELETE" }).then(() => undefined));
+  const { url, edge } = await world.mesh.edge({ rateLimitsKey: key });
+  const me = await shopper(url);
+  await fetch(`${consul}/v1/kv/${key}`, { method: "PUT", body: JSON.stringify({ perAddress: { perSecond: 1000, burst: 1000 }, perUser: { perSecond: 0.1, burst: 2 } }) });
+  await eventually("the edge to read the new limits", async () => edge.rateLimits().perUser.burst === 2);
+  const client = createBazaarClient({ baseUrl: url, tokens: me.tokens, useHttpGet: false });
+  await client.identity.getUser({ userId: me.userId });
+  await client.identity.getUser({ userId: me.userId });
+  const failure = ConnectError.from(await t.throwsAsync(client.identity.getUser({ userId: me.userId })));
+  t.is(failure.code, Code.ResourceExhausted);
+  t.regex(failure.metadata.get("retry-after") ?? "", /^\d+$/);
+  const anonymous = await fetch(getUrl(url, `${C}/GetProduct`, { id: world.product.id }));
+  t.is(anonymous.status, 200, "the limit is the user's, not the address's");
+});
+
+test("reflection lists only the public services; openapi, docs, JWKS, health, metrics and CORS are served", async (t) => {
+  const { url } = world;
+  const reflection = createClient(ServerReflection, createGrpcTransport({ baseUrl: url }));
+  const names: string[] = [];
+  for await (const answer of reflection.serverReflectionInfo(createAsyncIterable([{ messageRequest: { case: "listServices" as const, value: "" } }]))) {
+    if (answer.messageResponse.case === "listServicesResponse") names.push(...answer.messageResponse.value.service.map((s) => s.name));
+  }
+  t.deepEqual(names.sort(), [C, I, V, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+  const files: Uint8Array[] = [];
+  for await (const answer of reflection.serverReflectionInfo(createAsyncIterable([{ messageRequest: { case: "fileContainingSymbol" as const, value: V } }]))) {
+    if (answer.messageResponse.case === "fileDescriptorResponse") files.push(...answer.messageResponse.value.fileDescriptorProto);
+  }
+  const inventoryFile = files.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes)).find((f) => f.service.some((s) => s.name === "InventoryService"));
+  const listed = inventoryFile!.service[0]!.method.map((m) => m.name);
+  t.true(listed.includes("ReceiveStock") && listed.includes("GetStockLevel"));
+  t.false(listed.includes("ReserveStock"), "reflection describes only the public methods");
+
+  const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get?: unknown }>; components: { schemas: Record<string, any> } };
+  t.truthy(openapi.paths[`/${C}/ListProducts`]?.get, "read-only methods have a GET");
+  t.falsy(openapi.paths[`/${V}/ReserveStock`], "non-public methods are absent");
+  t.falsy(openapi.paths[`/${I}/RotateSigningKey`]);
+  t.deepEqual(openapi.components.schemas["bazaar.catalog.v1.Product"].properties.createTime, { type: "string", format: "date-time" });
+  const docs = await fetch(`${url}/docs`);
+  t.regex(await docs.text(), /Bazaar API/);
+  t.regex(docs.headers.get("content-type") ?? "", /text\/html/);
+
+  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+  t.true(jwks.keys.length > 0);
+  t.is((await fetch(`${url}/healthz`)).status, 200);
+  t.is((await fetch(`${url}/readyz`)).status, 200);
+  t.regex(await (await fetch(`${url}/metrics`)).text(), /rpc_server_requests_total/);
+
+  const preflight = await fetch(`${url}/${C}/ListProducts`, {
+    method: "OPTIONS",
+    headers: { origin: "https://shop.example.com", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+  });
+  t.is(preflight.status, 204);
+  t.is(preflight.headers.get("access-control-allow-origin"), "https://shop.example.com");
+  t.is(preflight.headers.get("access-control-allow-credentials"), "true");
+  const stranger = await fetch(`${url}/${C}/ListProducts`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+  t.is(stranger.status, 403);
+  t.is(stranger.headers.get("access-control-allow-origin"), null);
+  t.is(docs.headers.get("x-content-type-options"), "nosniff");
+  t.regex(docs.headers.get("x-trace-id") ?? "", /^[\da-f]{32}$/, "every answer names its trace");
+  const traced = await fetch(`${url}/healthz`, { headers: { traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01` } });
+  t.is(traced.headers.get("x-trace-id"), "ab".repeat(16), "the caller's trace is continued");
+});
+
+test("gRPC-Web callers reach the same public methods", async (t) => {
+  const { url, product } = world;
+  const catalog = createClient(CatalogService, createGrpcWebTransport({ baseUrl: url, httpVersion: "1.1" }));
+  t.is((await catalog.getProduct({ id: product.id })).product?.name, product.name);
+  const denied = ConnectError.from(await t.throwsAsync(catalog.createCategory({ category: { name: "X", slug: "x" } })));
+  t.is(denied.code, Code.Unauthenticated);
+});
+
+test("buf curl lists the public methods through reflection and calls one", async (t) => {
+  const { url, product } = world;
+  const buf = new URL("../../node_modules/.bin/buf", import.meta.url).pathname;
+  const run = promisify(execFile);
+  const listed = (await run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-methods", url])).stdout.split("\n");
+  t.true(listed.includes(`${C}/GetProduct`));
+  t.true(listed.includes(`${I}/Login`));
+  t.false(listed.includes(`${V}/ReserveStock`), "non-public methods are not described");
+  t.false(listed.includes(`${I}/RotateSigningKey`));
+  const called = await run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", JSON.stringify({ id: product.id }), `${url}/${C}/GetProduct`]);
+  t.is(JSON.parse(called.stdout).product.name, product.name);
+});

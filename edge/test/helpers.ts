@@ -1,0 +1,113 @@
+// A private mesh for the edge's tests: identity, catalog and inventory started in-process on port 0
+// with unique Consul names (so parallel runs never meet), and an edge pointed at them by name.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { createService, createLogger, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { identity, identityConfigSchema } from "@bazaar/identity";
+import { catalog } from "@bazaar/catalog";
+import { inventoryService } from "@bazaar/inventory";
+import { createEdge, type Edge, type EdgeOptions } from "../src/index.ts";
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
+const baseEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: process.env.EDGE_TEST_LOG_LEVEL ?? "silent", SHUTDOWN_GRACE_MS: "2000" };
+
+export interface Mesh {
+  names: { identity: string; catalog: string; inventory: string };
+  adminEmail: string;
+  jwksUrl: string;
+  /** Starts an edge on port 0 in front of this mesh; stopped by mesh.stop(). */
+  edge(options?: Partial<EdgeOptions>): Promise<{ edge: Edge; url: string; address: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startMesh(): Promise<Mesh> {
+  const names = { identity: unique("identity"), catalog: unique("catalog"), inventory: unique("inventory") };
+  const adminEmail = `admin@${names.identity}.test`;
+  const identityEnv = { ...baseEnv, IDENTITY_ADMIN_EMAIL: adminEmail };
+  const identityConfig = loadConfig(identityConfigSchema, identityEnv);
+  const identityDefinition = identity({ config: identityConfig, name: names.identity });
+  const started: RunningService[] = [];
+  const edges: Edge[] = [];
+  const stop = async () => {
+    await Promise.all(edges.map((e) => e.close()));
+    await Promise.all(started.map((s) => s.stop()));
+    const admin = new pg.Client({ connectionString: identityConfig.DATABASE_URL });
+    await admin.connect();
+    for (const name of Object.values(names)) await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
+    await admin.end();
+  };
+  try {
+    const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier });
+    started.push(identityService);
+    const jwksUrl = `http://${identityService.address}/.well-known/jwks.json`;
+    const config = loadConfig(platformConfigSchema, baseEnv);
+    const verifier = createTokenVerifier({ jwksUrl, issuer: "bazaar-identity", audience: "bazaar" });
+    const [catalogService, inventory] = await Promise.all([
+      createService(catalog({ name: names.catalog, followStock: false }), { config, verifier }),
+      createService(inventoryService({ name: names.inventory }), { config, verifier }),
+    ]);
+    started.push(catalogService, inventory);
+    await Promise.all(Object.values(names).map((name) => passing(config.CONSUL_HTTP_ADDR, name)));
+    return {
+      names,
+      adminEmail,
+      jwksUrl,
+      async edge(options = {}) {
+        const edge = createEdge({
+          logger: createLogger({ service: "edge", level: baseEnv.LOG_LEVEL as "silent" }),
+          verifier: createTokenVerifier({ jwksUrl, issuer: "bazaar-identity", audience: "bazaar" }),
+          consulAddr: config.CONSUL_HTTP_ADDR,
+          upstreams: {
+            "bazaar.identity.v1.IdentityService": names.identity,
+            "bazaar.catalog.v1.CatalogService": names.catalog,
+            "bazaar.inventory.v1.InventoryService": names.inventory,
+          },
+          jwksUrl,
+          rateLimitsKey: `bazaar/edge-test/${unique("limits")}`,
+          corsOrigins: ["https://shop.example.com"],
+          ...options,
+        });
+        edges.push(edge);
+        const { port } = await edge.listen();
+        return { edge, url: `http://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** POSTs Connect JSON; returns status, headers and parsed body. */
+export async function postJson(url: string, path: string, body: unknown, token?: string) {
+  const response = await fetch(`${url}/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as Record<string, any> };
+}
+
+/** The Connect GET URL of a read-only method. */
+export const getUrl = (url: string, path: string, message: unknown) =>
+  `${url}/${path}?connect=v1&encoding=json&message=${encodeURIComponent(JSON.stringify(message))}`;
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until Consul reports a passing instance of `name` (its first health check has run). */
+async function passing(consulAddr: string, name: string) {
+  await eventually(`${name} to pass in Consul`, async () => {
+    const response = await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`);
+    return response.ok && ((await response.json()) as unknown[]).length > 0;
+  }, 30_000);
+}
