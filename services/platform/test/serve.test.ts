@@ -45,7 +45,7 @@ test("an @grpc/grpc-js client calls the service on the same port, errors arrivin
   const response = await call("Echo", create(EchoRequestSchema, { message: "over grpc-js" }));
   t.is(response.message, "over grpc-js");
   t.is(response.instanceId, "instance-a");
-  // Fail is not implemented by the small test service: the router answers unimplemented.
+  // The small test service has no Fail handler: the router answers unimplemented.
   const error = await t.throwsAsync<grpc.ServiceError>(call("Fail", create(EchoRequestSchema)));
   t.is(error?.code, grpc.status.UNIMPLEMENTED);
 });
