@@ -108,7 +108,13 @@ export function createClientTransport(options: ClientTarget & ClientTransportOpt
   function transportOf(endpoint: Endpoint<ServiceInstance>): Transport {
     let transport = transports.get(endpoint);
     if (!transport) {
-      transport = createGrpcTransport({ baseUrl: endpoint.instance.url, sessionManager: pool.session(endpoint), interceptors });
+      transport = createGrpcTransport({
+        baseUrl: endpoint.instance.url,
+        sessionManager: pool.session(endpoint),
+        interceptors,
+        // Inside the mesh, compressing costs more CPU than it saves bandwidth: ask for plain responses.
+        acceptCompression: [],
+      });
       transports.set(endpoint, transport);
     }
     return transport;
