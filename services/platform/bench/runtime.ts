@@ -134,16 +134,27 @@ try {
   });
 
   // Alternating rounds, best of each: the machine is shared, so one slow round says little.
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   let bareResult: LoadResult | undefined;
   let runtimeResult: LoadResult | undefined;
   const best = (a: LoadResult | undefined, b: LoadResult) => (a && a.perSecond >= b.perSecond ? a : b);
   for (let round = 1; round <= rounds; round++) {
     process.stdout.write(`round ${round}/${rounds}: ${concurrency} concurrent Echo calls, ${durationMs} ms each (calls/s | p50 | p99 | errors)\n`);
-    const b = await runLoad({ call: () => bare.echo({ message: "hello" }), concurrency, durationMs });
-    process.stdout.write(`  bare     ${fmt(b)}\n`);
-    const r = await runLoad({ call: () => meshed.echo({ message: "hello" }), concurrency, durationMs });
-    process.stdout.write(`  runtime  ${fmt(r)}\n`);
+    // Who goes first alternates, so warm-up and drift favour neither.
+    const measure = async (which: "bare" | "runtime") => {
+      const result = await runLoad({ call: () => (which === "bare" ? bare : meshed).echo({ message: "hello" }), concurrency, durationMs });
+      process.stdout.write(`  ${which.padEnd(8)} ${fmt(result)}\n`);
+      return result;
+    };
+    let b: LoadResult;
+    let r: LoadResult;
+    if (round % 2 === 1) {
+      b = await measure("bare");
+      r = await measure("runtime");
+    } else {
+      r = await measure("runtime");
+      b = await measure("bare");
+    }
     bareResult = best(bareResult, b);
     runtimeResult = best(runtimeResult, r);
   }
@@ -155,7 +166,7 @@ try {
 
   const overhead = (1 - runtimeResult.perSecond / bareResult.perSecond) * 100;
   const body = `
-\`npm run bench:runtime\` — unary \`Echo\` over gRPC (h2c), ${concurrency} calls in flight, ${durationMs / 1000} s measured after a 2 s warm-up, best of ${rounds} alternating rounds; the load generator shares the 2 cores with the server, PostgreSQL, NATS and Consul.
+\`npm run bench:runtime\` — unary \`Echo\` over gRPC (h2c), ${concurrency} calls in flight, ${durationMs / 1000} s measured after a 2 s warm-up, best of ${rounds} rounds, the first server alternating; the load generator shares the 2 cores with the server, PostgreSQL, NATS and Consul.
 
 | server | calls/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
