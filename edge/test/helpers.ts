@@ -1,5 +1,6 @@
 // A private mesh for the edge's tests: identity, catalog and inventory started in-process on port 0
 // with unique Consul names (so parallel runs never meet), and an edge pointed at them by name.
+import { eventually } from "@bazaar/platform/testing";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createService, createLogger, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
@@ -94,15 +95,7 @@ export async function postJson(url: string, path: string, body: unknown, token?:
 export const getUrl = (url: string, path: string, message: unknown) =>
   `${url}/${path}?connect=v1&encoding=json&message=${encodeURIComponent(JSON.stringify(message))}`;
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually };
 
 /** Waits until Consul reports a passing instance of `name` (its first health check has run). */
 async function passing(consulAddr: string, name: string) {

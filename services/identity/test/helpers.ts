@@ -1,6 +1,7 @@
 // Shared by identity's tests: a real identity service (PostgreSQL, NATS, Consul) on port 0 with a
 // unique name, gRPC clients carrying a client address, Connect JSON over fetch, and the events the
 // service wrote to its outbox (where the tokens mailed to users can be read).
+import { eventually } from "@bazaar/platform/testing";
 import { randomBytes } from "node:crypto";
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
@@ -99,12 +100,4 @@ export async function signedUpUser(identityService: StartedIdentity, options: { 
   return { userId: user!.id, email, password, tokens: tokens!, client: identityService.client({ token: tokens!.accessToken }) };
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually };
