@@ -141,8 +141,8 @@ export function createRelay(options: RelayOptions): Relay {
     );
   }
 
-  function publishRound(): Promise<Round> {
-    return connection.transactional(async (trx) => {
+  async function publishRound(): Promise<Round> {
+    const { round, sent } = await connection.transactional(async (trx) => {
       const rows = await connection.execute<OutboxRow[]>(
         `select id, event_id, subject, type_name, payload, headers, created_at from platform_outbox
           where sent_at is null order by id limit ${batchSize} for update skip locked`,
@@ -150,7 +150,7 @@ export function createRelay(options: RelayOptions): Relay {
         "all",
         trx,
       );
-      if (rows.length === 0) return { claimed: 0, sent: 0 };
+      if (rows.length === 0) return { round: { claimed: 0, sent: 0 }, sent: [] };
       // Published concurrently over one connection, so they reach the stream in id order.
       const results = await Promise.allSettled(rows.map(publishRow));
       const sent = rows.filter((_, i) => results[i]!.status === "fulfilled");
@@ -158,14 +158,18 @@ export function createRelay(options: RelayOptions): Relay {
         const ids = sent.map((row) => String(row.id));
         if (!ids.every((id) => /^\d+$/.test(id))) throw new Error(`unexpected outbox ids ${ids.join(",")}`);
         await connection.execute(`update platform_outbox set sent_at = clock_timestamp() where id in (${ids.join(",")})`, [], "run", trx);
-        const now = Date.now();
-        for (const row of sent) metrics.publishLag.observe(Math.max(0, now - new Date(row.created_at).getTime()) / 1000);
-        metrics.published.inc(sent.length);
       }
       const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (failure) metrics.publishErrors.inc(rows.length - sent.length);
-      return { claimed: rows.length, sent: sent.length, error: failure?.reason };
+      return { round: { claimed: rows.length, sent: sent.length, error: failure?.reason }, sent };
     });
+    // Counted once the rows are marked sent (committed), so the metric never runs ahead of the table.
+    if (sent.length > 0) {
+      const now = Date.now();
+      for (const row of sent) metrics.publishLag.observe(Math.max(0, now - new Date(row.created_at).getTime()) / 1000);
+      metrics.published.inc(sent.length);
+    }
+    return round;
   }
 
   async function loop(): Promise<void> {
