@@ -10,7 +10,11 @@
 // all-capabilities-dropped containers, gRPC readiness/liveness probes, requests and limits, and a
 // Service, PodDisruptionBudget, HorizontalPodAutoscaler and NetworkPolicy; selectors select
 // something; every referenced ConfigMap/Secret/ServiceAccount exists (or is a documented external
-// secret). Prints one line per overlay and every problem; exits 1 if there is any.
+// secret); every call one service's policy allows out, the callee's policy allows in (and back);
+// every service but identity and the edge has a SERVICE_CLIENT_SECRET that identity's
+// IDENTITY_SERVICE_CLIENTS lists (with the right hash, where the overlay generates the Secrets).
+// Prints one line per overlay and every problem; exits 1 if there is any.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -36,9 +40,9 @@ const load = async (specifier) => import(pathToFileURL(require.resolve(specifier
 const models = path.join(path.resolve(modulesDir), "node_modules", "kubernetes-models");
 
 /** Secrets the prod overlay expects to exist in the cluster (created by the operator, never in git). */
-const externalSecrets = new Set(["bazaar-infrastructure", "identity"]);
+const externalSecrets = new Set(["bazaar-infrastructure", "identity", "catalog", "inventory", "cart", "order", "payment"]);
 /** Deployables: a Deployment each, with the full set of companions. */
-const services = ["identity", "catalog", "inventory", "edge"];
+const services = ["identity", "catalog", "inventory", "cart", "order", "payment", "edge"];
 const infrastructure = ["postgres", "nats", "consul", "otel-collector", "jaeger", "prometheus", "grafana"];
 
 let failures = 0;
@@ -59,6 +63,11 @@ async function schemaCheck(object, where) {
   } catch {
     problem(where, `unknown kind ${apiVersion} ${kind} (no schema)`);
     return;
+  }
+  // kustomize folds long base64 values over several lines; the API server's decoder skips the line
+  // breaks, the schema's "byte" format does not.
+  if (kind === "Secret" && object.data) {
+    object = { ...object, data: Object.fromEntries(Object.entries(object.data).map(([k, v]) => [k, typeof v === "string" ? v.replace(/\s+/g, "") : v])) };
   }
   try {
     new model(object).validate();
@@ -153,6 +162,44 @@ function rulesCheck(objects, overlay) {
     if (np.metadata.name === "edge") continue;
     for (const rule of np.spec?.ingress ?? []) {
       if (!rule.from || rule.from.length === 0) problem(`NetworkPolicy/${np.metadata.name}`, "an ingress rule admits every source (only the edge may)");
+    }
+  }
+  // Calls between services need both halves: the caller's egress and the callee's ingress.
+  const peersOf = (np, direction) =>
+    (np?.spec?.[direction] ?? []).flatMap((rule) => (rule[direction === "ingress" ? "from" : "to"] ?? []).map((p) => p.podSelector?.matchLabels?.["app.kubernetes.io/name"]));
+  for (const caller of services) {
+    for (const callee of peersOf(named("NetworkPolicy", caller), "egress").filter((n) => services.includes(n))) {
+      if (!peersOf(named("NetworkPolicy", callee), "ingress").includes(caller)) problem(`NetworkPolicy/${callee}`, `${caller} may call ${callee} (its egress) but ${callee} does not admit ${caller}`);
+    }
+  }
+  for (const callee of services) {
+    for (const caller of peersOf(named("NetworkPolicy", callee), "ingress").filter((n) => services.includes(n))) {
+      if (!peersOf(named("NetworkPolicy", caller), "egress").includes(callee)) problem(`NetworkPolicy/${caller}`, `${callee} admits ${caller} but ${caller}'s egress does not allow ${callee}`);
+    }
+  }
+  // Service tokens: every service but identity (the issuer) and the edge (it forwards its callers'
+  // tokens) proves itself with SERVICE_CLIENT_SECRET; identity knows each one's SHA-256. Where the
+  // overlay generates the Secrets (dev), the hashes must match them.
+  const secretEnv = (deployment, variable) => podSpecOf(deployment)?.containers?.[0]?.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
+  const secretValue = (ref) => {
+    const data = ref && named("Secret", ref.name)?.data?.[ref.key];
+    return data === undefined ? undefined : Buffer.from(String(data).replace(/\s+/g, ""), "base64").toString("utf8");
+  };
+  const clientsRef = secretEnv(named("Deployment", "identity"), "IDENTITY_SERVICE_CLIENTS");
+  if (!clientsRef) problem("Deployment/identity", "no IDENTITY_SERVICE_CLIENTS from a Secret");
+  const clientsValue = secretValue(clientsRef);
+  const clients = clientsValue === undefined ? undefined : new Map(clientsValue.split(",").filter(Boolean).map((pair) => pair.trim().split("=", 2)));
+  for (const name of services.filter((n) => n !== "identity" && n !== "edge")) {
+    const ref = secretEnv(named("Deployment", name), "SERVICE_CLIENT_SECRET");
+    if (!ref) {
+      problem(`Deployment/${name}`, "no SERVICE_CLIENT_SECRET from a Secret");
+      continue;
+    }
+    if (!clients) continue;
+    const secret = secretValue(ref);
+    if (!clients.has(name)) problem(`Secret/${clientsRef.name}`, `IDENTITY_SERVICE_CLIENTS does not list ${name}`);
+    else if (secret !== undefined && clients.get(name) !== createHash("sha256").update(secret).digest("hex")) {
+      problem(`Secret/${clientsRef.name}`, `IDENTITY_SERVICE_CLIENTS: ${name}'s hash is not the SHA-256 of its SERVICE_CLIENT_SECRET`);
     }
   }
   const nats = named("StatefulSet", "nats");

@@ -1,4 +1,4 @@
-// The edge for the benchmark in its own process, pointed at the benchmark's catalog. Prints "port <n>".
+// The edge for the benchmark in its own process, pointed at the benchmark's catalog and cart. Prints "port <n>".
 import { createLogger, createTokenVerifier } from "@bazaar/platform";
 import { createEdge } from "../src/index.ts";
 
@@ -6,7 +6,7 @@ const edge = createEdge({
   logger: createLogger({ service: "edge", level: "silent" }),
   verifier: createTokenVerifier({ jwks: { keys: [] }, issuer: "bazaar-identity", audience: "bazaar" }),
   consulAddr: process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500",
-  upstreams: { "bazaar.catalog.v1.CatalogService": process.env.BENCH_CATALOG_NAME! },
+  upstreams: { "bazaar.catalog.v1.CatalogService": process.env.BENCH_CATALOG_NAME!, "bazaar.cart.v1.CartService": process.env.BENCH_CART_NAME! },
   rateLimitsKey: process.env.BENCH_LIMITS_KEY!,
 });
 const { port } = await edge.listen();

@@ -1,8 +1,8 @@
 // `npm run bench:edge`: Connect JSON through the edge against the same call made directly to the
-// catalog (a page of ListProducts at 1,000 products), at moderate load and at saturation, uncached
-// (POST) and cached (GET revalidated with If-None-Match → 304). The catalog and the edge each run
-// in a process of their own; the load generator is this process. Prints the figures and records them
-// in BENCHMARKS.md.
+// service — a catalog read (a page of ListProducts at 1,000 products), uncached (POST) and cached (GET
+// revalidated with If-None-Match → 304), and a guest's add-to-cart — at moderate load and at
+// saturation. Catalog + inventory, the cart and the edge each run in a process of their own; the load
+// generator is this process. Prints the figures and records them in BENCHMARKS.md.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
@@ -20,7 +20,9 @@ const saturated = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const settings = stackSettings();
 const supervisor = createSupervisor({ write: () => {} });
 const infra = await ensureInfrastructure(settings, supervisor);
-const name = `catalog-bench-${randomBytes(3).toString("hex")}`;
+const suffix = randomBytes(3).toString("hex");
+const name = `catalog-bench-${suffix}`;
+const names = [name, `inventory-bench-${suffix}`, `cart-bench-${suffix}`];
 const limitsKey = `bazaar/edge-bench/${name}`;
 const consul = `http://${settings.consulAddr}`;
 const env: NodeJS.ProcessEnv = {
@@ -29,16 +31,23 @@ const env: NodeJS.ProcessEnv = {
   BAZAAR_ENV: "development",
   LOG_LEVEL: "silent",
   BENCH_CATALOG_NAME: name,
+  BENCH_INVENTORY_NAME: names[1],
+  BENCH_CART_NAME: names[2],
   BENCH_LIMITS_KEY: limitsKey,
 };
 const children: ChildProcess[] = [];
 
+let skus: string[] = [];
 function spawnServer(file: string): Promise<number> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(file, import.meta.url))], { env, stdio: ["ignore", "pipe", "inherit"] });
+  // BENCH_CPU_PROF_DIR=<dir>: each server writes a V8 CPU profile there when it exits.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(new URL(file, import.meta.url))], { env, stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${file} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      const sample = /^skus (.+)$/.exec(line)?.[1];
+      if (sample) skus = sample.split(",");
       const port = /^port (\d+)$/.exec(line)?.[1];
       if (port) resolve(Number(port));
     });
@@ -56,8 +65,11 @@ try {
     body: JSON.stringify({ perAddress: { perSecond: 1e6, burst: 1e6 }, perUser: { perSecond: 1e6, burst: 1e6 } }),
   });
   const catalogPort = await spawnServer("./catalog-server.ts");
-  while (!(await isPassing(settings.consulAddr, name))) await sleep(100);
+  while (!(await isPassing(settings.consulAddr, name)) || !(await isPassing(settings.consulAddr, names[1]!))) await sleep(100);
+  const cartPort = await spawnServer("./cart-server.ts");
+  while (!(await isPassing(settings.consulAddr, names[2]!))) await sleep(100);
   const edgePort = await spawnServer("./edge-server.ts");
+  while (skus.length === 0) await sleep(50);
 
   const path = "/bazaar.catalog.v1.CatalogService/ListProducts";
   const request = JSON.stringify({ pageSize: 20 });
@@ -82,6 +94,36 @@ try {
   };
   for (let i = 0; i < 200; i++) await post(edgePort)(); // warm the edge's discovery and connections
 
+  // Add-to-cart as guests: each call adds one unit of a random stocked SKU to the next of many carts
+  // (so no line nears its limits), with the cart's token in x-cart-token.
+  const cartPath = "/bazaar.cart.v1.CartService";
+  async function guestCarts(port: number, count: number) {
+    const carts: { id: string; token: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const response = await fetch(`http://127.0.0.1:${port}${cartPath}/CreateCart`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const body = (await response.json()) as { cart: { id: string }; cartToken: string };
+      carts.push({ id: body.cart.id, token: body.cartToken });
+    }
+    return carts;
+  }
+  const addToCart = (port: number, carts: { id: string; token: string }[]) => {
+    let next = 0;
+    return async () => {
+      const cart = carts[next++ % carts.length]!;
+      const sku = skus[Math.floor(Math.random() * skus.length)]!;
+      const response = await fetch(`http://127.0.0.1:${port}${cartPath}/AddCartItem`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-cart-token": cart.token },
+        body: JSON.stringify({ cartId: cart.id, sku, quantity: 1 }),
+      });
+      if (response.status !== 200) throw new Error(`status ${response.status}: ${await response.text()}`);
+      await response.arrayBuffer();
+    };
+  };
+  const directCarts = await guestCarts(cartPort, 2_000);
+  const edgeCarts = await guestCarts(edgePort, 2_000);
+  for (let i = 0; i < 50; i++) await addToCart(edgePort, edgeCarts)();
+
   const results: [string, LoadResult][] = [];
   for (const [label, concurrency] of [
     ["moderate", moderate],
@@ -93,6 +135,8 @@ try {
       ["through the edge, POST JSON (uncached)", post(edgePort)],
       ["through the edge, GET If-None-Match → 304 (cached)", cached],
       ["through the edge, GET → 200 (edge cache, refilled each max-age)", hit],
+      ["direct to cart, AddCartItem POST JSON", addToCart(cartPort, directCarts)],
+      ["through the edge, AddCartItem POST JSON", addToCart(edgePort, edgeCarts)],
     ] as const) {
       const result = await runLoad({ call, concurrency, durationMs, warmupMs: 1_000 });
       process.stdout.write(`  ${what.padEnd(52)} ${fmt(result)}\n`);
@@ -101,10 +145,11 @@ try {
   }
 
   const body = [
-    "ListProducts (page of 20, 1,000 products) as Connect JSON; catalog and edge in their own processes, the",
-    "load generator (fetch, closed loop) in a third, all on the same machine. The edge adds one gRPC hop",
-    "(Consul-discovered, h2c) to the catalog. Cached: public GETs are answered by the edge for their max-age",
-    "(304 on If-None-Match, else the stored 200).",
+    "ListProducts (page of 20, 1,000 products) and a guest's AddCartItem (one unit of a random stocked SKU,",
+    "over 2,000 carts; the cart prices each answer from catalog + inventory) as Connect JSON. Catalog +",
+    "inventory, cart and edge in processes of their own, the load generator (fetch, closed loop) in another,",
+    "all on the same machine. The edge adds one gRPC hop (Consul-discovered, h2c) to the service. Cached:",
+    "public GETs are answered by the edge for their max-age (304 on If-None-Match, else the stored 200).",
     "",
     "| load: call | req/s | p50 ms | p99 ms | errors |",
     "|---|---|---|---|---|",
@@ -117,7 +162,7 @@ try {
   await fetch(`${consul}/v1/kv/${limitsKey}`, { method: "DELETE" }).catch(() => undefined);
   const admin = new pg.Client({ connectionString: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" });
   await admin.connect();
-  await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
+  for (const service of names) await admin.query(`drop database if exists "bazaar_${service.replaceAll("-", "_")}" with (force)`);
   await admin.end();
   await supervisor.stopAll();
 }

@@ -31,7 +31,7 @@ export interface Forwarder {
   close(): void;
 }
 
-const forwardedRequestHeaders = ["authorization", "user-agent", "traceparent", "tracestate", "accept-language", "idempotency-key"];
+const forwardedRequestHeaders = ["authorization", "user-agent", "traceparent", "tracestate", "accept-language", "idempotency-key", "x-cart-token"];
 
 export function createForwarder(options: ForwardOptions): Forwarder {
   const transports: ClientTransport[] = [];
@@ -39,7 +39,7 @@ export function createForwarder(options: ForwardOptions): Forwarder {
   async function authorize(access: Access, context: HandlerContext): Promise<Principal | undefined> {
     const header = context.requestHeader.get("authorization");
     if (!header) {
-      if (access === "public") return undefined;
+      if (access === "public" || access === "personal") return undefined;
       throw new ConnectError("sign in first: this method needs a bearer token", Code.Unauthenticated);
     }
     const token = /^Bearer ([^\s]+)$/i.exec(header)?.[1];

@@ -5,6 +5,7 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { PublicService } from "./public-services.ts";
+import type { Access } from "./surface.ts";
 
 type Schema = Record<string, unknown>;
 
@@ -109,16 +110,20 @@ export function generateOpenApi(services: readonly PublicService[], info: { titl
         tags: [service.typeName],
         summary: method.name,
         description: `Access: ${access}.`,
-        ...(access === "public" ? {} : { security: [{ bearer: [] }] }),
+        ...securityOf(access),
         ...(get
           ? {
               parameters: [
                 { name: "connect", in: "query", required: true, schema: { type: "string", enum: ["v1"] } },
                 { name: "encoding", in: "query", required: true, schema: { type: "string", enum: ["json"] } },
                 { name: "message", in: "query", required: true, description: "The request as JSON, URL-encoded.", schema: { type: "string" } },
+                ...(access === "personal" ? [cartTokenParameter] : []),
               ],
             }
-          : { requestBody: { required: true, content: { "application/json": { schema: messageSchema(method.input) } } } }),
+          : {
+              ...(access === "personal" ? { parameters: [cartTokenParameter] } : {}),
+              requestBody: { required: true, content: { "application/json": { schema: messageSchema(method.input) } } },
+            }),
         responses: {
           "200": { description: "Success", content: { "application/json": { schema: messageSchema(method.output) } } },
           ...(get ? { "304": { description: "Not modified (If-None-Match matched the ETag)" } } : {}),
@@ -139,3 +144,19 @@ export function generateOpenApi(services: readonly PublicService[], info: { titl
   };
 }
 
+
+/** Who may call, as OpenAPI security: none, an optional bearer token (personal), or a required one. */
+function securityOf(access: Access): Schema {
+  if (access === "public") return {};
+  if (access === "personal") return { security: [{}, { bearer: [] }] };
+  return { security: [{ bearer: [] }] };
+}
+
+/** A guest's proof of their cart (personal methods). */
+const cartTokenParameter: Schema = {
+  name: "x-cart-token",
+  in: "header",
+  required: false,
+  description: "A guest cart's token (from CreateCart); signed-in callers send a bearer token instead.",
+  schema: { type: "string" },
+};

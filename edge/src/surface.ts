@@ -1,13 +1,18 @@
 // The public surface of Bazaar, declared once: per service and method, who may call it through the
-// edge. "public": anyone; "user": a signed-in user (a verified bearer token); "admin": the admin role.
+// edge. "public": anyone, and the answer is the same for everyone (cacheable); "personal": anyone, but
+// the answer is the caller's own (a guest's cart, proven by its x-cart-token), so it is never cached
+// publicly; "user": a signed-in user (a verified bearer token); "admin": the admin role.
 // A service or method not listed here is not routed: it answers not_found, and reflection and the
 // OpenAPI document do not show it. Adding an RPC to a listed service needs only a line here.
 import type { DescService } from "@bufbuild/protobuf";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
+import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
+import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
+import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
 
-export type Access = "public" | "user" | "admin";
+export type Access = "public" | "personal" | "user" | "admin";
 
 export interface SurfaceEntry<S extends DescService = DescService> {
   service: S;
@@ -46,7 +51,7 @@ export const surface: readonly SurfaceEntry[] = [
     SetUserRoles: "admin",
     DisableUser: "admin",
     EnableUser: "admin",
-    // RotateSigningKey: operators only, never through the edge.
+    // RotateSigningKey: operators only; IssueServiceToken: services only — never through the edge.
   }),
   entry(CatalogService, {
     GetProduct: "public",
@@ -73,5 +78,31 @@ export const surface: readonly SurfaceEntry[] = [
     SetLowStockThreshold: "admin",
     ListStockMovements: "admin",
     // Reservations are the order service's business, never the browser's.
+  }),
+  entry(CartService, {
+    CreateCart: "personal",
+    GetCart: "personal",
+    AddCartItem: "personal",
+    UpdateCartItem: "personal",
+    RemoveCartItem: "personal",
+    ClearCart: "personal",
+    SetCartShipping: "personal",
+    ListShippingOptions: "public",
+    MergeCart: "user",
+    // PrepareCheckout, CompleteCart: the order service's steps, never the browser's.
+  }),
+  entry(OrderService, {
+    PlaceOrder: "personal",
+    GetOrder: "personal",
+    ListMyOrders: "user",
+    CancelOrder: "user",
+    ListOrders: "admin",
+    UpdateOrderStatus: "admin",
+    RefundOrder: "admin",
+  }),
+  entry(PaymentService, {
+    GetPayment: "admin",
+    ListPayments: "admin",
+    // Authorise, capture, void and refund are the order service's steps.
   }),
 ];

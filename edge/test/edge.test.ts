@@ -1,7 +1,7 @@
-// End-to-end through the edge only, against a private mesh (identity, catalog, inventory on the real
-// PostgreSQL, NATS and Consul): a shopper's journey three ways (fetch JSON, @bazaar/client, gRPC via
-// @grpc/grpc-js), a staff journey, the guards, and the doors. Cart, checkout and orders (issue 6) do
-// not exist yet, so their steps are not here.
+// End-to-end through the edge only, against a private mesh (identity, catalog, inventory, cart,
+// payment and order on the real PostgreSQL, NATS and Consul): a shopper's journey three ways (fetch
+// JSON, @bazaar/client, gRPC via @grpc/grpc-js) from registration to checkout, a declined card, order
+// history and cancellation; a staff journey; the guards; and the doors.
 import { create, fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -17,12 +17,35 @@ import {
 } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { CatalogService, SearchProductsRequestSchema, SearchProductsResponseSchema, GetProductRequestSchema, GetProductResponseSchema } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { ServerReflection } from "@bazaar/contracts/grpc/reflection/v1/reflection_pb";
+import { ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import {
+  AddCartItemRequestSchema,
+  AddCartItemResponseSchema,
+  CreateCartRequestSchema,
+  CreateCartResponseSchema,
+  MergeCartRequestSchema,
+  MergeCartResponseSchema,
+} from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
+import {
+  CancelOrderRequestSchema,
+  CancelOrderResponseSchema,
+  ListMyOrdersRequestSchema,
+  ListMyOrdersResponseSchema,
+  OrderStatus,
+  PlaceOrderRequestSchema,
+  PlaceOrderResponseSchema,
+} from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { eventually, getUrl, postJson, startMesh, unique, type Mesh } from "./helpers.ts";
 
 const I = "bazaar.identity.v1.IdentityService";
 const C = "bazaar.catalog.v1.CatalogService";
 const V = "bazaar.inventory.v1.InventoryService";
+const K = "bazaar.cart.v1.CartService";
+const O = "bazaar.order.v1.OrderService";
+const P = "bazaar.payment.v1.PaymentService";
+
+const shipTo = { recipientName: "Ada Lovelace", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", countryCode: "US" };
 
 interface World {
   mesh: Mesh;
@@ -31,6 +54,8 @@ interface World {
   admin: string;
   category: { id: string; slug: string };
   product: { id: string; name: string; sku: string };
+  /** In stock (100 units) for the checkout journeys. */
+  tape: { id: string; sku: string };
 }
 let world: World;
 
@@ -45,7 +70,7 @@ async function shopper(url: string) {
 
 test.before(async () => {
   const mesh = await startMesh();
-  const { url, address } = await mesh.edge();
+  const { url } = await mesh.edge();
   const password = `Adm1n-${unique("pw")}`;
   await postJson(url, `${I}/Register`, { email: mesh.adminEmail, password, displayName: "Staff" });
   const admin = (await postJson(url, `${I}/Login`, { email: mesh.adminEmail, password })).body.tokens.accessToken as string;
@@ -69,8 +94,30 @@ test.before(async () => {
     admin,
   );
   if (created.status !== 200) throw new Error(`create product: ${JSON.stringify(created.body)}`);
-  world = { mesh, url, address, admin, category, product: { id: created.body.product.id, name, sku } };
+  const tapeSku = `TAPE-${tag.toUpperCase()}`;
+  // Its own category, so the browsing tests see the hammer alone.
+  const measuring = (await postJson(url, `${C}/CreateCategory`, { category: { name: "Measuring", slug: `measuring-${tag}` } }, admin)).body.category;
+  const tape = await postJson(
+    url,
+    `${C}/CreateProduct`,
+    {
+      product: {
+        slug: `tape-measure-${tag}`,
+        name: `Tape Measure ${tag}`,
+        categoryId: measuring.id,
+        status: "PRODUCT_STATUS_ACTIVE",
+        variants: [{ sku: tapeSku, prices: [{ currencyCode: "USD", amountMinor: "1299" }] }],
+      },
+    },
+    admin,
+  );
+  if (tape.status !== 200) throw new Error(`create product: ${JSON.stringify(tape.body)}`);
+  const stocked = await postJson(url, `${V}/ReceiveStock`, { sku: tapeSku, quantity: "100", note: "opening stock" }, admin);
+  if (stocked.status !== 200) throw new Error(`receive stock: ${JSON.stringify(stocked.body)}`);
+  world = { mesh, url, address: meshAddress(url), admin, category, product: { id: created.body.product.id, name, sku }, tape: { id: tape.body.product.id, sku: tapeSku } };
 });
+
+const meshAddress = (url: string) => new URL(url).host;
 
 test.after.always(async () => {
   await world?.mesh.stop();
@@ -115,6 +162,58 @@ test("a shopper registers, signs in, searches and browses a category as plain JS
   const mine = await fetch(getUrl(url, `${I}/ListAddresses`, { userId: me.userId }), { headers: { authorization: `Bearer ${me.tokens.accessToken}` } });
   t.is(mine.status, 200, await mine.clone().text());
   t.is(mine.headers.get("cache-control"), "private, no-store");
+});
+
+test("a guest fills a cart as plain JSON, signs in and merges it, checks out, is declined on a second card, sees the history and cancels", async (t) => {
+  const { url, tape } = world;
+  const guest = await postJson(url, `${K}/CreateCart`, { currencyCode: "USD" });
+  t.is(guest.status, 200, JSON.stringify(guest.body));
+  const cartToken = guest.body.cartToken as string;
+  t.truthy(cartToken, "a new guest cart comes with its token");
+  const asGuest = { "x-cart-token": cartToken };
+  const added = await postJson(url, `${K}/AddCartItem`, { cartId: guest.body.cart.id, sku: tape.sku, quantity: 2 }, undefined, asGuest);
+  t.is(added.status, 200, JSON.stringify(added.body));
+  t.is(added.body.cart.lines[0].unitPrice.amountMinor, "1299", "the price comes from the catalog");
+  const viewed = await fetch(getUrl(url, `${K}/GetCart`, { cartId: guest.body.cart.id }), { headers: asGuest });
+  t.is(viewed.status, 200);
+  t.is(viewed.headers.get("cache-control"), "private, no-store", "a guest's cart is never cached publicly");
+  const stranger = await postJson(url, `${K}/GetCart`, { cartId: guest.body.cart.id });
+  t.is(stranger.body.code, "not_found", "without the cart's token the cart does not exist");
+
+  const me = await shopper(url);
+  const merged = await postJson(url, `${K}/MergeCart`, { guestCartId: guest.body.cart.id }, me.tokens.accessToken, asGuest);
+  t.is(merged.status, 200, JSON.stringify(merged.body));
+  t.is(merged.body.cart.userId, me.userId);
+  t.is(merged.body.cart.itemCount, 2);
+
+  const key = unique("checkout");
+  const checkout = { shippingAddress: shipTo, shippingOptionId: "standard", paymentMethod: "pm_test_ok", idempotencyKey: key };
+  const placed = await postJson(url, `${O}/PlaceOrder`, checkout, me.tokens.accessToken);
+  t.is(placed.status, 200, JSON.stringify(placed.body));
+  t.is(placed.body.order.status, "ORDER_STATUS_CONFIRMED");
+  t.is(placed.body.order.lines[0].quantity, 2);
+  const repeated = await postJson(url, `${O}/PlaceOrder`, checkout, me.tokens.accessToken);
+  t.is(repeated.body.order.id, placed.body.order.id, "the same idempotency key returns the same order");
+
+  await postJson(url, `${K}/AddCartItem`, { sku: tape.sku, quantity: 1 }, me.tokens.accessToken);
+  const declined = await postJson(url, `${O}/PlaceOrder`, { ...checkout, paymentMethod: "pm_test_declined", idempotencyKey: unique("checkout") }, me.tokens.accessToken);
+  t.is(declined.body.code, "failed_precondition", JSON.stringify(declined.body));
+  t.regex(declined.body.message, /declined/i);
+  const cartAfter = await postJson(url, `${K}/GetCart`, {}, me.tokens.accessToken);
+  t.is(cartAfter.body.cart.itemCount, 1, "a declined checkout leaves the cart as it was");
+
+  const history = await postJson(url, `${O}/ListMyOrders`, {}, me.tokens.accessToken);
+  t.is(history.status, 200);
+  const statuses = Object.fromEntries(history.body.orders.map((o: { id: string; status: string }) => [o.id, o.status]));
+  t.is(statuses[placed.body.order.id], "ORDER_STATUS_CONFIRMED");
+  t.true(Object.values(statuses).includes("ORDER_STATUS_REJECTED"), "the declined attempt is in the history too");
+
+  const cancelled = await postJson(url, `${O}/CancelOrder`, { orderId: placed.body.order.id, reason: "changed my mind" }, me.tokens.accessToken);
+  t.is(cancelled.status, 200, JSON.stringify(cancelled.body));
+  t.is(cancelled.body.order.status, "ORDER_STATUS_CANCELLED");
+  const other = await shopper(url);
+  const foreign = await postJson(url, `${O}/GetOrder`, { orderId: placed.body.order.id }, other.tokens.accessToken);
+  t.is(foreign.body.code, "not_found", "another customer's order does not exist for them");
 });
 
 test("the typed client signs in, browses with GET and refreshes a rejected access token transparently", async (t) => {
@@ -175,6 +274,82 @@ test("a gRPC client (@grpc/grpc-js) signs in and searches the catalog through th
   t.regex((hidden as grpc.ServiceError).details, /no such method or path: POST \/bazaar\.inventory\.v1\.InventoryService\/ReserveStock/);
 });
 
+test("the typed client keeps a guest cart's token, merges the cart when it signs in, checks out, is declined, lists and cancels its orders", async (t) => {
+  const { url, tape } = world;
+  const me = await shopper(url);
+  const client = createBazaarClient({ baseUrl: url });
+  await client.cart.createCart({ currencyCode: "USD" });
+  const guest = client.guestCart();
+  t.truthy(guest?.cartToken, "CreateCart's token is kept");
+  await client.cart.addCartItem({ cartId: guest!.cartId, sku: tape.sku, quantity: 1 });
+  t.is((await client.cart.getCart({ cartId: guest!.cartId })).cart?.itemCount, 1, "the guest reads its cart with the kept token");
+
+  await client.signIn(me.email, me.password);
+  t.is(client.guestCart(), undefined, "signing in merged and forgot the guest cart");
+  const mine = (await client.cart.getCart({})).cart!;
+  t.is(mine.userId, me.userId);
+  t.is(mine.itemCount, 1);
+
+  const checkout = { shippingAddress: shipTo, shippingOptionId: "express", paymentMethod: "pm_test_ok" };
+  const { order } = await client.orders.placeOrder({ ...checkout, idempotencyKey: unique("checkout") });
+  t.is(order?.status, OrderStatus.CONFIRMED);
+  t.is(order?.email, me.email, "a signed-in buyer's email comes from the account");
+
+  await client.cart.addCartItem({ sku: tape.sku, quantity: 1 });
+  const declined = ConnectError.from(
+    await t.throwsAsync(client.orders.placeOrder({ ...checkout, paymentMethod: "pm_test_insufficient_funds", idempotencyKey: unique("checkout") })),
+  );
+  t.is(declined.code, Code.FailedPrecondition);
+  t.is(declined.findDetails(ErrorInfoSchema)[0]?.reason, "INSUFFICIENT_FUNDS");
+
+  const { orders } = await client.orders.listMyOrders({});
+  t.deepEqual(orders.map((o) => o.status).sort(), [OrderStatus.CONFIRMED, OrderStatus.REJECTED].sort());
+  const cancelled = await client.orders.cancelOrder({ orderId: order!.id });
+  t.is(cancelled.order?.status, OrderStatus.CANCELLED);
+});
+
+test("a gRPC client (@grpc/grpc-js) fills a guest cart, signs in and merges it, checks out, is declined, lists and cancels", async (t) => {
+  const { url, address, tape } = world;
+  const me = await shopper(url);
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const metadata = (entries: Record<string, string>) => {
+    const m = new grpc.Metadata();
+    for (const [k, v] of Object.entries(entries)) m.set(k, v);
+    return m;
+  };
+  const created = await grpcUnary(client, `/${K}/CreateCart`, CreateCartRequestSchema, CreateCartResponseSchema, { currencyCode: "USD" });
+  const asGuest = { "x-cart-token": created.cartToken };
+  await grpcUnary(client, `/${K}/AddCartItem`, AddCartItemRequestSchema, AddCartItemResponseSchema, { cartId: created.cart!.id, sku: tape.sku, quantity: 3 }, metadata(asGuest));
+  const login = await grpcUnary(client, `/${I}/Login`, LoginRequestSchema, LoginResponseSchema, { email: me.email, password: me.password });
+  const bearer = { authorization: `Bearer ${login.tokens!.accessToken}` };
+  const merged = await grpcUnary(client, `/${K}/MergeCart`, MergeCartRequestSchema, MergeCartResponseSchema, { guestCartId: created.cart!.id }, metadata({ ...bearer, ...asGuest }));
+  t.is(merged.cart?.itemCount, 3);
+
+  const checkout = { shippingAddress: shipTo, shippingOptionId: "standard", paymentMethod: "pm_test_ok", idempotencyKey: unique("checkout") };
+  const placed = await grpcUnary(client, `/${O}/PlaceOrder`, PlaceOrderRequestSchema, PlaceOrderResponseSchema, checkout, metadata(bearer));
+  t.is(placed.order?.status, OrderStatus.CONFIRMED);
+  t.is(placed.order?.lines[0]?.quantity, 3);
+
+  await grpcUnary(client, `/${K}/AddCartItem`, AddCartItemRequestSchema, AddCartItemResponseSchema, { sku: tape.sku, quantity: 1 }, metadata(bearer));
+  const declined = await t.throwsAsync(
+    grpcUnary(client, `/${O}/PlaceOrder`, PlaceOrderRequestSchema, PlaceOrderResponseSchema, { ...checkout, paymentMethod: "pm_test_declined", idempotencyKey: unique("checkout") }, metadata(bearer)),
+  );
+  t.is((declined as grpc.ServiceError).code, grpc.status.FAILED_PRECONDITION);
+
+  const history = await grpcUnary(client, `/${O}/ListMyOrders`, ListMyOrdersRequestSchema, ListMyOrdersResponseSchema, {}, metadata(bearer));
+  t.is(history.orders.length, 2);
+  const cancelled = await grpcUnary(client, `/${O}/CancelOrder`, CancelOrderRequestSchema, CancelOrderResponseSchema, { orderId: placed.order!.id }, metadata(bearer));
+  t.is(cancelled.order?.status, OrderStatus.CANCELLED);
+
+  // Staff see the order, cancelled, when they search by the customer's email.
+  const staff = await postJson(url, `${O}/ListOrders`, { query: me.email }, world.admin);
+  t.is(staff.status, 200, JSON.stringify(staff.body));
+  t.true(staff.body.orders.some((o: { id: string; status: string }) => o.id === placed.order!.id && o.status === "ORDER_STATUS_CANCELLED"));
+  const refused = await postJson(url, `${O}/ListOrders`, {}, login.tokens!.accessToken);
+  t.is(refused.body.code, "permission_denied");
+});
+
 test("staff create a product and receive stock through the edge; a customer calling an admin method gets permission_denied", async (t) => {
   const { url, admin, product } = world;
   // The product was created by staff through the edge (CreateProduct in the before hook).
@@ -205,6 +380,10 @@ test("methods not on the public surface, unknown paths, malformed JSON and overs
   t.is(internal.body.code, "not_found");
   const rotate = await postJson(url, `${I}/RotateSigningKey`, {}, world.admin);
   t.is(rotate.body.code, "not_found", "even for an admin");
+  const serviceToken = await postJson(url, `${I}/IssueServiceToken`, { service: "order", clientSecret: "development-only-service-secret" });
+  t.is(serviceToken.body.code, "not_found", "service tokens are never handed out through the edge");
+  const reserve = await postJson(url, `${K}/PrepareCheckout`, { cartId: "x" }, world.admin);
+  t.is(reserve.body.code, "not_found", "the order service's steps are not public");
   const unknown = await fetch(`${url}/nope`);
   t.is(unknown.status, 404);
   t.deepEqual(Object.keys((await unknown.json()) as object).sort(), ["code", "message"]);
@@ -274,7 +453,7 @@ test("reflection lists only the public services; openapi, docs, JWKS, health, me
   for await (const answer of reflection.serverReflectionInfo(createAsyncIterable([{ messageRequest: { case: "listServices" as const, value: "" } }]))) {
     if (answer.messageResponse.case === "listServicesResponse") names.push(...answer.messageResponse.value.service.map((s) => s.name));
   }
-  t.deepEqual(names.sort(), [C, I, V, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+  t.deepEqual(names.sort(), [K, C, I, V, O, P, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
   const files: Uint8Array[] = [];
   for await (const answer of reflection.serverReflectionInfo(createAsyncIterable([{ messageRequest: { case: "fileContainingSymbol" as const, value: V } }]))) {
     if (answer.messageResponse.case === "fileDescriptorResponse") files.push(...answer.messageResponse.value.fileDescriptorProto);

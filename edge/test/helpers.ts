@@ -1,5 +1,6 @@
-// A private mesh for the edge's tests: identity, catalog and inventory started in-process on port 0
-// with unique Consul names (so parallel runs never meet), and an edge pointed at them by name.
+// A private mesh for the edge's tests: identity, catalog, inventory, cart, payment and order started
+// in-process on port 0 with unique Consul names (so parallel runs never meet), and an edge pointed at
+// them by name. Services get their service tokens from this identity, as in the running mesh.
 import { eventually } from "@bazaar/platform/testing";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -7,13 +8,16 @@ import { createService, createLogger, createTokenVerifier, loadConfig, platformC
 import { identity, identityConfigSchema } from "@bazaar/identity";
 import { catalog } from "@bazaar/catalog";
 import { inventoryService } from "@bazaar/inventory";
+import { cart, cartConfigSchema } from "@bazaar/cart";
+import { payment, paymentConfigSchema } from "@bazaar/payment";
+import { order, orderConfigSchema } from "@bazaar/order";
 import { createEdge, type Edge, type EdgeOptions } from "../src/index.ts";
 
 export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString("hex")}`;
-const baseEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: process.env.EDGE_TEST_LOG_LEVEL ?? "silent", SHUTDOWN_GRACE_MS: "2000" };
+const baseEnv = { ...process.env, BAZAAR_ENV: "development", LOG_LEVEL: process.env.EDGE_TEST_LOG_LEVEL ?? "silent", SHUTDOWN_GRACE_MS: "2000", EVENTS_NEW_CONSUMER_START: "new" };
 
 export interface Mesh {
-  names: { identity: string; catalog: string; inventory: string };
+  names: { identity: string; catalog: string; inventory: string; cart: string; payment: string; order: string };
   adminEmail: string;
   jwksUrl: string;
   /** Starts an edge on port 0 in front of this mesh; stopped by mesh.stop(). */
@@ -22,7 +26,14 @@ export interface Mesh {
 }
 
 export async function startMesh(): Promise<Mesh> {
-  const names = { identity: unique("identity"), catalog: unique("catalog"), inventory: unique("inventory") };
+  const names = {
+    identity: unique("identity"),
+    catalog: unique("catalog"),
+    inventory: unique("inventory"),
+    cart: unique("cart"),
+    payment: unique("payment"),
+    order: unique("order"),
+  };
   const adminEmail = `admin@${names.identity}.test`;
   const identityEnv = { ...baseEnv, IDENTITY_ADMIN_EMAIL: adminEmail };
   const identityConfig = loadConfig(identityConfigSchema, identityEnv);
@@ -41,13 +52,32 @@ export async function startMesh(): Promise<Mesh> {
     const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier });
     started.push(identityService);
     const jwksUrl = `http://${identityService.address}/.well-known/jwks.json`;
-    const config = loadConfig(platformConfigSchema, baseEnv);
-    const verifier = createTokenVerifier({ jwksUrl, issuer: "bazaar-identity", audience: "bazaar" });
-    const [catalogService, inventory] = await Promise.all([
-      createService(catalog({ name: names.catalog, followStock: false }), { config, verifier }),
-      createService(inventoryService({ name: names.inventory }), { config, verifier }),
-    ]);
-    started.push(catalogService, inventory);
+    // Service tokens come from this identity (the development client secret).
+    const meshEnv = { ...baseEnv, IDENTITY_SERVICE_NAME: names.identity, AUTH_JWKS_URL: jwksUrl };
+    const config = loadConfig(platformConfigSchema, meshEnv);
+    const verifier = () => createTokenVerifier({ jwksUrl, issuer: "bazaar-identity", audience: "bazaar" });
+    const cartConfig = loadConfig(cartConfigSchema, meshEnv);
+    const paymentConfig = loadConfig(paymentConfigSchema, { ...meshEnv, PAYMENT_TEST_SLOW_MS: "200" });
+    const orderConfig = loadConfig(orderConfigSchema, meshEnv);
+    started.push(
+      ...(await Promise.all([
+        createService(catalog({ name: names.catalog, followStock: false }), { config, verifier: verifier() }),
+        createService(inventoryService({ name: names.inventory }), { config, verifier: verifier() }),
+        createService(cart({ config: cartConfig, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory } }), {
+          config: cartConfig,
+          verifier: verifier(),
+        }),
+        createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier: verifier() }),
+        createService(
+          order({
+            config: orderConfig,
+            name: names.order,
+            upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity },
+          }),
+          { config: orderConfig, verifier: verifier() },
+        ),
+      ])),
+    );
     await Promise.all(Object.values(names).map((name) => passing(config.CONSUL_HTTP_ADDR, name)));
     return {
       names,
@@ -62,6 +92,9 @@ export async function startMesh(): Promise<Mesh> {
             "bazaar.identity.v1.IdentityService": names.identity,
             "bazaar.catalog.v1.CatalogService": names.catalog,
             "bazaar.inventory.v1.InventoryService": names.inventory,
+            "bazaar.cart.v1.CartService": names.cart,
+            "bazaar.order.v1.OrderService": names.order,
+            "bazaar.payment.v1.PaymentService": names.payment,
           },
           jwksUrl,
           rateLimitsKey: `bazaar/edge-test/${unique("limits")}`,
@@ -81,10 +114,10 @@ export async function startMesh(): Promise<Mesh> {
 }
 
 /** POSTs Connect JSON; returns status, headers and parsed body. */
-export async function postJson(url: string, path: string, body: unknown, token?: string) {
+export async function postJson(url: string, path: string, body: unknown, token?: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${url}/${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     body: JSON.stringify(body),
   });
   const text = await response.text();

@@ -5,8 +5,16 @@ import { createConnectTransport } from "@connectrpc/connect-web";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
+import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
+import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 
-export { IdentityService, CatalogService, InventoryService };
+export { IdentityService, CatalogService, InventoryService, CartService, OrderService };
+
+/** A guest's cart: its id and the token that proves it is theirs (sent as x-cart-token). */
+export interface GuestCart {
+  cartId: string;
+  cartToken: string;
+}
 
 export interface Tokens {
   accessToken: string;
@@ -20,6 +28,10 @@ export interface BazaarClientOptions {
   tokens?: Tokens;
   /** Called whenever the tokens change (sign-in, refresh, sign-out), e.g. to persist them. */
   onTokens?: (tokens: Tokens | undefined) => void;
+  /** A guest cart to start with (e.g. restored from storage). */
+  guestCart?: GuestCart;
+  /** Called whenever the guest cart changes (created, merged at sign-in), e.g. to persist it. */
+  onGuestCart?: (cart: GuestCart | undefined) => void;
   /** Read-only methods go as cacheable HTTP GET (ETag, Cache-Control). Default true. */
   useHttpGet?: boolean;
   /** A fetch of your own (tests, instrumentation). Default globalThis.fetch. */
@@ -30,11 +42,19 @@ export interface BazaarClient {
   identity: Client<typeof IdentityService>;
   catalog: Client<typeof CatalogService>;
   inventory: Client<typeof InventoryService>;
-  /** Signs in; throws the Connect error of Login (unauthenticated, resource_exhausted…), or when MFA is needed. */
+  /** Carts: a guest's calls carry the token of the cart CreateCart gave them. */
+  cart: Client<typeof CartService>;
+  orders: Client<typeof OrderService>;
+  /**
+   * Signs in; then merges the guest cart, if one is held, into the user's cart and forgets it. Throws
+   * the Connect error of Login (unauthenticated, resource_exhausted…), or when MFA is needed.
+   */
   signIn(email: string, password: string): Promise<Tokens>;
   /** Ends the session at identity and forgets the tokens. */
   signOut(): Promise<void>;
   tokens(): Tokens | undefined;
+  /** The guest cart held (until sign-in merges it). */
+  guestCart(): GuestCart | undefined;
   /** The transport, for clients of other public services. */
   transport: Transport;
 }
@@ -44,6 +64,11 @@ export function createBazaarClient(options: BazaarClientOptions): BazaarClient {
   const setTokens = (next: Tokens | undefined) => {
     tokens = next;
     options.onTokens?.(next);
+  };
+  let guestCart = options.guestCart;
+  const setGuestCart = (next: GuestCart | undefined) => {
+    guestCart = next;
+    options.onGuestCart?.(next);
   };
   const base = { baseUrl: options.baseUrl, useHttpGet: options.useHttpGet ?? true, fetch: options.fetch };
   // Refresh goes without the auth interceptor, so it cannot recurse.
@@ -82,20 +107,38 @@ export function createBazaarClient(options: BazaarClientOptions): BazaarClient {
       return await next(request);
     }
   };
-  const transport = createConnectTransport({ ...base, interceptors: [auth] });
+  // A guest proves their cart with its token; CreateCart's answer is where a new one comes from.
+  const cartToken: Interceptor = (next) => async (request) => {
+    if (guestCart && !request.header.has("x-cart-token")) request.header.set("x-cart-token", guestCart.cartToken);
+    const response = await next(request);
+    if (!response.stream && request.method.name === "CreateCart") {
+      const created = response.message as { cart?: { id: string }; cartToken?: string };
+      if (created.cartToken && created.cart) setGuestCart({ cartId: created.cart.id, cartToken: created.cartToken });
+    }
+    return response;
+  };
+  const transport = createConnectTransport({ ...base, interceptors: [auth, cartToken] });
+  const cart = createClient(CartService, transport);
   const identity = createClient(IdentityService, transport);
 
   return {
     identity,
     catalog: createClient(CatalogService, transport),
     inventory: createClient(InventoryService, transport),
+    cart,
+    orders: createClient(OrderService, transport),
     transport,
     tokens: () => tokens,
+    guestCart: () => guestCart,
     async signIn(email, password) {
       const response = await plain.login({ email, password });
       if (!response.tokens) throw new ConnectError("this account needs a second factor: call identity.completeMfaLogin", Code.FailedPrecondition);
       const signedIn = { accessToken: response.tokens.accessToken, refreshToken: response.tokens.refreshToken };
       setTokens(signedIn);
+      if (guestCart) {
+        await cart.mergeCart({ guestCartId: guestCart.cartId });
+        setGuestCart(undefined);
+      }
       return signedIn;
     },
     async signOut() {

@@ -3,6 +3,7 @@ import { ADMIN_ROLE, currentPrincipal, requireRole, requireUser, violations, typ
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { createCategory, deleteCategory, findCategory, listCategories, toCategory, updateCategory } from "./categories/categories.ts";
+import { batchGetVariants } from "./products/batch-get-variants.ts";
 import { browse } from "./products/browse.ts";
 import { importProducts } from "./products/import.ts";
 import { archiveProduct, createProduct, getProduct, loadProducts, updateProduct } from "./products/products.ts";
@@ -24,6 +25,9 @@ export function catalogHandlers(runtime: ServiceRuntime): ServiceImpl<typeof Cat
     },
     async searchProducts(request) {
       return browse(read(), { query: request.query, filter: request.filter, sort: request.sort, pageSize: request.pageSize, pageToken: request.pageToken }, true);
+    },
+    async batchGetVariants(request) {
+      return { variants: await batchGetVariants(read(), request.skus, currentPrincipal()?.kind === "service" || isAdmin()) };
     },
     async createProduct(request) {
       requireRole(ADMIN_ROLE);

@@ -4,6 +4,7 @@ import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { migrations } from "../migrations/index.ts";
 import { entities } from "./entities.ts";
 import { catalogHandlers } from "./handlers.ts";
+import { purchaseHandlers } from "./reviews/purchases.ts";
 import { stockHandlers } from "./stock/stock-events.ts";
 
 export interface CatalogOptions {
@@ -13,6 +14,8 @@ export interface CatalogOptions {
   stockDurable?: string;
   /** Follow inventory's OutOfStock / BackInStock. Default true. */
   followStock?: boolean;
+  /** Follow the order service's OrderPlaced / OrderCancelled for "verified purchase" reviews. Default true. */
+  followOrders?: boolean;
 }
 
 export function catalog(options: CatalogOptions = {}): ServiceDefinition {
@@ -25,9 +28,9 @@ export function catalog(options: CatalogOptions = {}): ServiceDefinition {
     routes(router, runtime) {
       router.service(CatalogService, catalogHandlers(runtime));
     },
-    consumers:
-      options.followStock === false
-        ? undefined
-        : () => [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }],
+    consumers: () => [
+      ...(options.followStock === false ? [] : [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }]),
+      ...(options.followOrders === false ? [] : [{ domain: "order", durable: `${name}-purchases`, handlers: purchaseHandlers }]),
+    ],
   };
 }

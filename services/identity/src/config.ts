@@ -1,6 +1,7 @@
 // Identity's configuration: the platform's variables plus its own, validated at start.
 import { z } from "zod";
 import { platformConfigSchema, secret } from "@bazaar/platform";
+import { parseServiceClients } from "./service-tokens.ts";
 
 const seconds = z.coerce.number().int().positive();
 const count = z.coerce.number().int().min(0);
@@ -17,6 +18,25 @@ export const identityConfigSchema = platformConfigSchema.extend({
   IDENTITY_ENCRYPTION_KEY: secret(aes256Key, { development: "ZGV2ZWxvcG1lbnQtb25seS1pZGVudGl0eS1rZXkhISE=" }),
   /** Identity verifies tokens with its own keys; it needs no JWKS URL (overrides the platform's rule). */
   AUTH_JWKS_URL: z.url().optional(),
+  /** Identity signs its own tokens: it needs no client secret (overrides the platform's rule). */
+  SERVICE_CLIENT_SECRET: z.string().optional(),
+  /**
+   * The services that may get service tokens: "name=sha256hex,…", the hex SHA-256 of each service's
+   * SERVICE_CLIENT_SECRET (printf %s "$SECRET" | sha256sum). Unset: none in production; in development
+   * every well-formed name with the platform's development secret.
+   */
+  IDENTITY_SERVICE_CLIENTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        return parseServiceClients(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** The account with this email gets the admin role when it registers (or at start, if it exists). */
   IDENTITY_ADMIN_EMAIL: z.email().optional(),
   /** Access-token lifetime. */

@@ -36,6 +36,7 @@ import { randomToken, tokenHash, type SecretBox } from "./crypto.ts";
 import { accountKey, addressKey, clientAddress, type LoginThrottle, type ThrottleKey } from "./login-throttle.ts";
 import { matchTotp, newRecoveryCodes, newTotpSecret, provisioningUri, recoveryCodeHash } from "./mfa.ts";
 import { passwordProblem, PASSWORD_MAX_LENGTH, type PasswordHasher } from "./passwords.ts";
+import { SERVICE_NAME, type ServiceTokenIssuer } from "./service-tokens.ts";
 import type { Sessions } from "./sessions.ts";
 import type { KeyStore } from "./signing-keys.ts";
 import { findUser, findUserByEmail, loadReachableUser, requireSelfOrAdmin, roleNames, toUser, type UserRow } from "./users.ts";
@@ -49,6 +50,7 @@ export interface IdentityDeps {
   throttle: LoginThrottle;
   hasher: PasswordHasher;
   secretBox: SecretBox;
+  serviceTokens: ServiceTokenIssuer;
   logger: Logger;
 }
 
@@ -317,6 +319,14 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async rotateSigningKey() {
       requireRole(ADMIN_ROLE);
       return { kid: await keyStore.rotate() };
+    },
+
+    async issueServiceToken(req) {
+      const v = violations();
+      if (v.check(req.service !== "", "service", "is required")) v.check(SERVICE_NAME.test(req.service), "service", "must be 1–63 of a–z, 0–9 and -");
+      v.throwIfAny();
+      const { token, expiresAt } = await deps.serviceTokens.issue(req.service, req.clientSecret);
+      return { accessToken: token, expireTime: timestampFromDate(expiresAt) };
     },
 
     async getUser(req) {

@@ -8,6 +8,7 @@ import { identityEntities } from "./entities.ts";
 import { identityHandlers } from "./handlers.ts";
 import { createLoginThrottle } from "./login-throttle.ts";
 import { createPasswordHasher } from "./passwords.ts";
+import { createServiceTokenIssuer } from "./service-tokens.ts";
 import { createSessions } from "./sessions.ts";
 import { createKeyStore, type KeyStore } from "./signing-keys.ts";
 import { normaliseEmail } from "./validation.ts";
@@ -62,8 +63,16 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
         throttle: createLoginThrottle({ maxDelaySeconds: config.IDENTITY_LOGIN_MAX_DELAY_SECONDS, windowSeconds: config.IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS }),
         hasher: createPasswordHasher({ memoryKib: config.IDENTITY_ARGON2_MEMORY_KIB, timeCost: config.IDENTITY_ARGON2_TIME_COST }),
         secretBox,
+        serviceTokens: createServiceTokenIssuer({
+          keyStore,
+          clients: config.IDENTITY_SERVICE_CLIENTS ?? (config.BAZAAR_ENV === "development" ? "development" : new Map()),
+          logger: runtime.logger,
+        }),
         logger: runtime.logger,
       });
+      if (!config.IDENTITY_SERVICE_CLIENTS && config.BAZAAR_ENV !== "development") {
+        runtime.logger.warn("IDENTITY_SERVICE_CLIENTS is unset: no service gets a service token");
+      }
       // Unknown fields in JSON requests are refused (invalid_argument), not silently dropped.
       router.service(IdentityService, handlers, { jsonOptions: { ignoreUnknownFields: false } });
       // The first admin from configuration, when that account exists already.

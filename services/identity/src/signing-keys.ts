@@ -27,6 +27,12 @@ export interface AccessTokenClaims {
   sessionId: string;
 }
 
+export interface SignedToken {
+  token: string;
+  expiresAt: Date;
+  jti: string;
+}
+
 export interface KeyStoreOptions {
   issuer: string;
   audience: string;
@@ -43,7 +49,9 @@ export interface KeyStoreOptions {
 
 export interface KeyStore {
   /** Signs an access token with the current key; rotates first when the key is older than allowed. */
-  sign(claims: AccessTokenClaims): Promise<{ token: string; expiresAt: Date; jti: string }>;
+  sign(claims: AccessTokenClaims): Promise<SignedToken>;
+  /** Signs a service token (`svc: true`, `sub` = the service's name, no roles), otherwise like `sign`. */
+  signService(service: string): Promise<SignedToken>;
   /** Starts a new key now; the old one stays published until its tokens have expired. */
   rotate(): Promise<string>;
   /** The published public keys (the JWKS). */
@@ -162,6 +170,24 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     return active;
   }
 
+  /** The access-token contract of token-verifier.ts: typ at+jwt, iss, aud, sub, iat, exp, jti, plus `claims`. */
+  async function signAccessToken(subject: string, claims: Record<string, unknown>): Promise<SignedToken> {
+    const key = await currentKey();
+    const jti = uuidv7();
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + options.accessTokenTtlSeconds;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(options.issuer)
+      .setAudience(options.audience)
+      .setSubject(subject)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key.privateKey);
+    return { token, expiresAt: new Date(exp * 1000), jti };
+  }
+
   const ownVerifier: TokenVerifier = {
     async verify(token: string): Promise<Principal> {
       let kid: string | undefined;
@@ -184,22 +210,8 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     attach(value) {
       database = value;
     },
-    async sign(claims) {
-      const key = await currentKey();
-      const jti = uuidv7();
-      const now = Math.floor(Date.now() / 1000);
-      const exp = now + options.accessTokenTtlSeconds;
-      const token = await new SignJWT({ roles: [...claims.roles], sid: claims.sessionId })
-        .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: ACCESS_TOKEN_TYPE })
-        .setIssuer(options.issuer)
-        .setAudience(options.audience)
-        .setSubject(claims.userId)
-        .setIssuedAt(now)
-        .setExpirationTime(exp)
-        .setJti(jti)
-        .sign(key.privateKey);
-      return { token, expiresAt: new Date(exp * 1000), jti };
-    },
+    sign: (claims) => signAccessToken(claims.userId, { roles: [...claims.roles], sid: claims.sessionId }),
+    signService: (service) => signAccessToken(service, { svc: true }),
     async rotate() {
       await fresh();
       return rotateFrom(undefined);

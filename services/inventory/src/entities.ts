@@ -38,6 +38,7 @@ export const Reservation = defineEntity({
     createdAt: p.datetime().fieldName("created_at"),
     expiresAt: p.datetime().fieldName("expires_at"),
     closedAt: p.datetime().fieldName("closed_at").nullable(),
+    restockedAt: p.datetime().fieldName("restocked_at").nullable(),
   },
 });
 

@@ -2,6 +2,9 @@
 // the domain functions and shape their results as messages.
 import {
   ADMIN_ROLE,
+  decodePageToken,
+  encodePageToken,
+  isUuid,
   PermissionDeniedError,
   requirePrincipal,
   requireRole,
@@ -23,7 +26,7 @@ import {
   type StockLevel,
   type StockMovement,
 } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { commit, getReservation, release, reserve, type Line, type ReservationView } from "./reservations.ts";
+import { commit, getReservation, release, reserve, restock, type Line, type ReservationView } from "./reservations.ts";
 import {
   adjust,
   batchTotals,
@@ -46,8 +49,6 @@ import {
   checkSku,
   checkTtl,
   checkUuid,
-  decodePageToken,
-  encodePageToken,
   MAX_BATCH_SKUS,
   MAX_LINE_QUANTITY,
   MAX_LINES,
@@ -69,6 +70,7 @@ const states: Record<ReservationView["state"], ReservationState> = {
   committed: ReservationState.COMMITTED,
   released: ReservationState.RELEASED,
   expired: ReservationState.EXPIRED,
+  restocked: ReservationState.RESTOCKED,
 };
 
 const reasonsToWire: Record<Reason, MovementReason> = {
@@ -159,7 +161,8 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       const v = violations();
       const limit = checkPageSize(v, "page_size", request.pageSize);
       const location = request.location === "" ? undefined : checkLocation(v, "location", request.location);
-      const position = decodePageToken(v, "page_token", "levels", request.pageToken) as [string, string] | undefined;
+      const query = { rpc: "ListStockLevels", location };
+      const position = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 2 }) as [string, string] | undefined;
       v.throwIfAny();
       const page = await listLevels(database, {
         limit,
@@ -169,7 +172,7 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       const last = page.levels.at(-1);
       return {
         levels: page.levels.map(levelMessage),
-        nextPageToken: page.more && last ? encodePageToken("levels", [last.sku, last.location]) : "",
+        nextPageToken: page.more && last ? encodePageToken(query, [last.sku, last.location]) : "",
       };
     },
 
@@ -218,6 +221,14 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       checkUuid(v, "reservation_id", request.reservationId);
       v.throwIfAny();
       return { reservation: reservationMessage(await release(database, request.reservationId)) };
+    },
+
+    async restockReservation(request) {
+      const caller = requireServiceOrAdmin();
+      const v = violations();
+      checkUuid(v, "reservation_id", request.reservationId);
+      v.throwIfAny();
+      return { reservation: reservationMessage(await restock(database, request.reservationId, caller.subject)) };
     },
 
     async receiveStock(request) {
@@ -276,13 +287,14 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       const v = violations();
       checkSku(v, "sku", request.sku);
       const limit = checkPageSize(v, "page_size", request.pageSize);
-      const position = decodePageToken(v, "page_token", `movements:${request.sku}`, request.pageToken);
+      const query = { rpc: "ListStockMovements", sku: request.sku };
+      const position = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) });
       v.throwIfAny();
       const page = await listMovements(database, { sku: request.sku, limit, ...(position ? { before: position[0] as string } : {}) });
       const last = page.movements.at(-1);
       return {
         movements: page.movements.map(movementMessage),
-        nextPageToken: page.more && last ? encodePageToken(`movements:${request.sku}`, [last.id]) : "",
+        nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "",
       };
     },
   };

@@ -1,6 +1,6 @@
 // What tools may import from the inventory service: the definition, its data and the seed helper.
 export { inventoryService, type InventoryDeps } from "./server.ts";
 export { entities, Reservation, ReservationLine, SkuStock, StockLevel, StockMovement } from "./entities.ts";
-export { migrations } from "../migrations/0001-create-inventory.ts";
+export { migrations } from "../migrations/index.ts";
 export { seedStock, type SeedItem } from "./stock.ts";
 export type { Sweeper } from "./sweeper.ts";

@@ -22,6 +22,7 @@ import {
   StockCommittedSchema,
   StockReleasedSchema,
   StockReservedSchema,
+  StockRestockedSchema,
 } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { uuidv7 } from "uuidv7";
 import { availabilityCrossed, changeAvailability } from "./availability-events.ts";
@@ -33,7 +34,7 @@ export interface Line {
   quantity: number;
 }
 
-export type ReservationState = "active" | "committed" | "released" | "expired";
+export type ReservationState = "active" | "committed" | "released" | "expired" | "restocked";
 
 export interface ReservationView {
   id: string;
@@ -214,11 +215,17 @@ async function lockReservation(em: EntityManager, id: string): Promise<Row> {
 /** Turns an active reservation into a sale; repeating it returns the committed reservation. */
 export function commit(database: Database, id: string): Promise<ReservationView> {
   return database.transaction(async (em) => {
-    // The common case in one statement; anything else is explained from the locked row.
+    // The common case in one statement, lines included (they never change); anything else is
+    // explained from the locked row.
     const [closed] = await query(
       em,
-      `update reservation set state = 'committed', closed_at = clock_timestamp()
-       where id = ? and state = 'active' and expires_at > clock_timestamp() returning ${reservationColumns}`,
+      `with closed as (
+         update reservation set state = 'committed', closed_at = clock_timestamp()
+         where id = ? and state = 'active' and expires_at > clock_timestamp() returning ${reservationColumns})
+       select closed.*,
+         (select json_agg(json_build_object('sku', l.sku, 'location', l.location, 'quantity', l.quantity) order by l.sku, l.location)
+          from reservation_line l where l.reservation_id = closed.id) as lines
+       from closed`,
       [id],
     );
     if (!closed) {
@@ -227,7 +234,11 @@ export function commit(database: Database, id: string): Promise<ReservationView>
       if (row.state !== "active") throw new FailedPreconditionError(`reservation ${id} was ${String(row.state)}`, { reason: "RESERVATION_CLOSED" });
       throw new FailedPreconditionError(`reservation ${id} has expired`, { reason: "RESERVATION_EXPIRED" });
     }
-    const reservation = await view(em, closed);
+    const raw = (typeof closed.lines === "string" ? JSON.parse(closed.lines) : (closed.lines ?? [])) as Row[];
+    const reservation = toView(
+      closed,
+      raw.map((l) => ({ sku: String(l.sku), location: String(l.location), quantity: toNumber(l.quantity) })),
+    );
     for (const line of reservation.lines) {
       await query(
         em,
@@ -252,6 +263,42 @@ export function release(database: Database, id: string): Promise<ReservationView
     if (row.state === "committed") throw new FailedPreconditionError(`reservation ${id} was committed`, { reason: "RESERVATION_COMMITTED" });
     const [closed] = await closeReservations(em, [row], "released");
     return closed!;
+  });
+}
+
+/**
+ * Puts a committed reservation's units back into on-hand stock at their locations, each with a
+ * "returned" movement naming the reservation; repeating it returns the restocked reservation unchanged.
+ * `actor` (the caller) goes on the movements.
+ */
+export function restock(database: Database, id: string, actor: string): Promise<ReservationView> {
+  return database.transaction(async (em) => {
+    // The reservation row lock serialises concurrent restocks: the second one sees "restocked".
+    const row = await lockReservation(em, id);
+    if (row.state === "restocked") return view(em, row);
+    if (row.state !== "committed") {
+      throw new FailedPreconditionError(`reservation ${id} is ${String(row.state)}, not committed`, { reason: "RESERVATION_NOT_COMMITTED" });
+    }
+    await query(em, "update reservation set state = 'restocked', restocked_at = clock_timestamp() where id = ?", [id]);
+    const reservation = { ...(await view(em, row)), state: "restocked" as const };
+    const note = `restock of reservation ${id} (reference ${reservation.reference})`;
+    const deltas = new Map<string, number>();
+    // Lines come sorted by (sku, location): the lock order every writer follows.
+    for (const line of reservation.lines) {
+      await query(
+        em,
+        `with back as (
+           update stock_level set on_hand = on_hand + ?, updated_at = clock_timestamp()
+           where sku = ? and location = ? returning on_hand)
+         insert into stock_movement (id, sku, location, delta, reason, note, actor, on_hand_after)
+         select ?, ?, ?, ?, 'returned', ?, ?, on_hand from back`,
+        [line.quantity, line.sku, line.location, uuidv7(), line.sku, line.location, line.quantity, note, actor],
+      );
+      deltas.set(line.sku, (deltas.get(line.sku) ?? 0) + line.quantity);
+    }
+    await changeAvailability(em, deltas);
+    await publish(em, StockRestockedSchema, create(StockRestockedSchema, { reservationId: id, reference: reservation.reference, lines: eventLines(reservation.lines) }));
+    return reservation;
   });
 }
 

@@ -2,7 +2,7 @@
 // typed deps object without listening, so tests start it on port 0 with createService.
 import type { ServiceDefinition } from "@bazaar/platform";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { migrations } from "../migrations/0001-create-inventory.ts";
+import { migrations } from "../migrations/index.ts";
 import { entities } from "./entities.ts";
 import { inventoryHandlers } from "./handlers.ts";
 import { startSweeper, type Sweeper } from "./sweeper.ts";

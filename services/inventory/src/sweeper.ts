@@ -1,7 +1,7 @@
 // Releases expired reservations in the background. Several instances may sweep at once: each batch
 // takes the due rows with FOR UPDATE SKIP LOCKED, so no reservation is expired twice and no sweeper
 // waits on another.
-import type { Database, Logger } from "@bazaar/platform";
+import { drainBatches, startPeriodic, type Database, type Logger } from "@bazaar/platform";
 import { expireDue } from "./reservations.ts";
 
 export interface SweeperOptions {
@@ -21,46 +21,16 @@ export interface Sweeper {
 }
 
 export function startSweeper(options: SweeperOptions): Sweeper {
-  const intervalMs = options.intervalMs ?? 1000;
   const batchSize = options.batchSize ?? 100;
-  let running: Promise<number> | undefined;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-
-  async function sweepAll(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const expired = await expireDue(options.database, batchSize);
-      total += expired;
-      if (expired < batchSize || stopped) return total;
-    }
-  }
-
-  function sweep(): Promise<number> {
-    running ??= sweepAll().finally(() => (running = undefined));
-    return running;
-  }
-
-  const tick = () => {
-    if (stopped) return;
-    sweep()
-      .then((expired) => {
-        if (expired > 0) options.logger.info({ expired }, "expired reservations released");
-      })
-      .catch((error: unknown) => {
-        if (!stopped) options.logger.warn({ err: error }, "reservation sweep failed; retrying");
-      })
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs).unref();
-      });
-  };
-  timer = setTimeout(tick, intervalMs).unref();
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => {});
+  const periodic = startPeriodic({
+    intervalMs: options.intervalMs ?? 1000,
+    logger: options.logger,
+    what: "reservation sweep",
+    async run(stopped) {
+      const expired = await drainBatches(() => expireDue(options.database, batchSize), batchSize, stopped);
+      if (expired > 0) options.logger.info({ expired }, "expired reservations released");
+      return expired;
     },
-  };
+  });
+  return { sweep: periodic.runNow, stop: periodic.stop };
 }

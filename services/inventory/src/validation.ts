@@ -1,5 +1,5 @@
 // Request bounds shared by the handlers. Every violation names the field it is about.
-import { violations, type Violations } from "@bazaar/platform";
+import { isUuid, violations, type Violations } from "@bazaar/platform";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 
 export const DEFAULT_LOCATION = "default";
@@ -65,25 +65,8 @@ export function checkPageSize(v: Violations, field: string, pageSize: number): n
   return pageSize;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function checkUuid(v: Violations, field: string, id: string): boolean {
   if (!v.check(id !== "", field, "is required")) return false;
-  return v.check(uuidPattern.test(id), field, "must be a UUID");
+  return v.check(isUuid(id), field, "must be a UUID");
 }
 
-/** Opaque keyset page tokens: a kind prefix and base64url JSON. */
-export function encodePageToken(kind: string, position: unknown[]): string {
-  return Buffer.from(JSON.stringify([kind, ...position])).toString("base64url");
-}
-
-export function decodePageToken(v: Violations, field: string, kind: string, token: string): unknown[] | undefined {
-  if (token === "") return undefined;
-  try {
-    const decoded = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(decoded) && decoded[0] === kind && decoded.slice(1).every((x) => typeof x === "string")) return decoded.slice(1);
-  } catch {
-    // falls through to the violation
-  }
-  v.add(field, "is not a page token issued by this RPC");
-  return undefined;
-}

@@ -1,8 +1,7 @@
 // Shared by the inventory tests: an inventory service started in-process on port 0 against the real
 // PostgreSQL, NATS and Consul, typed clients with signed tokens, and direct database reads.
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
@@ -87,15 +86,4 @@ export async function levelOf(harness: Harness, sku: string, location = "default
   return row ? { onHand: Number(row.on_hand), reserved: Number(row.reserved) } : undefined;
 }
 
-/** Runs `call`, expecting a ConnectError; returns its code, message and field violations ("field" list). */
-export async function failure(call: Promise<unknown>): Promise<{ code: Code | undefined; message: string; fields: string[]; reason: string | undefined }> {
-  try {
-    await call;
-  } catch (error) {
-    const e = ConnectError.from(error);
-    const fields = e.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field));
-    const reason = e.findDetails(ErrorInfoSchema)[0]?.reason;
-    return { code: e.code, message: e.rawMessage, fields, reason };
-  }
-  return { code: undefined, message: "succeeded", fields: [], reason: undefined };
-}
+export { failure } from "@bazaar/platform/testing";

@@ -4,14 +4,27 @@
 // A service, whole
 export { createService, runService, type BackgroundTask, type ConsumerDefinition, type RunningService, type ServiceDefinition, type ServiceOptions, type ServiceRuntime } from "./service.ts";
 
+export { drainBatches, startPeriodic, type Periodic, type PeriodicOptions } from "./periodic.ts";
+
 // Config
 export { ConfigError, configMode, defaultsByMode, loadConfig, secret, type ConfigMode, type ConfigProblem } from "./config.ts";
-export { authConfig, databaseConfig, natsConfig, platformConfigSchema, serviceConfig, type PlatformConfig } from "./config/platform-schema.ts";
+export {
+  authConfig,
+  databaseConfig,
+  DEVELOPMENT_SERVICE_CLIENT_SECRET,
+  natsConfig,
+  platformConfigSchema,
+  serviceConfig,
+  serviceCredentialsConfig,
+  type PlatformConfig,
+} from "./config/platform-schema.ts";
 export { watchConsulKv, type ConsulKvWatch, type ConsulKvWatchOptions } from "./config/consul-kv.ts";
 
 // Errors
 export * from "./errors.ts";
 export { errorsInterceptor, toConnectError, violations, type ErrorsInterceptorOptions, type Violations } from "./errors-interceptor.ts";
+export { decodePageToken, encodePageToken, type DecodePageTokenOptions } from "./page-tokens.ts";
+export { isUuid } from "./ids.ts";
 
 // Auth
 export type { Principal } from "./principal.ts";
@@ -20,6 +33,7 @@ export { authInterceptor, principalKey, type AuthInterceptorOptions } from "./au
 export { ADMIN_ROLE, currentPrincipal, requireOwner, requirePrincipal, requireRole, requireUser } from "./auth/require.ts";
 export { createServiceCredentials, type ServiceCredentials, type ServiceCredentialsOptions } from "./auth/service-credentials.ts";
 export { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
+export { identityCredentialsFor, identityServiceCredentials, type IdentityServiceCredentialsOptions } from "./auth/identity-service-credentials.ts";
 
 // Calls: context, clients through discovery
 export { currentCall, remainingMs, runInCallContext, type CallContext } from "./call-context.ts";
@@ -31,7 +45,7 @@ export type { EndpointSnapshot } from "./clients/balancer.ts";
 
 // Serving, health, registration, lifecycle
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
-export type { HttpDocument } from "./serve/http-routes.ts";
+export type { HttpDocument, WebhookHandler } from "./serve/http-routes.ts";
 export { createHealth, createHealthService, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
 export { createFront, type Front, type FrontOptions } from "./serve/front.ts";
 export { reflectionServices, registerReflection } from "./serve/reflection.ts";
@@ -42,7 +56,7 @@ export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions,
 export { createDatabase, DatabaseConfigError, withDatabase, type Database, type DatabaseOptions, type EntityManager, type MigrationEntry } from "./data/database.ts";
 
 // Events
-export { publish, type PublishedEvent } from "./events/outbox.ts";
+export { outboxInsert, publish, type PublishedEvent } from "./events/outbox.ts";
 export { createRelay, type Relay, type RelayOptions } from "./events/relay.ts";
 export { ensureStreams, type EnsureStreamsOptions, type StreamOutcome } from "./events/streams.ts";
 export { consume, dlqHeaders, onEvent, type Consumer, type ConsumeOptions, type EventHandler, type EventHandlerFn, type HandlerContext } from "./events/consumer.ts";

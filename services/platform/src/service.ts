@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { uuidv7 } from "uuidv7";
 import { authInterceptor } from "./auth/auth-interceptor.ts";
 import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
+import { identityCredentialsFor } from "./auth/identity-service-credentials.ts";
 import type { ServiceCredentials } from "./auth/service-credentials.ts";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
 import { callContextInterceptor } from "./call-context-interceptor.ts";
@@ -21,7 +22,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createMetricsRegistry, type Registry } from "./metrics.ts";
 import { registerInConsul, type ConsulRegistration } from "./registration.ts";
 import { createHealth, type Health } from "./serve/health.ts";
-import type { HttpDocument } from "./serve/http-routes.ts";
+import type { HttpDocument, WebhookHandler } from "./serve/http-routes.ts";
 import { createRpcServer } from "./serve/rpc-server.ts";
 import { redMetricsInterceptor } from "./telemetry/red-metrics.ts";
 import type { Telemetry } from "./telemetry/start-telemetry.ts";
@@ -48,6 +49,11 @@ export interface ServiceRuntime {
    * `serviceName` overrides the Consul name derived from the package (bazaar.catalog.v1 → catalog).
    */
   clientFor<T extends DescService>(service: T, serviceName?: string): Client<T>;
+  /**
+   * Like clientFor, but every call carries this service's own token, even inside a user's call: for
+   * steps taken on the service's authority (a checkout reserving stock, authorising a payment).
+   */
+  serviceClientFor<T extends DescService>(service: T, serviceName?: string): Client<T>;
 }
 
 /** A durable consumer of one domain's stream; the runtime supplies NATS, the database, logs and metrics. */
@@ -73,6 +79,8 @@ export interface ServiceDefinition {
   routes(router: ConnectRouter, runtime: ServiceRuntime): void;
   /** Documents served with GET beside the RPCs, by path (e.g. "/.well-known/jwks.json"). */
   documents?(runtime: ServiceRuntime): Record<string, HttpDocument>;
+  /** Webhooks served with POST beside the RPCs, by path (e.g. "/webhooks/stripe"); bodies up to 1 MiB. */
+  webhooks?(runtime: ServiceRuntime): Record<string, WebhookHandler>;
   /** The service's PostgreSQL data. Omit for a service without a database. */
   database?: Pick<DatabaseOptions, "entities" | "migrations">;
   /** Event domains this service publishes (their streams are ensured at start), usually its own. */
@@ -89,7 +97,11 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Default: a verifier of AUTH_JWKS_URL when set; without one, bearer tokens are not accepted at all. */
   verifier?: TokenVerifier;
-  /** This service's own credentials for calls it makes on its own behalf (event handlers, sagas). */
+  /**
+   * This service's own credentials for calls it makes on its own behalf (event handlers, sagas).
+   * Default: tokens from identity with SERVICE_CLIENT_SECRET when AUTH_JWKS_URL is set (see
+   * identityCredentialsFor); otherwise none.
+   */
   serviceCredentials?: ServiceCredentials;
   /** Signals that shut the service down and end the process (default none: the embedder calls stop()). */
   signals?: NodeJS.Signals[];
@@ -125,7 +137,11 @@ export async function createService(definition: ServiceDefinition, options: Serv
 }
 
 async function start(definition: ServiceDefinition, options: ServiceOptions, logger: Logger, lifecycle: Lifecycle): Promise<RunningService> {
-  const { config, serviceCredentials } = options;
+  const { config } = options;
+  // Without credentials given: this service's own token from identity, when it has a client secret.
+  const fromIdentity = options.serviceCredentials ? undefined : identityCredentialsFor(definition.name, config);
+  if (fromIdentity) lifecycle.onShutdown("close", "identity client", () => fromIdentity.close());
+  const serviceCredentials = options.serviceCredentials ?? fromIdentity?.credentials;
   const instanceId = `${definition.name}-${uuidv7()}`;
   const registry = createMetricsRegistry({ service: definition.name });
   const usesEvents = (definition.publishes?.length ?? 0) > 0 || definition.consumers !== undefined;
@@ -186,14 +202,23 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
       : undefined);
   if (!verifier) logger.warn("no AUTH_JWKS_URL: bearer tokens are not accepted; every call is anonymous");
 
-  const clientInterceptors: Interceptor[] = [
+  const clientInterceptors = (asService: boolean): Interceptor[] => [
     clientTracingInterceptor(),
     redMetricsInterceptor(registry, { side: "client" }),
-    credentialsInterceptor(serviceCredentials),
+    credentialsInterceptor(serviceCredentials, { asService }),
   ];
   const clients = new Map<string, Client<DescService>>();
-  const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, interceptors: clientInterceptors };
   lifecycle.onShutdown("close", "clients", () => clients.forEach((client) => closeClient(client)));
+  function cachedClient<T extends DescService>(service: T, serviceName: string | undefined, asService: boolean): Client<T> {
+    const key = `${service.typeName}@${serviceName ?? ""}${asService ? "#service" : ""}`;
+    let client = clients.get(key);
+    if (!client) {
+      const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, interceptors: clientInterceptors(asService) };
+      client = clientFor(service, { ...clientOptions, ...(serviceName ? { serviceName } : {}) }) as Client<DescService>;
+      clients.set(key, client);
+    }
+    return client as unknown as Client<T>;
+  }
 
   const runtime: ServiceRuntime = {
     name: definition.name,
@@ -204,15 +229,8 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     health,
     database,
     nats,
-    clientFor<T extends DescService>(service: T, serviceName?: string): Client<T> {
-      const key = `${service.typeName}@${serviceName ?? ""}`;
-      let client = clients.get(key);
-      if (!client) {
-        client = clientFor(service, { ...clientOptions, ...(serviceName ? { serviceName } : {}) }) as Client<DescService>;
-        clients.set(key, client);
-      }
-      return client as unknown as Client<T>;
-    },
+    clientFor: (service, serviceName) => cachedClient(service, serviceName, false),
+    serviceClientFor: (service, serviceName) => cachedClient(service, serviceName, true),
   };
 
   // Outermost first: the trace and metrics see everything, errors are mapped before they are
@@ -227,6 +245,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   const server = createRpcServer({
     routes: (router) => definition.routes(router, runtime),
     documents: definition.documents?.(runtime),
+    webhooks: definition.webhooks?.(runtime),
     interceptors: serverInterceptors,
     registry,
     health,
@@ -244,7 +263,9 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   if (consumerDefinitions.length) await ensureStreams(await nats!.jetstreamManager(), [...new Set(consumerDefinitions.map((c) => c.domain))]);
   for (const consumer of consumerDefinitions) {
     const { domain, ...rest } = consumer;
-    consumers.push(await consume({ ...rest, stream: streamName(domain), nats: nats!, database: database!, logger, registry }));
+    consumers.push(
+      await consume({ startAt: config.EVENTS_NEW_CONSUMER_START, ...rest, stream: streamName(domain), nats: nats!, database: database!, logger, registry }),
+    );
   }
 
   await health.refresh();

@@ -2,10 +2,16 @@
 // NATS and Consul come from `npm test`'s environment; tokens are signed with keys made here, in the
 // shape identity issues (see auth/token-verifier.ts).
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import pg from "pg";
+import { Writable } from "node:stream";
+import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { connect, headers as natsHeaders } from "nats";
+import { eventTypeHeader, subjectFor } from "./events/subjects.ts";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
+import { createLogger, type Logger } from "./logger.ts";
 
 /** The environment a test service runs with: local development, silent logs, a short grace period. */
 export const testEnv: NodeJS.ProcessEnv = {
@@ -13,6 +19,8 @@ export const testEnv: NodeJS.ProcessEnv = {
   BAZAAR_ENV: "development",
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
   SHUTDOWN_GRACE_MS: "3000",
+  // The shared NATS keeps every earlier run's events: a test's new durables start at the end.
+  EVENTS_NEW_CONSUMER_START: "new",
 };
 
 /** `<prefix>-<8 hex>`: unique Consul names, databases (bazaar_<prefix>_<hex>) and durables per test. */
@@ -92,4 +100,80 @@ export function bearer(token: string | undefined): Interceptor {
     if (token) request.header.set("authorization", `Bearer ${token}`);
     return next(request);
   };
+}
+
+/** What a refused call said: its code, message, the fields its BadRequest names and its ErrorInfo reason. */
+export interface Failure {
+  /** undefined when the call succeeded. */
+  code: Code | undefined;
+  message: string;
+  fields: string[];
+  reason: string | undefined;
+}
+
+/** Runs `call`, expecting a ConnectError, and returns what it said (code undefined if it succeeded). */
+export async function failure(call: Promise<unknown>): Promise<Failure> {
+  try {
+    await call;
+  } catch (error) {
+    const e = ConnectError.from(error);
+    return {
+      code: e.code,
+      message: e.rawMessage,
+      fields: e.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field)),
+      reason: e.findDetails(ErrorInfoSchema)[0]?.reason,
+    };
+  }
+  return { code: undefined, message: "succeeded", fields: [], reason: undefined };
+}
+
+/** A debug-level logger whose JSON lines land in `lines`, for tests that assert on logs. */
+export function capturingLogger(service = "test"): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: createLogger({ service, level: "debug", destination }), lines };
+}
+
+/**
+ * Publishes `event` on its domain's stream as a service's relay would (subject, event-type header,
+ * Nats-Msg-Id = `msgId`, default its event_id): for tests of consumers without the publishing service.
+ */
+export async function publishEvent<Desc extends DescMessage>(schema: Desc, event: MessageShape<Desc>, msgId?: string): Promise<void> {
+  const nats = await connect({ servers: (testEnv.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
+  try {
+    const headers = natsHeaders();
+    headers.set(eventTypeHeader, schema.typeName);
+    const id = msgId ?? String((event as { eventId?: string }).eventId ?? "");
+    await nats.jetstream().publish(subjectFor(schema.typeName), toBinary(schema, event), { ...(id ? { msgID: id } : {}), headers });
+  } finally {
+    await nats.close();
+  }
+}
+
+/** What perFile needs of ava's `test`. */
+export interface FileHooks {
+  before(fn: () => Promise<void>): void;
+  after: { always(fn: () => Promise<void>): void };
+}
+
+/**
+ * Starts something once for all the tests of a file (a mesh, a database) and tears it down after them,
+ * in reverse order of the teardowns `start` registered: `const mesh = perFile(test, (teardown) =>
+ * startMesh({ teardown }))`, then `mesh()` inside the tests.
+ */
+export function perFile<T>(test: FileHooks, start: (teardown: (fn: () => Promise<void> | void) => void) => Promise<T>): () => T {
+  let value: T | undefined;
+  const teardowns: (() => Promise<void> | void)[] = [];
+  test.before(async () => {
+    value = await start((fn) => void teardowns.push(fn));
+  });
+  test.after.always(async () => {
+    for (const fn of teardowns.reverse()) await fn();
+  });
+  return () => value!;
 }

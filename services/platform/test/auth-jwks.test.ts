@@ -173,3 +173,15 @@ test("a key removed from the JWKS stops verifying after the background refresh",
   await pollUntil("k1 to be refused", async () => (await outcome(verifier.verify(await sign(k1)))) === "unauthenticated");
   t.is(await outcome(verifier.verify(await sign(k2))), "ok");
 });
+
+test("a token that verified before (and may be remembered) is refused once its key is removed from the JWKS", async (t) => {
+  const [k1, k2] = await Promise.all([makeKey("k1"), makeKey("k2")]);
+  const jwks = await jwksServer(t, [k1, k2]);
+  const verifier = verifierFor(jwks.url, { minRefetchIntervalMs: 100, refreshIntervalMs: 300 });
+  const token = await sign(k1);
+  t.is(await outcome(verifier.verify(token)), "ok");
+  t.is(await outcome(verifier.verify(token)), "ok", "the same token again");
+  jwks.state.keys = [k2];
+  await pollUntil("the very same k1 token to be refused", async () => (await outcome(verifier.verify(token))) === "unauthenticated");
+  t.is(await outcome(verifier.verify(await sign(k2))), "ok");
+});

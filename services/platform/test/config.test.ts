@@ -9,6 +9,7 @@ const productionEnv = {
   DATABASE_URL: "postgres://catalog:s3cret@db.internal:5432/postgres",
   NATS_URL: "nats://nats-0.nats:4222,nats://nats-1.nats:4222",
   AUTH_JWKS_URL: "http://identity.bazaar.svc:8080/.well-known/jwks.json",
+  SERVICE_CLIENT_SECRET: "q8Vn0x4Kc2mZ7rT1yLw5hB3dF6gJ9sPa",
 };
 
 function problemsOf(fn: () => unknown): ConfigError {
@@ -36,9 +37,12 @@ test("in development every platform variable has a local-stack default", (t) => 
     DB_POOL_SIZE: 10,
     MIGRATE_ON_START: true,
     NATS_URL: "nats://127.0.0.1:4222",
+    EVENTS_NEW_CONSUMER_START: "all",
     AUTH_JWKS_URL: undefined,
     AUTH_ISSUER: "bazaar-identity",
     AUTH_AUDIENCE: "bazaar",
+    SERVICE_CLIENT_SECRET: "development-only-service-secret",
+    IDENTITY_SERVICE_NAME: "identity",
   });
 });
 
@@ -71,7 +75,7 @@ test("every problem is reported at once, each naming its variable and the offend
 test("without BAZAAR_ENV it is production: secrets and production-required variables have no defaults", (t) => {
   t.is(configMode({}), "production");
   const error = problemsOf(() => loadConfig(platformConfigSchema, {}));
-  t.deepEqual(error.problems.map((p) => p.variable).sort(), ["AUTH_JWKS_URL", "DATABASE_URL", "NATS_URL"]);
+  t.deepEqual(error.problems.map((p) => p.variable).sort(), ["AUTH_JWKS_URL", "DATABASE_URL", "NATS_URL", "SERVICE_CLIENT_SECRET"]);
   t.regex(error.message, /DATABASE_URL: required \(its default applies only with BAZAAR_ENV=development\)/);
   t.regex(error.message, /set BAZAAR_ENV=development/);
 

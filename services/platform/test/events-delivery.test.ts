@@ -508,3 +508,27 @@ test("a failure inside a batch rolls it back; every other message is still appli
   // Once in the batch (rolled back with it), once on its own.
   t.is(attempts, 2);
 });
+
+test("a new durable starts at the stream's beginning by default and at its end with startAt 'new'; once created it keeps its position", async (t) => {
+  const f = await setup(t);
+  startRelay(t, f);
+  const [before] = await publishThings(f, ["before"]);
+  await eventually("the event in the stream", async () => (await f.jsm.streams.info(f.stream)).state.messages === 1);
+
+  const fromNow = await startConsumer(t, f, { startAt: "new" });
+  const [after] = await publishThings(f, ["after"]);
+  await eventually("the 'new' consumer's effect", async () => (await effects(f)).length === 1);
+  t.deepEqual((await effects(f)).map((e) => e.event_id), [after!], "the event from before it existed was not delivered");
+
+  await fromNow.consumer.stop();
+  const again = await startConsumer(t, f, { durable: fromNow.durable, startAt: "all" });
+  const [third] = await publishThings(f, ["third"]);
+  await eventually("the restarted consumer's effect", async () => (await effects(f)).length === 2);
+  t.deepEqual((await effects(f)).map((e) => e.event_id), [after!, third!], "an existing durable kept its position");
+  await again.consumer.stop();
+
+  const history = await startConsumer(t, f, { startAt: "all" });
+  await eventually("the 'all' consumer read the whole stream", () => consumerIdle(f, history.durable, 3));
+  t.is((await f.jsm.consumers.info(f.stream, history.durable)).delivered.stream_seq, 3, "it began with the event from before");
+  t.truthy(before);
+});

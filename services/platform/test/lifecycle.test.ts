@@ -1,28 +1,17 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { repositoryRoot, stackSettings } from "@bazaar/stack";
 import { createLifecycle, type ShutdownPhase } from "../src/lifecycle.ts";
-import { createLogger } from "../src/logger.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
 import { eventually } from "./fixtures/serve/start.ts";
+import { capturingLogger as captureLogs } from "../src/testing.ts";
 
-/** A logger whose JSON lines land in `lines`. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { logger: createLogger({ service: "lifecycle-test", level: "debug", destination }), lines };
-}
+const capturingLogger = () => captureLogs("lifecycle-test");
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

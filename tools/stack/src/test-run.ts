@@ -9,6 +9,7 @@ import { PrerequisiteError } from "./errors.ts";
 import { ensureInfrastructure } from "./infrastructure.ts";
 import { createSupervisor } from "./processes.ts";
 import { stackSettings } from "./settings.ts";
+import { stripeMockBinary } from "./stripe-mock.ts";
 import { tally } from "./tap.ts";
 
 const settings = stackSettings();
@@ -19,11 +20,12 @@ const supervisor = createSupervisor({ write: (line) => infraLog.write(`${line}\n
 let exitCode = 1;
 try {
   const infra = await ensureInfrastructure(settings, supervisor);
+  const stripeMock = await stripeMockBinary(settings);
   // ava exports no path to its CLI; it sits beside the main entry point.
   const ava = path.join(path.dirname(createRequire(import.meta.url).resolve("ava")), "cli.js");
   const child = spawn(process.execPath, [ava, "--tap", ...process.argv.slice(2)], {
     cwd: settings.root,
-    env: { ...process.env, ...infra.env },
+    env: { ...process.env, ...infra.env, STRIPE_MOCK_BIN: stripeMock },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const counts = tally();

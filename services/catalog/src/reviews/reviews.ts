@@ -1,6 +1,6 @@
 // Reviews: one per user and product (a unique index says so, not only this code), rating 1–5; the
 // product's count and sum move in the same transaction, so its average is always that of its reviews.
-// "Verified purchase" needs order events that do not exist yet: it stays false until they do.
+// "Verified purchase": the reviewer bought the product in an order not cancelled (see purchases.ts).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { AlreadyExistsError, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
@@ -51,8 +51,9 @@ export async function createReview(em: EntityManager, userId: string, input: Rev
   let row: ReviewRow | undefined;
   try {
     [row] = await em.execute<ReviewRow[]>(
-      "insert into review (id, product_id, user_id, rating, title, body) values (?, ?, ?, ?, ?, ?) returning *",
-      [id, input.productId, userId, input.rating, input.title.trim(), input.body.trim()],
+      `insert into review (id, product_id, user_id, rating, title, body, verified_purchase)
+       values (?, ?, ?, ?, ?, ?, exists (select 1 from purchase where user_id = ? and product_id = ?)) returning *`,
+      [id, input.productId, userId, input.rating, input.title.trim(), input.body.trim(), userId, input.productId],
     );
   } catch (error) {
     const pg = pgError(error);

@@ -79,9 +79,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
   const keys = options.jwks ? staticKeys(options.jwks) : remoteKeys(new URL(options.jwksUrl!), options);
   const clockTolerance = options.clockToleranceSeconds ?? 5;
+  // Tokens verified already, by their exact text: inside the mesh every call of a service presents
+  // the same service token, so its signature is checked once per token rather than once per call.
+  // An entry ends when the token expires (at most CACHE_MS after it was checked) or the key set changes.
+  const verified = new Map<string, { principal: Principal; until: number; keySet: number }>();
 
   return {
     async verify(token) {
+      keys.refreshIfDue();
+      const known = verified.get(token);
+      if (known && Date.now() < known.until && known.keySet === keys.version()) return known.principal;
+      if (known) verified.delete(token);
+      const keySet = keys.version();
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, keys, {
@@ -100,10 +109,23 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           reason: "INVALID_TOKEN",
         });
       }
-      return principalFrom(payload, token);
+      const principal = Object.freeze(principalFrom(payload, token));
+      if (keySet >= 0) {
+        if (verified.size >= CACHE_ENTRIES) verified.delete(verified.keys().next().value!);
+        verified.set(token, { principal, until: Math.min(Date.now() + CACHE_MS, (payload.exp ?? 0) * 1000), keySet });
+      }
+      return principal;
     },
   };
 }
+
+/** How long a verified token is taken on trust before its signature is checked again. */
+const CACHE_MS = 60_000;
+/** Most tokens remembered (the oldest goes first). */
+const CACHE_ENTRIES = 10_000;
+
+/** A key set for jwtVerify, with a version that changes whenever the keys may have changed (-1 while they are changing). */
+type KeySet = Parameters<typeof jwtVerify>[1] & { version(): number; refreshIfDue(): void };
 
 function principalFrom(payload: JWTPayload, token: string): Principal {
   const { sub, roles = [], svc } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
@@ -120,7 +142,7 @@ function staticKeys(jwks: JSONWebKeySet) {
     if (key.kty === "oct") throw new TypeError("createTokenVerifier: jwks must hold public keys only (found a symmetric key)");
     if ("d" in key) throw new TypeError("createTokenVerifier: jwks must hold public keys only (found a private key)");
   }
-  return createLocalJWKSet(jwks);
+  return Object.assign(createLocalJWKSet(jwks), { version: () => 0, refreshIfDue: () => {} }) as KeySet;
 }
 
 /**
@@ -129,12 +151,14 @@ function staticKeys(jwks: JSONWebKeySet) {
  * caller is not at fault), and the cache never expires on its own (a refresh that fails keeps the
  * keys we have) but is refreshed in the background every `refreshIntervalMs`.
  */
-function remoteKeys(url: URL, options: TokenVerifierOptions) {
+function remoteKeys(url: URL, options: TokenVerifierOptions): KeySet {
   const floorMs = options.minRefetchIntervalMs ?? 10_000;
   const refreshMs = options.refreshIntervalMs ?? 300_000;
   let lastAttempt = -Infinity;
   let lastFailure: unknown;
   let lastSuccess = -Infinity;
+  // Every fetched key set counts as new: tokens verified before it are checked again.
+  let version = 0;
 
   const gatedFetch: FetchImplementation = async (href, init) => {
     const now = Date.now();
@@ -150,6 +174,7 @@ function remoteKeys(url: URL, options: TokenVerifierOptions) {
       if (!Array.isArray(parsed.keys)) throw new Error("JWKS response is not a JSON Web Key Set");
       lastFailure = undefined;
       lastSuccess = Date.now();
+      version += 1;
       return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
     } catch (error) {
       lastFailure = error;
@@ -165,11 +190,16 @@ function remoteKeys(url: URL, options: TokenVerifierOptions) {
     [customFetch]: gatedFetch,
   });
 
-  return (...args: Parameters<typeof remote>) => {
+  const refreshIfDue = () => {
     const now = Date.now();
     if (lastSuccess !== -Infinity && now - lastSuccess > refreshMs && now - lastAttempt >= floorMs && !remote.reloading) {
       remote.reload().catch((error: unknown) => options.logger?.warn({ err: error, url: url.href }, "JWKS refresh failed; keeping the keys we have"));
     }
+  };
+  const keys = (...args: Parameters<typeof remote>) => {
+    refreshIfDue();
     return remote(...args);
   };
+  // While a fetch is being applied the keys are in flux: nothing is trusted from the cache or added to it.
+  return Object.assign(keys, { version: () => (remote.reloading ? -1 : version), refreshIfDue }) as KeySet;
 }

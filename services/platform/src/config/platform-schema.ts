@@ -47,6 +47,13 @@ export const databaseConfig = {
 export const natsConfig = {
   /** Server URL(s), comma-separated; may carry credentials. */
   NATS_URL: secret(natsUrls, { development: "nats://127.0.0.1:4222" }),
+  /**
+   * Where a durable consumer created for the first time starts reading: "all" (the stream's whole
+   * retained history, so a new service catches up) or "new" (only events published from then on:
+   * test runs against a long-lived NATS whose streams hold every earlier run's events). Once created,
+   * a durable keeps its position either way.
+   */
+  EVENTS_NEW_CONSUMER_START: z.enum(["all", "new"]).default("all"),
 };
 
 /** Verifying bearer tokens. */
@@ -57,7 +64,24 @@ export const authConfig = {
   AUTH_AUDIENCE: z.string().min(1).default("bazaar"),
 };
 
+/**
+ * The client secret every service has in local development (identity accepts it for any service name
+ * while IDENTITY_SERVICE_CLIENTS is unset there). Never accepted outside BAZAAR_ENV=development.
+ */
+export const DEVELOPMENT_SERVICE_CLIENT_SECRET = "development-only-service-secret";
+
+/** Getting this service's own token from identity (calls it makes on its own authority). */
+export const serviceCredentialsConfig = {
+  /**
+   * This service's client secret for identity's IssueServiceToken (identity keeps only its SHA-256).
+   * Required in production (openssl rand -base64 32); the development default works with the local stack.
+   */
+  SERVICE_CLIENT_SECRET: secret(z.string().min(16, "must be at least 16 characters").optional(), { development: DEVELOPMENT_SERVICE_CLIENT_SECRET }),
+  /** Consul name of the token issuer. */
+  IDENTITY_SERVICE_NAME: z.string().min(1).default("identity"),
+};
+
 /** Every platform variable. */
-export const platformConfigSchema = z.object({ ...serviceConfig, ...databaseConfig, ...natsConfig, ...authConfig });
+export const platformConfigSchema = z.object({ ...serviceConfig, ...databaseConfig, ...natsConfig, ...authConfig, ...serviceCredentialsConfig });
 
 export type PlatformConfig = z.output<typeof platformConfigSchema>;

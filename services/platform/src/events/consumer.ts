@@ -36,6 +36,11 @@ export interface ConsumeOptions {
   stream: string;
   /** Durable consumer name: survives restarts, shared by a service's instances, keys the inbox and the DLQ subject. */
   durable: string;
+  /**
+   * Where the durable starts when it is created for the first time: the stream's whole history ("all",
+   * default) or only events published from then on ("new"). An existing durable keeps its position.
+   */
+  startAt?: "all" | "new";
   /** Default: the subjects of the handled event types. Messages of other types are acknowledged and ignored. */
   filterSubjects?: string[];
   handlers: readonly EventHandler[];
@@ -142,7 +147,8 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
       return;
     }
     try {
-      await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ...config });
+      const deliver_policy = options.startAt === "new" ? DeliverPolicy.New : DeliverPolicy.All;
+      await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy, ...config });
     } catch (error) {
       // Another instance created it a moment ago; make ours agree.
       if (!/already (exists|in use)/i.test(String((error as Error).message))) throw error;
@@ -230,18 +236,26 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
    * owns retries and dead-lettering; so a handler may run again after a rollback — as with any
    * redelivery, effects outside the transaction must be idempotent.
    */
-  async function handleBatch(batch: JsMsg[]): Promise<void> {
+  async function handleBatch(all: JsMsg[]): Promise<void> {
+    // Types this consumer has no handler for (a whole domain's stream is read before NATS 2.10) are
+    // only acknowledged, as `handle` does: they neither hold the batch up nor send it the careful way.
+    const batch: JsMsg[] = [];
+    for (const message of all) {
+      if (handlerFor(message.headers, message.subject)) batch.push(message);
+      else await handle(message);
+    }
+    if (batch.length === 0) return;
     const prepared: { message: JsMsg; handler: EventHandler; event: MessageShape<DescMessage>; eventId: string }[] = [];
     for (const message of batch) {
-      const handler = handlerFor(message.headers, message.subject);
+      const handler = handlerFor(message.headers, message.subject)!;
       let event: MessageShape<DescMessage> | undefined;
       try {
-        event = handler && message.info.deliveryCount === 1 ? fromBinary(handler.schema, message.data) : undefined;
+        event = message.info.deliveryCount === 1 ? fromBinary(handler.schema, message.data) : undefined;
       } catch {
         event = undefined;
       }
-      // Unknown types, undecodable bytes and redeliveries take the careful path.
-      if (!handler || !event) {
+      // Undecodable bytes and redeliveries take the careful path.
+      if (!event) {
         for (const m of batch) await handle(m);
         return;
       }

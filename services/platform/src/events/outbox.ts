@@ -25,13 +25,34 @@ const uuidV7Pattern = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[
  *   });
  */
 export async function publish<Desc extends DescMessage>(em: EntityManager, schema: Desc, event: MessageShape<Desc>): Promise<PublishedEvent> {
+  if (event.$typeName !== schema.typeName) {
+    throw new EventContractError(`publish(${schema.typeName}) was given a ${event.$typeName} message`);
+  }
+  if (!em.isInTransaction()) {
+    throw new EventContractError(`publish(${schema.typeName}) must run inside a transaction (database.transaction), or the event could outlive a rolled-back change`);
+  }
+  const { sql, params, published } = outboxInsert(schema, event);
+  await em.execute(sql, params, "run");
+  return published;
+}
+
+/**
+ * The outbox insert of `event` as SQL to run inside the statement that makes the change, as one of
+ * its data-modifying CTEs (`with changed as (update …), e as (<sql>) …`): the change and its event
+ * are then atomic as one statement, without a transaction round trip. With `when` (the name of a CTE
+ * of that statement) the event is recorded only if that CTE returned a row. Fills event_id and
+ * occurred_at as publish() does.
+ */
+export function outboxInsert<Desc extends DescMessage>(
+  schema: Desc,
+  event: MessageShape<Desc>,
+  when?: string,
+): { sql: string; params: unknown[]; published: PublishedEvent } {
   const typeName = schema.typeName;
   if (event.$typeName !== typeName) {
     throw new EventContractError(`publish(${typeName}) was given a ${event.$typeName} message`);
   }
-  if (!em.isInTransaction()) {
-    throw new EventContractError(`publish(${typeName}) must run inside a transaction (database.transaction), or the event could outlive a rolled-back change`);
-  }
+  if (when !== undefined && !/^[a-z_][a-z0-9_]*$/.test(when)) throw new EventContractError(`outboxInsert: "${when}" is not a CTE name`);
   const subject = subjectFor(typeName);
   const fields = event as unknown as Record<string, unknown>;
 
@@ -51,10 +72,9 @@ export async function publish<Desc extends DescMessage>(em: EntityManager, schem
     fields[occurredAt.localName] = timestampNow();
   }
 
-  await em.execute(
-    "insert into platform_outbox (event_id, subject, type_name, payload, headers) values (?, ?, ?, ?, ?)",
-    [eventId, subject, typeName, Buffer.from(toBinary(schema, event)), JSON.stringify(traceHeaders(context.active()))],
-    "run",
-  );
-  return { eventId, subject };
+  return {
+    sql: `insert into platform_outbox (event_id, subject, type_name, payload, headers) select ?, ?, ?, ?, ?${when ? ` where exists (select 1 from ${when})` : ""}`,
+    params: [eventId, subject, typeName, Buffer.from(toBinary(schema, event)), JSON.stringify(traceHeaders(context.active()))],
+    published: { eventId, subject },
+  };
 }

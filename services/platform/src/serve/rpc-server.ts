@@ -9,7 +9,7 @@ import type { Logger } from "../logger.ts";
 import type { Registry } from "../metrics.ts";
 import { createFront } from "./front.ts";
 import { createHealthService, type Health } from "./health.ts";
-import { handleHttpRoute, type HttpDocument } from "./http-routes.ts";
+import { handleHttpRoute, type HttpDocument, type WebhookHandler } from "./http-routes.ts";
 import { reflectionServices, registerReflection } from "./reflection.ts";
 
 export interface RpcServerOptions {
@@ -24,6 +24,11 @@ export interface RpcServerOptions {
   registry: Registry;
   /** Extra GET-only paths (no dot in them), e.g. identity's "/.well-known/jwks.json". Default none. */
   documents?: Readonly<Record<string, HttpDocument>>;
+  /**
+   * POST-only paths (no dot in them) for callbacks from outside, e.g. a payment gateway's
+   * "/webhooks/stripe": bodies above 1 MiB get 413, other methods 405. Default none.
+   */
+  webhooks?: Readonly<Record<string, WebhookHandler>>;
   /** Served as grpc.health.v1.Health and /readyz; every served service gets a SERVING status of its own. */
   health: Health;
   logger: Logger;
@@ -123,7 +128,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       }
     });
     if (closing && request.httpVersionMajor === 1) response.setHeader("connection", "close");
-    if (handleHttpRoute(request, response, { registry, health, documents: options.documents })) return;
+    if (handleHttpRoute(request, response, { registry, health, documents: options.documents, webhooks: options.webhooks, logger })) return;
     rpc(request, response);
   };
 

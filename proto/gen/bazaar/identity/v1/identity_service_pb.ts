@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bazaar/identity/v1/identity_service.proto.
  */
 export const file_bazaar_identity_v1_identity_service: GenFile = /*@__PURE__*/
-  fileDesc("CiliYXphYXIvaWRlbnRpdHkvdjEvaWRlbnRpdHlfc2VydmljZS5wcm90bxISYmF6YWFyLmlkZW50aXR5LnYxIp4CCgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhYKDmVtYWlsX3ZlcmlmaWVkGAMgASgIEhQKDGRpc3BsYXlfbmFtZRgEIAEoCRINCgVwaG9uZRgFIAEoCRInCgVyb2xlcxgGIAMoDjIYLmJhemFhci5pZGVudGl0eS52MS5Sb2xlEhAKCGRpc2FibGVkGAcgASgIEhMKC21mYV9lbmFibGVkGAggASgIEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgLIAEoCSLaAQoJVG9rZW5QYWlyEhQKDGFjY2Vzc190b2tlbhgBIAEoCRI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgFIAEoCRIPCgd1c2VyX2lkGAYgASgJIsQBCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLwoLY3JlYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3RfdXNlZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GAUgASgJEhIKCmlwX2FkZHJlc3MYBiABKAkSDwoHY3VycmVudBgHIAEoCCJYCgpKc29uV2ViS2V5EgsKA2t0eRgBIAEoCRILCgNjcnYYAiABKAkSCQoBeBgDIAEoCRILCgNraWQYBCABKAkSCwoDYWxnGAUgASgJEgsKA3VzZRgGIAEoCSLXAgoHQWRkcmVzcxIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhYKDnJlY2lwaWVudF9uYW1lGAMgASgJEg0KBWxpbmUxGAQgASgJEg0KBWxpbmUyGAUgASgJEgwKBGNpdHkYBiABKAkSDgoGcmVnaW9uGAcgASgJEhMKC3Bvc3RhbF9jb2RlGAggASgJEhQKDGNvdW50cnlfY29kZRgJIAEoCRINCgVwaG9uZRgKIAEoCRIYChBkZWZhdWx0X3NoaXBwaW5nGAsgASgIEhcKD2RlZmF1bHRfYmlsbGluZxgMIAEoCBIvCgtjcmVhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYDyABKAkiSAoPUmVnaXN0ZXJSZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI6ChBSZWdpc3RlclJlc3BvbnNlEiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlciIjChJWZXJpZnlFbWFpbFJlcXVlc3QSDQoFdG9rZW4YASABKAkiPQoTVmVyaWZ5RW1haWxSZXNwb25zZRImCgR1c2VyGAEgASgLMhguYmF6YWFyLmlkZW50aXR5LnYxLlVzZXIiIAoeUmVzZW5kRW1haWxWZXJpZmljYXRpb25SZXF1ZXN0IiEKH1Jlc2VuZEVtYWlsVmVyaWZpY2F0aW9uUmVzcG9uc2UiLwoMTG9naW5SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIlUKDUxvZ2luUmVzcG9uc2USLQoGdG9rZW5zGAEgASgLMh0uYmF6YWFyLmlkZW50aXR5LnYxLlRva2VuUGFpchIVCg1tZmFfY2hhbGxlbmdlGAIgASgJIlUKF0NvbXBsZXRlTWZhTG9naW5SZXF1ZXN0EhUKDW1mYV9jaGFsbGVuZ2UYASABKAkSDAoEY29kZRgCIAEoCRIVCg1yZWNvdmVyeV9jb2RlGAMgASgJIkkKGENvbXBsZXRlTWZhTG9naW5SZXNwb25zZRItCgZ0b2tlbnMYASABKAsyHS5iYXphYXIuaWRlbnRpdHkudjEuVG9rZW5QYWlyIiwKE1JlZnJlc2hUb2tlblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChRSZWZyZXNoVG9rZW5SZXNwb25zZRItCgZ0b2tlbnMYASABKAsyHS5iYXphYXIuaWRlbnRpdHkudjEuVG9rZW5QYWlyIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSIQCg5HZXRKd2tzUmVxdWVzdCI/Cg9HZXRKd2tzUmVzcG9uc2USLAoEa2V5cxgBIAMoCzIeLmJhemFhci5pZGVudGl0eS52MS5Kc29uV2ViS2V5IhkKF1JvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0IicKGFJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRILCgNraWQYASABKAkiIQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI5Cg9HZXRVc2VyUmVzcG9uc2USJgoEdXNlchgBIAEoCzIYLmJhemFhci5pZGVudGl0eS52MS5Vc2VyImwKEVVwZGF0ZVVzZXJSZXF1ZXN0EiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlchIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siPAoSVXBkYXRlVXNlclJlc3BvbnNlEiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlciJHChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSGAoQY3VycmVudF9wYXNzd29yZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiGAoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZSI2ChFEZWxldGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIhQKEkRlbGV0ZVVzZXJSZXNwb25zZSIsChtSZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QSDQoFZW1haWwYASABKAkiHgocUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXNwb25zZSJDChxDb21wbGV0ZVBhc3N3b3JkUmVzZXRSZXF1ZXN0Eg0KBXRva2VuGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSIfCh1Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXNwb25zZSImChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRQoUTGlzdFNlc3Npb25zUmVzcG9uc2USLQoIc2Vzc2lvbnMYASADKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuU2Vzc2lvbiI7ChRSZXZva2VTZXNzaW9uUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIhIKEEVucm9sbE1mYVJlcXVlc3QiPQoRRW5yb2xsTWZhUmVzcG9uc2USDgoGc2VjcmV0GAEgASgJEhgKEHByb3Zpc2lvbmluZ191cmkYAiABKAkiIQoRQ29uZmlybU1mYVJlcXVlc3QSDAoEY29kZRgBIAEoCSIsChJDb25maXJtTWZhUmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiSgoRRGlzYWJsZU1mYVJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkSDAoEY29kZRgCIAEoCRIVCg1yZWNvdmVyeV9jb2RlGAMgASgJIhQKEkRpc2FibGVNZmFSZXNwb25zZSJVChRDcmVhdGVBZGRyZXNzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEiwKB2FkZHJlc3MYAiABKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuQWRkcmVzcyJFChVDcmVhdGVBZGRyZXNzUmVzcG9uc2USLAoHYWRkcmVzcxgBIAEoCzIbLmJhemFhci5pZGVudGl0eS52MS5BZGRyZXNzIicKFExpc3RBZGRyZXNzZXNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRwoVTGlzdEFkZHJlc3Nlc1Jlc3BvbnNlEi4KCWFkZHJlc3NlcxgBIAMoCzIbLmJhemFhci5pZGVudGl0eS52MS5BZGRyZXNzInUKFFVwZGF0ZUFkZHJlc3NSZXF1ZXN0EiwKB2FkZHJlc3MYASABKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuQWRkcmVzcxIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siRQoVVXBkYXRlQWRkcmVzc1Jlc3BvbnNlEiwKB2FkZHJlc3MYASABKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuQWRkcmVzcyI7ChREZWxldGVBZGRyZXNzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKCmFkZHJlc3NfaWQYAiABKAkiFwoVRGVsZXRlQWRkcmVzc1Jlc3BvbnNlIkgKEExpc3RVc2Vyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDQoFcXVlcnkYAyABKAkiVQoRTGlzdFVzZXJzUmVzcG9uc2USJwoFdXNlcnMYASADKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTwoTU2V0VXNlclJvbGVzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEicKBXJvbGVzGAIgAygOMhguYmF6YWFyLmlkZW50aXR5LnYxLlJvbGUiPgoUU2V0VXNlclJvbGVzUmVzcG9uc2USJgoEdXNlchgBIAEoCzIYLmJhemFhci5pZGVudGl0eS52MS5Vc2VyIiUKEkRpc2FibGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIj0KE0Rpc2FibGVVc2VyUmVzcG9uc2USJgoEdXNlchgBIAEoCzIYLmJhemFhci5pZGVudGl0eS52MS5Vc2VyIiQKEUVuYWJsZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiPAoSRW5hYmxlVXNlclJlc3BvbnNlEiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlcio/CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIRCg1ST0xFX0NVU1RPTUVSEAESDgoKUk9MRV9BRE1JThACMpcWCg9JZGVudGl0eVNlcnZpY2USVQoIUmVnaXN0ZXISIy5iYXphYXIuaWRlbnRpdHkudjEuUmVnaXN0ZXJSZXF1ZXN0GiQuYmF6YWFyLmlkZW50aXR5LnYxLlJlZ2lzdGVyUmVzcG9uc2USXgoLVmVyaWZ5RW1haWwSJi5iYXphYXIuaWRlbnRpdHkudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GicuYmF6YWFyLmlkZW50aXR5LnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USggEKF1Jlc2VuZEVtYWlsVmVyaWZpY2F0aW9uEjIuYmF6YWFyLmlkZW50aXR5LnYxLlJlc2VuZEVtYWlsVmVyaWZpY2F0aW9uUmVxdWVzdBozLmJhemFhci5pZGVudGl0eS52MS5SZXNlbmRFbWFpbFZlcmlmaWNhdGlvblJlc3BvbnNlEkwKBUxvZ2luEiAuYmF6YWFyLmlkZW50aXR5LnYxLkxvZ2luUmVxdWVzdBohLmJhemFhci5pZGVudGl0eS52MS5Mb2dpblJlc3BvbnNlEm0KEENvbXBsZXRlTWZhTG9naW4SKy5iYXphYXIuaWRlbnRpdHkudjEuQ29tcGxldGVNZmFMb2dpblJlcXVlc3QaLC5iYXphYXIuaWRlbnRpdHkudjEuQ29tcGxldGVNZmFMb2dpblJlc3BvbnNlEmEKDFJlZnJlc2hUb2tlbhInLmJhemFhci5pZGVudGl0eS52MS5SZWZyZXNoVG9rZW5SZXF1ZXN0GiguYmF6YWFyLmlkZW50aXR5LnYxLlJlZnJlc2hUb2tlblJlc3BvbnNlElQKBkxvZ291dBIhLmJhemFhci5pZGVudGl0eS52MS5Mb2dvdXRSZXF1ZXN0GiIuYmF6YWFyLmlkZW50aXR5LnYxLkxvZ291dFJlc3BvbnNlIgOQAgISVwoHR2V0SndrcxIiLmJhemFhci5pZGVudGl0eS52MS5HZXRKd2tzUmVxdWVzdBojLmJhemFhci5pZGVudGl0eS52MS5HZXRKd2tzUmVzcG9uc2UiA5ACARJtChBSb3RhdGVTaWduaW5nS2V5EisuYmF6YWFyLmlkZW50aXR5LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0GiwuYmF6YWFyLmlkZW50aXR5LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRJXCgdHZXRVc2VyEiIuYmF6YWFyLmlkZW50aXR5LnYxLkdldFVzZXJSZXF1ZXN0GiMuYmF6YWFyLmlkZW50aXR5LnYxLkdldFVzZXJSZXNwb25zZSIDkAIBElsKClVwZGF0ZVVzZXISJS5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlVXNlclJlcXVlc3QaJi5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlVXNlclJlc3BvbnNlEmcKDkNoYW5nZVBhc3N3b3JkEikuYmF6YWFyLmlkZW50aXR5LnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBoqLmJhemFhci5pZGVudGl0eS52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElsKCkRlbGV0ZVVzZXISJS5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlVXNlclJlcXVlc3QaJi5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlVXNlclJlc3BvbnNlEnkKFFJlcXVlc3RQYXNzd29yZFJlc2V0Ei8uYmF6YWFyLmlkZW50aXR5LnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBowLmJhemFhci5pZGVudGl0eS52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlEnwKFUNvbXBsZXRlUGFzc3dvcmRSZXNldBIwLmJhemFhci5pZGVudGl0eS52MS5Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXF1ZXN0GjEuYmF6YWFyLmlkZW50aXR5LnYxLkNvbXBsZXRlUGFzc3dvcmRSZXNldFJlc3BvbnNlEmYKDExpc3RTZXNzaW9ucxInLmJhemFhci5pZGVudGl0eS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiguYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIgOQAgESaQoNUmV2b2tlU2Vzc2lvbhIoLmJhemFhci5pZGVudGl0eS52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBopLmJhemFhci5pZGVudGl0eS52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2UiA5ACAhJYCglFbnJvbGxNZmESJC5iYXphYXIuaWRlbnRpdHkudjEuRW5yb2xsTWZhUmVxdWVzdBolLmJhemFhci5pZGVudGl0eS52MS5FbnJvbGxNZmFSZXNwb25zZRJbCgpDb25maXJtTWZhEiUuYmF6YWFyLmlkZW50aXR5LnYxLkNvbmZpcm1NZmFSZXF1ZXN0GiYuYmF6YWFyLmlkZW50aXR5LnYxLkNvbmZpcm1NZmFSZXNwb25zZRJbCgpEaXNhYmxlTWZhEiUuYmF6YWFyLmlkZW50aXR5LnYxLkRpc2FibGVNZmFSZXF1ZXN0GiYuYmF6YWFyLmlkZW50aXR5LnYxLkRpc2FibGVNZmFSZXNwb25zZRJkCg1DcmVhdGVBZGRyZXNzEiguYmF6YWFyLmlkZW50aXR5LnYxLkNyZWF0ZUFkZHJlc3NSZXF1ZXN0GikuYmF6YWFyLmlkZW50aXR5LnYxLkNyZWF0ZUFkZHJlc3NSZXNwb25zZRJpCg1MaXN0QWRkcmVzc2VzEiguYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RBZGRyZXNzZXNSZXF1ZXN0GikuYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RBZGRyZXNzZXNSZXNwb25zZSIDkAIBEmQKDVVwZGF0ZUFkZHJlc3MSKC5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlQWRkcmVzc1JlcXVlc3QaKS5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlQWRkcmVzc1Jlc3BvbnNlEmkKDURlbGV0ZUFkZHJlc3MSKC5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlQWRkcmVzc1JlcXVlc3QaKS5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlQWRkcmVzc1Jlc3BvbnNlIgOQAgISXQoJTGlzdFVzZXJzEiQuYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RVc2Vyc1JlcXVlc3QaJS5iYXphYXIuaWRlbnRpdHkudjEuTGlzdFVzZXJzUmVzcG9uc2UiA5ACARJmCgxTZXRVc2VyUm9sZXMSJy5iYXphYXIuaWRlbnRpdHkudjEuU2V0VXNlclJvbGVzUmVxdWVzdBooLmJhemFhci5pZGVudGl0eS52MS5TZXRVc2VyUm9sZXNSZXNwb25zZSIDkAICEmMKC0Rpc2FibGVVc2VyEiYuYmF6YWFyLmlkZW50aXR5LnYxLkRpc2FibGVVc2VyUmVxdWVzdBonLmJhemFhci5pZGVudGl0eS52MS5EaXNhYmxlVXNlclJlc3BvbnNlIgOQAgISYAoKRW5hYmxlVXNlchIlLmJhemFhci5pZGVudGl0eS52MS5FbmFibGVVc2VyUmVxdWVzdBomLmJhemFhci5pZGVudGl0eS52MS5FbmFibGVVc2VyUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("CiliYXphYXIvaWRlbnRpdHkvdjEvaWRlbnRpdHlfc2VydmljZS5wcm90bxISYmF6YWFyLmlkZW50aXR5LnYxIp4CCgRVc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEhYKDmVtYWlsX3ZlcmlmaWVkGAMgASgIEhQKDGRpc3BsYXlfbmFtZRgEIAEoCRINCgVwaG9uZRgFIAEoCRInCgVyb2xlcxgGIAMoDjIYLmJhemFhci5pZGVudGl0eS52MS5Sb2xlEhAKCGRpc2FibGVkGAcgASgIEhMKC21mYV9lbmFibGVkGAggASgIEi8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgLIAEoCSLaAQoJVG9rZW5QYWlyEhQKDGFjY2Vzc190b2tlbhgBIAEoCRI8ChhhY2Nlc3NfdG9rZW5fZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSPQoZcmVmcmVzaF90b2tlbl9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc2Vzc2lvbl9pZBgFIAEoCRIPCgd1c2VyX2lkGAYgASgJIsQBCgdTZXNzaW9uEgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSLwoLY3JlYXRlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmxhc3RfdXNlZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GAUgASgJEhIKCmlwX2FkZHJlc3MYBiABKAkSDwoHY3VycmVudBgHIAEoCCJYCgpKc29uV2ViS2V5EgsKA2t0eRgBIAEoCRILCgNjcnYYAiABKAkSCQoBeBgDIAEoCRILCgNraWQYBCABKAkSCwoDYWxnGAUgASgJEgsKA3VzZRgGIAEoCSLXAgoHQWRkcmVzcxIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhYKDnJlY2lwaWVudF9uYW1lGAMgASgJEg0KBWxpbmUxGAQgASgJEg0KBWxpbmUyGAUgASgJEgwKBGNpdHkYBiABKAkSDgoGcmVnaW9uGAcgASgJEhMKC3Bvc3RhbF9jb2RlGAggASgJEhQKDGNvdW50cnlfY29kZRgJIAEoCRINCgVwaG9uZRgKIAEoCRIYChBkZWZhdWx0X3NoaXBwaW5nGAsgASgIEhcKD2RlZmF1bHRfYmlsbGluZxgMIAEoCBIvCgtjcmVhdGVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYDyABKAkiSAoPUmVnaXN0ZXJSZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCSI6ChBSZWdpc3RlclJlc3BvbnNlEiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlciIjChJWZXJpZnlFbWFpbFJlcXVlc3QSDQoFdG9rZW4YASABKAkiPQoTVmVyaWZ5RW1haWxSZXNwb25zZRImCgR1c2VyGAEgASgLMhguYmF6YWFyLmlkZW50aXR5LnYxLlVzZXIiIAoeUmVzZW5kRW1haWxWZXJpZmljYXRpb25SZXF1ZXN0IiEKH1Jlc2VuZEVtYWlsVmVyaWZpY2F0aW9uUmVzcG9uc2UiLwoMTG9naW5SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIlUKDUxvZ2luUmVzcG9uc2USLQoGdG9rZW5zGAEgASgLMh0uYmF6YWFyLmlkZW50aXR5LnYxLlRva2VuUGFpchIVCg1tZmFfY2hhbGxlbmdlGAIgASgJIlUKF0NvbXBsZXRlTWZhTG9naW5SZXF1ZXN0EhUKDW1mYV9jaGFsbGVuZ2UYASABKAkSDAoEY29kZRgCIAEoCRIVCg1yZWNvdmVyeV9jb2RlGAMgASgJIkkKGENvbXBsZXRlTWZhTG9naW5SZXNwb25zZRItCgZ0b2tlbnMYASABKAsyHS5iYXphYXIuaWRlbnRpdHkudjEuVG9rZW5QYWlyIiwKE1JlZnJlc2hUb2tlblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSJFChRSZWZyZXNoVG9rZW5SZXNwb25zZRItCgZ0b2tlbnMYASABKAsyHS5iYXphYXIuaWRlbnRpdHkudjEuVG9rZW5QYWlyIiYKDUxvZ291dFJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSIQCg5Mb2dvdXRSZXNwb25zZSIQCg5HZXRKd2tzUmVxdWVzdCI/Cg9HZXRKd2tzUmVzcG9uc2USLAoEa2V5cxgBIAMoCzIeLmJhemFhci5pZGVudGl0eS52MS5Kc29uV2ViS2V5IhkKF1JvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0IicKGFJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRILCgNraWQYASABKAkiQgoYSXNzdWVTZXJ2aWNlVG9rZW5SZXF1ZXN0Eg8KB3NlcnZpY2UYASABKAkSFQoNY2xpZW50X3NlY3JldBgCIAEoCSJiChlJc3N1ZVNlcnZpY2VUb2tlblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIvCgtleHBpcmVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiIQoOR2V0VXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI5Cg9HZXRVc2VyUmVzcG9uc2USJgoEdXNlchgBIAEoCzIYLmJhemFhci5pZGVudGl0eS52MS5Vc2VyImwKEVVwZGF0ZVVzZXJSZXF1ZXN0EiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlchIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siPAoSVXBkYXRlVXNlclJlc3BvbnNlEiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlciJHChVDaGFuZ2VQYXNzd29yZFJlcXVlc3QSGAoQY3VycmVudF9wYXNzd29yZBgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiGAoWQ2hhbmdlUGFzc3dvcmRSZXNwb25zZSI2ChFEZWxldGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIhQKEkRlbGV0ZVVzZXJSZXNwb25zZSIsChtSZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QSDQoFZW1haWwYASABKAkiHgocUmVxdWVzdFBhc3N3b3JkUmVzZXRSZXNwb25zZSJDChxDb21wbGV0ZVBhc3N3b3JkUmVzZXRSZXF1ZXN0Eg0KBXRva2VuGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSIfCh1Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXNwb25zZSImChNMaXN0U2Vzc2lvbnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRQoUTGlzdFNlc3Npb25zUmVzcG9uc2USLQoIc2Vzc2lvbnMYASADKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuU2Vzc2lvbiI7ChRSZXZva2VTZXNzaW9uUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkiFwoVUmV2b2tlU2Vzc2lvblJlc3BvbnNlIhIKEEVucm9sbE1mYVJlcXVlc3QiPQoRRW5yb2xsTWZhUmVzcG9uc2USDgoGc2VjcmV0GAEgASgJEhgKEHByb3Zpc2lvbmluZ191cmkYAiABKAkiIQoRQ29uZmlybU1mYVJlcXVlc3QSDAoEY29kZRgBIAEoCSIsChJDb25maXJtTWZhUmVzcG9uc2USFgoOcmVjb3ZlcnlfY29kZXMYASADKAkiSgoRRGlzYWJsZU1mYVJlcXVlc3QSEAoIcGFzc3dvcmQYASABKAkSDAoEY29kZRgCIAEoCRIVCg1yZWNvdmVyeV9jb2RlGAMgASgJIhQKEkRpc2FibGVNZmFSZXNwb25zZSJVChRDcmVhdGVBZGRyZXNzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEiwKB2FkZHJlc3MYAiABKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuQWRkcmVzcyJFChVDcmVhdGVBZGRyZXNzUmVzcG9uc2USLAoHYWRkcmVzcxgBIAEoCzIbLmJhemFhci5pZGVudGl0eS52MS5BZGRyZXNzIicKFExpc3RBZGRyZXNzZXNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRwoVTGlzdEFkZHJlc3Nlc1Jlc3BvbnNlEi4KCWFkZHJlc3NlcxgBIAMoCzIbLmJhemFhci5pZGVudGl0eS52MS5BZGRyZXNzInUKFFVwZGF0ZUFkZHJlc3NSZXF1ZXN0EiwKB2FkZHJlc3MYASABKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuQWRkcmVzcxIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siRQoVVXBkYXRlQWRkcmVzc1Jlc3BvbnNlEiwKB2FkZHJlc3MYASABKAsyGy5iYXphYXIuaWRlbnRpdHkudjEuQWRkcmVzcyI7ChREZWxldGVBZGRyZXNzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKCmFkZHJlc3NfaWQYAiABKAkiFwoVRGVsZXRlQWRkcmVzc1Jlc3BvbnNlIkgKEExpc3RVc2Vyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDQoFcXVlcnkYAyABKAkiVQoRTGlzdFVzZXJzUmVzcG9uc2USJwoFdXNlcnMYASADKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiTwoTU2V0VXNlclJvbGVzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEicKBXJvbGVzGAIgAygOMhguYmF6YWFyLmlkZW50aXR5LnYxLlJvbGUiPgoUU2V0VXNlclJvbGVzUmVzcG9uc2USJgoEdXNlchgBIAEoCzIYLmJhemFhci5pZGVudGl0eS52MS5Vc2VyIiUKEkRpc2FibGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIj0KE0Rpc2FibGVVc2VyUmVzcG9uc2USJgoEdXNlchgBIAEoCzIYLmJhemFhci5pZGVudGl0eS52MS5Vc2VyIiQKEUVuYWJsZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiPAoSRW5hYmxlVXNlclJlc3BvbnNlEiYKBHVzZXIYASABKAsyGC5iYXphYXIuaWRlbnRpdHkudjEuVXNlcio/CgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIRCg1ST0xFX0NVU1RPTUVSEAESDgoKUk9MRV9BRE1JThACMokXCg9JZGVudGl0eVNlcnZpY2USVQoIUmVnaXN0ZXISIy5iYXphYXIuaWRlbnRpdHkudjEuUmVnaXN0ZXJSZXF1ZXN0GiQuYmF6YWFyLmlkZW50aXR5LnYxLlJlZ2lzdGVyUmVzcG9uc2USXgoLVmVyaWZ5RW1haWwSJi5iYXphYXIuaWRlbnRpdHkudjEuVmVyaWZ5RW1haWxSZXF1ZXN0GicuYmF6YWFyLmlkZW50aXR5LnYxLlZlcmlmeUVtYWlsUmVzcG9uc2USggEKF1Jlc2VuZEVtYWlsVmVyaWZpY2F0aW9uEjIuYmF6YWFyLmlkZW50aXR5LnYxLlJlc2VuZEVtYWlsVmVyaWZpY2F0aW9uUmVxdWVzdBozLmJhemFhci5pZGVudGl0eS52MS5SZXNlbmRFbWFpbFZlcmlmaWNhdGlvblJlc3BvbnNlEkwKBUxvZ2luEiAuYmF6YWFyLmlkZW50aXR5LnYxLkxvZ2luUmVxdWVzdBohLmJhemFhci5pZGVudGl0eS52MS5Mb2dpblJlc3BvbnNlEm0KEENvbXBsZXRlTWZhTG9naW4SKy5iYXphYXIuaWRlbnRpdHkudjEuQ29tcGxldGVNZmFMb2dpblJlcXVlc3QaLC5iYXphYXIuaWRlbnRpdHkudjEuQ29tcGxldGVNZmFMb2dpblJlc3BvbnNlEmEKDFJlZnJlc2hUb2tlbhInLmJhemFhci5pZGVudGl0eS52MS5SZWZyZXNoVG9rZW5SZXF1ZXN0GiguYmF6YWFyLmlkZW50aXR5LnYxLlJlZnJlc2hUb2tlblJlc3BvbnNlElQKBkxvZ291dBIhLmJhemFhci5pZGVudGl0eS52MS5Mb2dvdXRSZXF1ZXN0GiIuYmF6YWFyLmlkZW50aXR5LnYxLkxvZ291dFJlc3BvbnNlIgOQAgISVwoHR2V0SndrcxIiLmJhemFhci5pZGVudGl0eS52MS5HZXRKd2tzUmVxdWVzdBojLmJhemFhci5pZGVudGl0eS52MS5HZXRKd2tzUmVzcG9uc2UiA5ACARJtChBSb3RhdGVTaWduaW5nS2V5EisuYmF6YWFyLmlkZW50aXR5LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXF1ZXN0GiwuYmF6YWFyLmlkZW50aXR5LnYxLlJvdGF0ZVNpZ25pbmdLZXlSZXNwb25zZRJwChFJc3N1ZVNlcnZpY2VUb2tlbhIsLmJhemFhci5pZGVudGl0eS52MS5Jc3N1ZVNlcnZpY2VUb2tlblJlcXVlc3QaLS5iYXphYXIuaWRlbnRpdHkudjEuSXNzdWVTZXJ2aWNlVG9rZW5SZXNwb25zZRJXCgdHZXRVc2VyEiIuYmF6YWFyLmlkZW50aXR5LnYxLkdldFVzZXJSZXF1ZXN0GiMuYmF6YWFyLmlkZW50aXR5LnYxLkdldFVzZXJSZXNwb25zZSIDkAIBElsKClVwZGF0ZVVzZXISJS5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlVXNlclJlcXVlc3QaJi5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlVXNlclJlc3BvbnNlEmcKDkNoYW5nZVBhc3N3b3JkEikuYmF6YWFyLmlkZW50aXR5LnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBoqLmJhemFhci5pZGVudGl0eS52MS5DaGFuZ2VQYXNzd29yZFJlc3BvbnNlElsKCkRlbGV0ZVVzZXISJS5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlVXNlclJlcXVlc3QaJi5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlVXNlclJlc3BvbnNlEnkKFFJlcXVlc3RQYXNzd29yZFJlc2V0Ei8uYmF6YWFyLmlkZW50aXR5LnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBowLmJhemFhci5pZGVudGl0eS52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlEnwKFUNvbXBsZXRlUGFzc3dvcmRSZXNldBIwLmJhemFhci5pZGVudGl0eS52MS5Db21wbGV0ZVBhc3N3b3JkUmVzZXRSZXF1ZXN0GjEuYmF6YWFyLmlkZW50aXR5LnYxLkNvbXBsZXRlUGFzc3dvcmRSZXNldFJlc3BvbnNlEmYKDExpc3RTZXNzaW9ucxInLmJhemFhci5pZGVudGl0eS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiguYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIgOQAgESaQoNUmV2b2tlU2Vzc2lvbhIoLmJhemFhci5pZGVudGl0eS52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBopLmJhemFhci5pZGVudGl0eS52MS5SZXZva2VTZXNzaW9uUmVzcG9uc2UiA5ACAhJYCglFbnJvbGxNZmESJC5iYXphYXIuaWRlbnRpdHkudjEuRW5yb2xsTWZhUmVxdWVzdBolLmJhemFhci5pZGVudGl0eS52MS5FbnJvbGxNZmFSZXNwb25zZRJbCgpDb25maXJtTWZhEiUuYmF6YWFyLmlkZW50aXR5LnYxLkNvbmZpcm1NZmFSZXF1ZXN0GiYuYmF6YWFyLmlkZW50aXR5LnYxLkNvbmZpcm1NZmFSZXNwb25zZRJbCgpEaXNhYmxlTWZhEiUuYmF6YWFyLmlkZW50aXR5LnYxLkRpc2FibGVNZmFSZXF1ZXN0GiYuYmF6YWFyLmlkZW50aXR5LnYxLkRpc2FibGVNZmFSZXNwb25zZRJkCg1DcmVhdGVBZGRyZXNzEiguYmF6YWFyLmlkZW50aXR5LnYxLkNyZWF0ZUFkZHJlc3NSZXF1ZXN0GikuYmF6YWFyLmlkZW50aXR5LnYxLkNyZWF0ZUFkZHJlc3NSZXNwb25zZRJpCg1MaXN0QWRkcmVzc2VzEiguYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RBZGRyZXNzZXNSZXF1ZXN0GikuYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RBZGRyZXNzZXNSZXNwb25zZSIDkAIBEmQKDVVwZGF0ZUFkZHJlc3MSKC5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlQWRkcmVzc1JlcXVlc3QaKS5iYXphYXIuaWRlbnRpdHkudjEuVXBkYXRlQWRkcmVzc1Jlc3BvbnNlEmkKDURlbGV0ZUFkZHJlc3MSKC5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlQWRkcmVzc1JlcXVlc3QaKS5iYXphYXIuaWRlbnRpdHkudjEuRGVsZXRlQWRkcmVzc1Jlc3BvbnNlIgOQAgISXQoJTGlzdFVzZXJzEiQuYmF6YWFyLmlkZW50aXR5LnYxLkxpc3RVc2Vyc1JlcXVlc3QaJS5iYXphYXIuaWRlbnRpdHkudjEuTGlzdFVzZXJzUmVzcG9uc2UiA5ACARJmCgxTZXRVc2VyUm9sZXMSJy5iYXphYXIuaWRlbnRpdHkudjEuU2V0VXNlclJvbGVzUmVxdWVzdBooLmJhemFhci5pZGVudGl0eS52MS5TZXRVc2VyUm9sZXNSZXNwb25zZSIDkAICEmMKC0Rpc2FibGVVc2VyEiYuYmF6YWFyLmlkZW50aXR5LnYxLkRpc2FibGVVc2VyUmVxdWVzdBonLmJhemFhci5pZGVudGl0eS52MS5EaXNhYmxlVXNlclJlc3BvbnNlIgOQAgISYAoKRW5hYmxlVXNlchIlLmJhemFhci5pZGVudGl0eS52MS5FbmFibGVVc2VyUmVxdWVzdBomLmJhemFhci5pZGVudGl0eS52MS5FbmFibGVVc2VyUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * An account. Personal data is the email, display name and phone.
@@ -682,6 +682,58 @@ export const RotateSigningKeyResponseSchema: GenMessage<RotateSigningKeyResponse
   messageDesc(file_bazaar_identity_v1_identity_service, 22);
 
 /**
+ * @generated from message bazaar.identity.v1.IssueServiceTokenRequest
+ */
+export type IssueServiceTokenRequest = Message<"bazaar.identity.v1.IssueServiceTokenRequest"> & {
+  /**
+   * The calling service's name, e.g. "order": 1–63 of a–z, 0–9 and "-".
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * Its client secret, from its configuration (SERVICE_CLIENT_SECRET).
+   *
+   * @generated from field: string client_secret = 2;
+   */
+  clientSecret: string;
+};
+
+/**
+ * Describes the message bazaar.identity.v1.IssueServiceTokenRequest.
+ * Use `create(IssueServiceTokenRequestSchema)` to create a new message.
+ */
+export const IssueServiceTokenRequestSchema: GenMessage<IssueServiceTokenRequest> = /*@__PURE__*/
+  messageDesc(file_bazaar_identity_v1_identity_service, 23);
+
+/**
+ * @generated from message bazaar.identity.v1.IssueServiceTokenResponse
+ */
+export type IssueServiceTokenResponse = Message<"bazaar.identity.v1.IssueServiceTokenResponse"> & {
+  /**
+   * The signed access token.
+   *
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * When it expires.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 2;
+   */
+  expireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message bazaar.identity.v1.IssueServiceTokenResponse.
+ * Use `create(IssueServiceTokenResponseSchema)` to create a new message.
+ */
+export const IssueServiceTokenResponseSchema: GenMessage<IssueServiceTokenResponse> = /*@__PURE__*/
+  messageDesc(file_bazaar_identity_v1_identity_service, 24);
+
+/**
  * @generated from message bazaar.identity.v1.GetUserRequest
  */
 export type GetUserRequest = Message<"bazaar.identity.v1.GetUserRequest"> & {
@@ -696,7 +748,7 @@ export type GetUserRequest = Message<"bazaar.identity.v1.GetUserRequest"> & {
  * Use `create(GetUserRequestSchema)` to create a new message.
  */
 export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 23);
+  messageDesc(file_bazaar_identity_v1_identity_service, 25);
 
 /**
  * @generated from message bazaar.identity.v1.GetUserResponse
@@ -713,7 +765,7 @@ export type GetUserResponse = Message<"bazaar.identity.v1.GetUserResponse"> & {
  * Use `create(GetUserResponseSchema)` to create a new message.
  */
 export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 24);
+  messageDesc(file_bazaar_identity_v1_identity_service, 26);
 
 /**
  * @generated from message bazaar.identity.v1.UpdateUserRequest
@@ -739,7 +791,7 @@ export type UpdateUserRequest = Message<"bazaar.identity.v1.UpdateUserRequest"> 
  * Use `create(UpdateUserRequestSchema)` to create a new message.
  */
 export const UpdateUserRequestSchema: GenMessage<UpdateUserRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 25);
+  messageDesc(file_bazaar_identity_v1_identity_service, 27);
 
 /**
  * @generated from message bazaar.identity.v1.UpdateUserResponse
@@ -756,7 +808,7 @@ export type UpdateUserResponse = Message<"bazaar.identity.v1.UpdateUserResponse"
  * Use `create(UpdateUserResponseSchema)` to create a new message.
  */
 export const UpdateUserResponseSchema: GenMessage<UpdateUserResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 26);
+  messageDesc(file_bazaar_identity_v1_identity_service, 28);
 
 /**
  * @generated from message bazaar.identity.v1.ChangePasswordRequest
@@ -778,7 +830,7 @@ export type ChangePasswordRequest = Message<"bazaar.identity.v1.ChangePasswordRe
  * Use `create(ChangePasswordRequestSchema)` to create a new message.
  */
 export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 27);
+  messageDesc(file_bazaar_identity_v1_identity_service, 29);
 
 /**
  * @generated from message bazaar.identity.v1.ChangePasswordResponse
@@ -791,7 +843,7 @@ export type ChangePasswordResponse = Message<"bazaar.identity.v1.ChangePasswordR
  * Use `create(ChangePasswordResponseSchema)` to create a new message.
  */
 export const ChangePasswordResponseSchema: GenMessage<ChangePasswordResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 28);
+  messageDesc(file_bazaar_identity_v1_identity_service, 30);
 
 /**
  * @generated from message bazaar.identity.v1.DeleteUserRequest
@@ -815,7 +867,7 @@ export type DeleteUserRequest = Message<"bazaar.identity.v1.DeleteUserRequest"> 
  * Use `create(DeleteUserRequestSchema)` to create a new message.
  */
 export const DeleteUserRequestSchema: GenMessage<DeleteUserRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 29);
+  messageDesc(file_bazaar_identity_v1_identity_service, 31);
 
 /**
  * @generated from message bazaar.identity.v1.DeleteUserResponse
@@ -828,7 +880,7 @@ export type DeleteUserResponse = Message<"bazaar.identity.v1.DeleteUserResponse"
  * Use `create(DeleteUserResponseSchema)` to create a new message.
  */
 export const DeleteUserResponseSchema: GenMessage<DeleteUserResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 30);
+  messageDesc(file_bazaar_identity_v1_identity_service, 32);
 
 /**
  * @generated from message bazaar.identity.v1.RequestPasswordResetRequest
@@ -845,7 +897,7 @@ export type RequestPasswordResetRequest = Message<"bazaar.identity.v1.RequestPas
  * Use `create(RequestPasswordResetRequestSchema)` to create a new message.
  */
 export const RequestPasswordResetRequestSchema: GenMessage<RequestPasswordResetRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 31);
+  messageDesc(file_bazaar_identity_v1_identity_service, 33);
 
 /**
  * @generated from message bazaar.identity.v1.RequestPasswordResetResponse
@@ -858,7 +910,7 @@ export type RequestPasswordResetResponse = Message<"bazaar.identity.v1.RequestPa
  * Use `create(RequestPasswordResetResponseSchema)` to create a new message.
  */
 export const RequestPasswordResetResponseSchema: GenMessage<RequestPasswordResetResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 32);
+  messageDesc(file_bazaar_identity_v1_identity_service, 34);
 
 /**
  * @generated from message bazaar.identity.v1.CompletePasswordResetRequest
@@ -880,7 +932,7 @@ export type CompletePasswordResetRequest = Message<"bazaar.identity.v1.CompleteP
  * Use `create(CompletePasswordResetRequestSchema)` to create a new message.
  */
 export const CompletePasswordResetRequestSchema: GenMessage<CompletePasswordResetRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 33);
+  messageDesc(file_bazaar_identity_v1_identity_service, 35);
 
 /**
  * @generated from message bazaar.identity.v1.CompletePasswordResetResponse
@@ -893,7 +945,7 @@ export type CompletePasswordResetResponse = Message<"bazaar.identity.v1.Complete
  * Use `create(CompletePasswordResetResponseSchema)` to create a new message.
  */
 export const CompletePasswordResetResponseSchema: GenMessage<CompletePasswordResetResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 34);
+  messageDesc(file_bazaar_identity_v1_identity_service, 36);
 
 /**
  * @generated from message bazaar.identity.v1.ListSessionsRequest
@@ -910,7 +962,7 @@ export type ListSessionsRequest = Message<"bazaar.identity.v1.ListSessionsReques
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 35);
+  messageDesc(file_bazaar_identity_v1_identity_service, 37);
 
 /**
  * @generated from message bazaar.identity.v1.ListSessionsResponse
@@ -929,7 +981,7 @@ export type ListSessionsResponse = Message<"bazaar.identity.v1.ListSessionsRespo
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 36);
+  messageDesc(file_bazaar_identity_v1_identity_service, 38);
 
 /**
  * @generated from message bazaar.identity.v1.RevokeSessionRequest
@@ -951,7 +1003,7 @@ export type RevokeSessionRequest = Message<"bazaar.identity.v1.RevokeSessionRequ
  * Use `create(RevokeSessionRequestSchema)` to create a new message.
  */
 export const RevokeSessionRequestSchema: GenMessage<RevokeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 37);
+  messageDesc(file_bazaar_identity_v1_identity_service, 39);
 
 /**
  * @generated from message bazaar.identity.v1.RevokeSessionResponse
@@ -964,7 +1016,7 @@ export type RevokeSessionResponse = Message<"bazaar.identity.v1.RevokeSessionRes
  * Use `create(RevokeSessionResponseSchema)` to create a new message.
  */
 export const RevokeSessionResponseSchema: GenMessage<RevokeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 38);
+  messageDesc(file_bazaar_identity_v1_identity_service, 40);
 
 /**
  * @generated from message bazaar.identity.v1.EnrollMfaRequest
@@ -977,7 +1029,7 @@ export type EnrollMfaRequest = Message<"bazaar.identity.v1.EnrollMfaRequest"> & 
  * Use `create(EnrollMfaRequestSchema)` to create a new message.
  */
 export const EnrollMfaRequestSchema: GenMessage<EnrollMfaRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 39);
+  messageDesc(file_bazaar_identity_v1_identity_service, 41);
 
 /**
  * @generated from message bazaar.identity.v1.EnrollMfaResponse
@@ -1003,7 +1055,7 @@ export type EnrollMfaResponse = Message<"bazaar.identity.v1.EnrollMfaResponse"> 
  * Use `create(EnrollMfaResponseSchema)` to create a new message.
  */
 export const EnrollMfaResponseSchema: GenMessage<EnrollMfaResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 40);
+  messageDesc(file_bazaar_identity_v1_identity_service, 42);
 
 /**
  * @generated from message bazaar.identity.v1.ConfirmMfaRequest
@@ -1020,7 +1072,7 @@ export type ConfirmMfaRequest = Message<"bazaar.identity.v1.ConfirmMfaRequest"> 
  * Use `create(ConfirmMfaRequestSchema)` to create a new message.
  */
 export const ConfirmMfaRequestSchema: GenMessage<ConfirmMfaRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 41);
+  messageDesc(file_bazaar_identity_v1_identity_service, 43);
 
 /**
  * @generated from message bazaar.identity.v1.ConfirmMfaResponse
@@ -1039,7 +1091,7 @@ export type ConfirmMfaResponse = Message<"bazaar.identity.v1.ConfirmMfaResponse"
  * Use `create(ConfirmMfaResponseSchema)` to create a new message.
  */
 export const ConfirmMfaResponseSchema: GenMessage<ConfirmMfaResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 42);
+  messageDesc(file_bazaar_identity_v1_identity_service, 44);
 
 /**
  * @generated from message bazaar.identity.v1.DisableMfaRequest
@@ -1066,7 +1118,7 @@ export type DisableMfaRequest = Message<"bazaar.identity.v1.DisableMfaRequest"> 
  * Use `create(DisableMfaRequestSchema)` to create a new message.
  */
 export const DisableMfaRequestSchema: GenMessage<DisableMfaRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 43);
+  messageDesc(file_bazaar_identity_v1_identity_service, 45);
 
 /**
  * @generated from message bazaar.identity.v1.DisableMfaResponse
@@ -1079,7 +1131,7 @@ export type DisableMfaResponse = Message<"bazaar.identity.v1.DisableMfaResponse"
  * Use `create(DisableMfaResponseSchema)` to create a new message.
  */
 export const DisableMfaResponseSchema: GenMessage<DisableMfaResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 44);
+  messageDesc(file_bazaar_identity_v1_identity_service, 46);
 
 /**
  * @generated from message bazaar.identity.v1.CreateAddressRequest
@@ -1103,7 +1155,7 @@ export type CreateAddressRequest = Message<"bazaar.identity.v1.CreateAddressRequ
  * Use `create(CreateAddressRequestSchema)` to create a new message.
  */
 export const CreateAddressRequestSchema: GenMessage<CreateAddressRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 45);
+  messageDesc(file_bazaar_identity_v1_identity_service, 47);
 
 /**
  * @generated from message bazaar.identity.v1.CreateAddressResponse
@@ -1120,7 +1172,7 @@ export type CreateAddressResponse = Message<"bazaar.identity.v1.CreateAddressRes
  * Use `create(CreateAddressResponseSchema)` to create a new message.
  */
 export const CreateAddressResponseSchema: GenMessage<CreateAddressResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 46);
+  messageDesc(file_bazaar_identity_v1_identity_service, 48);
 
 /**
  * @generated from message bazaar.identity.v1.ListAddressesRequest
@@ -1137,7 +1189,7 @@ export type ListAddressesRequest = Message<"bazaar.identity.v1.ListAddressesRequ
  * Use `create(ListAddressesRequestSchema)` to create a new message.
  */
 export const ListAddressesRequestSchema: GenMessage<ListAddressesRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 47);
+  messageDesc(file_bazaar_identity_v1_identity_service, 49);
 
 /**
  * @generated from message bazaar.identity.v1.ListAddressesResponse
@@ -1156,7 +1208,7 @@ export type ListAddressesResponse = Message<"bazaar.identity.v1.ListAddressesRes
  * Use `create(ListAddressesResponseSchema)` to create a new message.
  */
 export const ListAddressesResponseSchema: GenMessage<ListAddressesResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 48);
+  messageDesc(file_bazaar_identity_v1_identity_service, 50);
 
 /**
  * @generated from message bazaar.identity.v1.UpdateAddressRequest
@@ -1182,7 +1234,7 @@ export type UpdateAddressRequest = Message<"bazaar.identity.v1.UpdateAddressRequ
  * Use `create(UpdateAddressRequestSchema)` to create a new message.
  */
 export const UpdateAddressRequestSchema: GenMessage<UpdateAddressRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 49);
+  messageDesc(file_bazaar_identity_v1_identity_service, 51);
 
 /**
  * @generated from message bazaar.identity.v1.UpdateAddressResponse
@@ -1199,7 +1251,7 @@ export type UpdateAddressResponse = Message<"bazaar.identity.v1.UpdateAddressRes
  * Use `create(UpdateAddressResponseSchema)` to create a new message.
  */
 export const UpdateAddressResponseSchema: GenMessage<UpdateAddressResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 50);
+  messageDesc(file_bazaar_identity_v1_identity_service, 52);
 
 /**
  * @generated from message bazaar.identity.v1.DeleteAddressRequest
@@ -1221,7 +1273,7 @@ export type DeleteAddressRequest = Message<"bazaar.identity.v1.DeleteAddressRequ
  * Use `create(DeleteAddressRequestSchema)` to create a new message.
  */
 export const DeleteAddressRequestSchema: GenMessage<DeleteAddressRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 51);
+  messageDesc(file_bazaar_identity_v1_identity_service, 53);
 
 /**
  * @generated from message bazaar.identity.v1.DeleteAddressResponse
@@ -1234,7 +1286,7 @@ export type DeleteAddressResponse = Message<"bazaar.identity.v1.DeleteAddressRes
  * Use `create(DeleteAddressResponseSchema)` to create a new message.
  */
 export const DeleteAddressResponseSchema: GenMessage<DeleteAddressResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 52);
+  messageDesc(file_bazaar_identity_v1_identity_service, 54);
 
 /**
  * @generated from message bazaar.identity.v1.ListUsersRequest
@@ -1265,7 +1317,7 @@ export type ListUsersRequest = Message<"bazaar.identity.v1.ListUsersRequest"> & 
  * Use `create(ListUsersRequestSchema)` to create a new message.
  */
 export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 53);
+  messageDesc(file_bazaar_identity_v1_identity_service, 55);
 
 /**
  * @generated from message bazaar.identity.v1.ListUsersResponse
@@ -1287,7 +1339,7 @@ export type ListUsersResponse = Message<"bazaar.identity.v1.ListUsersResponse"> 
  * Use `create(ListUsersResponseSchema)` to create a new message.
  */
 export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 54);
+  messageDesc(file_bazaar_identity_v1_identity_service, 56);
 
 /**
  * @generated from message bazaar.identity.v1.SetUserRolesRequest
@@ -1311,7 +1363,7 @@ export type SetUserRolesRequest = Message<"bazaar.identity.v1.SetUserRolesReques
  * Use `create(SetUserRolesRequestSchema)` to create a new message.
  */
 export const SetUserRolesRequestSchema: GenMessage<SetUserRolesRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 55);
+  messageDesc(file_bazaar_identity_v1_identity_service, 57);
 
 /**
  * @generated from message bazaar.identity.v1.SetUserRolesResponse
@@ -1328,7 +1380,7 @@ export type SetUserRolesResponse = Message<"bazaar.identity.v1.SetUserRolesRespo
  * Use `create(SetUserRolesResponseSchema)` to create a new message.
  */
 export const SetUserRolesResponseSchema: GenMessage<SetUserRolesResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 56);
+  messageDesc(file_bazaar_identity_v1_identity_service, 58);
 
 /**
  * @generated from message bazaar.identity.v1.DisableUserRequest
@@ -1345,7 +1397,7 @@ export type DisableUserRequest = Message<"bazaar.identity.v1.DisableUserRequest"
  * Use `create(DisableUserRequestSchema)` to create a new message.
  */
 export const DisableUserRequestSchema: GenMessage<DisableUserRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 57);
+  messageDesc(file_bazaar_identity_v1_identity_service, 59);
 
 /**
  * @generated from message bazaar.identity.v1.DisableUserResponse
@@ -1362,7 +1414,7 @@ export type DisableUserResponse = Message<"bazaar.identity.v1.DisableUserRespons
  * Use `create(DisableUserResponseSchema)` to create a new message.
  */
 export const DisableUserResponseSchema: GenMessage<DisableUserResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 58);
+  messageDesc(file_bazaar_identity_v1_identity_service, 60);
 
 /**
  * @generated from message bazaar.identity.v1.EnableUserRequest
@@ -1379,7 +1431,7 @@ export type EnableUserRequest = Message<"bazaar.identity.v1.EnableUserRequest"> 
  * Use `create(EnableUserRequestSchema)` to create a new message.
  */
 export const EnableUserRequestSchema: GenMessage<EnableUserRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 59);
+  messageDesc(file_bazaar_identity_v1_identity_service, 61);
 
 /**
  * @generated from message bazaar.identity.v1.EnableUserResponse
@@ -1396,7 +1448,7 @@ export type EnableUserResponse = Message<"bazaar.identity.v1.EnableUserResponse"
  * Use `create(EnableUserResponseSchema)` to create a new message.
  */
 export const EnableUserResponseSchema: GenMessage<EnableUserResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_identity_service, 60);
+  messageDesc(file_bazaar_identity_v1_identity_service, 62);
 
 /**
  * What a user may do.
@@ -1540,6 +1592,20 @@ export const IdentityService: GenService<{
     methodKind: "unary";
     input: typeof RotateSigningKeyRequestSchema;
     output: typeof RotateSigningKeyResponseSchema;
+  },
+  /**
+   * Issues a service access token (claim svc true, sub = the service's name, no roles) to a service
+   * of the mesh proving itself with its client secret (OAuth 2 client credentials, in our contract).
+   * Services call it at start and before their token expires; never exposed through the edge.
+   * UNAUTHENTICATED for an unknown service or a wrong secret (same answer for both); INVALID_ARGUMENT
+   * for an empty or malformed service name.
+   *
+   * @generated from rpc bazaar.identity.v1.IdentityService.IssueServiceToken
+   */
+  issueServiceToken: {
+    methodKind: "unary";
+    input: typeof IssueServiceTokenRequestSchema;
+    output: typeof IssueServiceTokenResponseSchema;
   },
   /**
    * A user's profile. Signed in; the user themselves or an admin. NOT_FOUND for an unknown id and for

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bazaar/inventory/v1/events.proto.
  */
 export const file_bazaar_inventory_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiBiYXphYXIvaW52ZW50b3J5L3YxL2V2ZW50cy5wcm90bxITYmF6YWFyLmludmVudG9yeS52MSJcCgpPdXRPZlN0b2NrEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBILCgNza3UYAyABKAkicAoLQmFja0luU3RvY2sSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgsKA3NrdRgDIAEoCRIRCglhdmFpbGFibGUYBCABKAMigAEKCExvd1N0b2NrEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBILCgNza3UYAyABKAkSEQoJYXZhaWxhYmxlGAQgASgDEhEKCXRocmVzaG9sZBgFIAEoAyJHChRSZXNlcnZhdGlvbkxpbmVFdmVudBILCgNza3UYASABKAkSEAoIbG9jYXRpb24YAiABKAkSEAoIcXVhbnRpdHkYAyABKAMi5wEKDVN0b2NrUmVzZXJ2ZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEhEKCXJlZmVyZW5jZRgEIAEoCRI4CgVsaW5lcxgFIAMoCzIpLmJhemFhci5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lRXZlbnQSLgoKZXhwaXJlc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi6wEKDVN0b2NrUmVsZWFzZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEhEKCXJlZmVyZW5jZRgEIAEoCRI4CgVsaW5lcxgFIAMoCzIpLmJhemFhci5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lRXZlbnQSMgoGcmVhc29uGAYgASgOMiIuYmF6YWFyLmludmVudG9yeS52MS5SZWxlYXNlUmVhc29uIrgBCg5TdG9ja0NvbW1pdHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVzZXJ2YXRpb25faWQYAyABKAkSEQoJcmVmZXJlbmNlGAQgASgJEjgKBWxpbmVzGAUgAygLMikuYmF6YWFyLmludmVudG9yeS52MS5SZXNlcnZhdGlvbkxpbmVFdmVudCppCg1SZWxlYXNlUmVhc29uEh4KGlJFTEVBU0VfUkVBU09OX1VOU1BFQ0lGSUVEEAASHAoYUkVMRUFTRV9SRUFTT05fUkVRVUVTVEVEEAESGgoWUkVMRUFTRV9SRUFTT05fRVhQSVJFRBACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiBiYXphYXIvaW52ZW50b3J5L3YxL2V2ZW50cy5wcm90bxITYmF6YWFyLmludmVudG9yeS52MSJcCgpPdXRPZlN0b2NrEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBILCgNza3UYAyABKAkicAoLQmFja0luU3RvY2sSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgsKA3NrdRgDIAEoCRIRCglhdmFpbGFibGUYBCABKAMigAEKCExvd1N0b2NrEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBILCgNza3UYAyABKAkSEQoJYXZhaWxhYmxlGAQgASgDEhEKCXRocmVzaG9sZBgFIAEoAyJHChRSZXNlcnZhdGlvbkxpbmVFdmVudBILCgNza3UYASABKAkSEAoIbG9jYXRpb24YAiABKAkSEAoIcXVhbnRpdHkYAyABKAMi5wEKDVN0b2NrUmVzZXJ2ZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEhEKCXJlZmVyZW5jZRgEIAEoCRI4CgVsaW5lcxgFIAMoCzIpLmJhemFhci5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lRXZlbnQSLgoKZXhwaXJlc19hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi6wEKDVN0b2NrUmVsZWFzZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEhEKCXJlZmVyZW5jZRgEIAEoCRI4CgVsaW5lcxgFIAMoCzIpLmJhemFhci5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lRXZlbnQSMgoGcmVhc29uGAYgASgOMiIuYmF6YWFyLmludmVudG9yeS52MS5SZWxlYXNlUmVhc29uIrgBCg5TdG9ja0NvbW1pdHRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOcmVzZXJ2YXRpb25faWQYAyABKAkSEQoJcmVmZXJlbmNlGAQgASgJEjgKBWxpbmVzGAUgAygLMikuYmF6YWFyLmludmVudG9yeS52MS5SZXNlcnZhdGlvbkxpbmVFdmVudCK4AQoOU3RvY2tSZXN0b2NrZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnJlc2VydmF0aW9uX2lkGAMgASgJEhEKCXJlZmVyZW5jZRgEIAEoCRI4CgVsaW5lcxgFIAMoCzIpLmJhemFhci5pbnZlbnRvcnkudjEuUmVzZXJ2YXRpb25MaW5lRXZlbnQqaQoNUmVsZWFzZVJlYXNvbhIeChpSRUxFQVNFX1JFQVNPTl9VTlNQRUNJRklFRBAAEhwKGFJFTEVBU0VfUkVBU09OX1JFUVVFU1RFRBABEhoKFlJFTEVBU0VfUkVBU09OX0VYUElSRUQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * A SKU's availability summed over all locations reached zero.
@@ -336,6 +336,55 @@ export type StockCommitted = Message<"bazaar.inventory.v1.StockCommitted"> & {
  */
 export const StockCommittedSchema: GenMessage<StockCommitted> = /*@__PURE__*/
   messageDesc(file_bazaar_inventory_v1_events, 6);
+
+/**
+ * A committed reservation's units went back into on-hand stock (RestockReservation).
+ *
+ * @generated from message bazaar.inventory.v1.StockRestocked
+ */
+export type StockRestocked = Message<"bazaar.inventory.v1.StockRestocked"> & {
+  /**
+   * UUIDv7 of this event; also the Nats-Msg-Id.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * When the restock was committed.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * The reservation id (aggregate id).
+   *
+   * @generated from field: string reservation_id = 3;
+   */
+  reservationId: string;
+
+  /**
+   * The caller's reference.
+   *
+   * @generated from field: string reference = 4;
+   */
+  reference: string;
+
+  /**
+   * What went back.
+   *
+   * @generated from field: repeated bazaar.inventory.v1.ReservationLineEvent lines = 5;
+   */
+  lines: ReservationLineEvent[];
+};
+
+/**
+ * Describes the message bazaar.inventory.v1.StockRestocked.
+ * Use `create(StockRestockedSchema)` to create a new message.
+ */
+export const StockRestockedSchema: GenMessage<StockRestocked> = /*@__PURE__*/
+  messageDesc(file_bazaar_inventory_v1_events, 7);
 
 /**
  * Why reserved stock was returned.

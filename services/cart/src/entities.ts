@@ -1,0 +1,38 @@
+// The cart's tables as MikroORM entities. Reads and writes use short SQL statements (a row lock on the
+// cart, one upsert per line); the entities describe the schema for tools.
+import { defineEntity, p } from "@mikro-orm/core";
+
+/** A cart: a guest's (token) or a user's, in one currency, with an optional destination. */
+export const Cart = defineEntity({
+  name: "Cart",
+  tableName: "cart",
+  properties: {
+    id: p.uuid().primary(),
+    userId: p.string().fieldName("user_id").nullable(),
+    tokenHash: p.string().fieldName("token_hash").nullable(),
+    state: p.string(),
+    currency: p.string(),
+    countryCode: p.string().fieldName("country_code").nullable(),
+    region: p.string(),
+    postalCode: p.string().fieldName("postal_code"),
+    shippingOptionId: p.string().fieldName("shipping_option_id").nullable(),
+    orderId: p.uuid().fieldName("order_id").nullable(),
+    mergedInto: p.uuid().fieldName("merged_into").nullable(),
+    createdAt: p.datetime().fieldName("created_at"),
+    updatedAt: p.datetime().fieldName("updated_at"),
+  },
+});
+
+/** One SKU in a cart and how many. */
+export const CartLine = defineEntity({
+  name: "CartLine",
+  tableName: "cart_line",
+  properties: {
+    cartId: p.uuid().primary().fieldName("cart_id"),
+    sku: p.string().primary(),
+    quantity: p.integer(),
+    addedAt: p.datetime().fieldName("added_at"),
+  },
+});
+
+export const entities = [Cart, CartLine];

@@ -1,0 +1,66 @@
+// What the catalog and inventory say about SKUs now: one BatchGetVariants and one BatchGetStockLevels,
+// in parallel, for up to 100 SKUs (a cart's limit). Calls go through runtime.clientFor, so a user's
+// call carries the user's token (drafts stay hidden from them) and deadlines propagate.
+import { Code, ConnectError } from "@connectrpc/connect";
+import { UnavailableError, type ServiceRuntime } from "@bazaar/platform";
+import { CatalogService, type VariantSummary } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
+import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
+
+export interface SkuFacts {
+  /** The catalog's summary when it sells or sold the SKU (found); undefined when unknown or hidden. */
+  variant: VariantSummary | undefined;
+  /** Units available now, over all locations. */
+  available: bigint;
+}
+
+export type SkuLookup = (skus: readonly string[]) => Promise<Map<string, SkuFacts>>;
+
+export interface Upstreams {
+  /** Consul name of the catalog (default "catalog"). */
+  catalog?: string;
+  /** Consul name of the inventory (default "inventory"). */
+  inventory?: string;
+}
+
+/** The most SKUs one BatchGetVariants / BatchGetStockLevels call takes. */
+const BATCH = 100;
+
+export function createSkuLookup(runtime: ServiceRuntime, upstreams: Upstreams = {}): SkuLookup {
+  async function batch(skus: string[], facts: Map<string, SkuFacts>) {
+    const catalog = runtime.clientFor(CatalogService, upstreams.catalog ?? "catalog");
+    const inventory = runtime.clientFor(InventoryService, upstreams.inventory ?? "inventory");
+    const [{ variants }, { stocks }] = await Promise.all([catalog.batchGetVariants({ skus }), inventory.batchGetStockLevels({ skus })]).catch(upstreamFailed);
+    skus.forEach((sku, i) => {
+      const variant = variants[i];
+      const stock = stocks[i];
+      facts.set(sku, { variant: variant?.found && variant.sku === sku ? variant : undefined, available: stock?.sku === sku ? stock.available : 0n });
+    });
+  }
+  return async (requested) => {
+    const skus = [...new Set(requested)];
+    const facts = new Map<string, SkuFacts>();
+    const batches: Promise<void>[] = [];
+    // A cart holds at most 100 lines; a write may look up one more, hence batches.
+    for (let i = 0; i < skus.length; i += BATCH) batches.push(batch(skus.slice(i, i + BATCH), facts));
+    await Promise.all(batches);
+    return facts;
+  };
+}
+
+/** An upstream's failure as the cart's: retryable ones become unavailable, anything else internal. */
+function upstreamFailed(error: unknown): never {
+  const code = ConnectError.from(error).code;
+  if (code === Code.Unavailable || code === Code.DeadlineExceeded || code === Code.ResourceExhausted) {
+    throw new UnavailableError("the catalog or inventory cannot be reached; try again", { cause: error });
+  }
+  if (code === Code.Canceled) throw error;
+  throw new Error("catalog or inventory lookup failed", { cause: error });
+}
+
+/** `known` plus whatever of `skus` it lacks, looked up (nothing is fetched when it has them all). */
+export async function completeLookup(lookup: SkuLookup, known: Map<string, SkuFacts>, skus: readonly string[]): Promise<Map<string, SkuFacts>> {
+  const missing = skus.filter((sku) => !known.has(sku));
+  if (missing.length === 0) return known;
+  const more = await lookup(missing);
+  return new Map([...known, ...more]);
+}

@@ -1,0 +1,140 @@
+// A private mesh for the cart's tests: catalog, inventory and cart started in-process on port 0 with
+// unique Consul names and databases and one test signer, typed clients for each kind of caller, and
+// builders of products (catalog admin RPCs) and stock (inventory ReceiveStock).
+import { randomBytes, randomUUID } from "node:crypto";
+import { Code, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import pg from "pg";
+import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { bearer, createTestSigner, dropServiceDatabase, eventually, serviceDatabaseUrl, testEnv, uniqueName, perFile, type FileHooks } from "@bazaar/platform/testing";
+import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
+import { CatalogService, ProductStatus, type Product } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
+import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
+import { catalog } from "@bazaar/catalog";
+import { inventoryService } from "@bazaar/inventory";
+import { cart, cartConfigSchema, type Sweeper } from "../src/index.ts";
+
+export { eventually };
+
+type CartClient = Client<typeof CartService>;
+
+export interface Mesh {
+  names: { catalog: string; inventory: string; cart: string };
+  /** Admin clients of the upstreams, to make products and stock. */
+  catalogAdmin: Client<typeof CatalogService>;
+  inventoryAdmin: Client<typeof InventoryService>;
+  /** Cart clients: anonymous or signed in (a new user by default), optionally sending a guest cart token; staff; a service. */
+  guest(cartToken?: string): CartClient;
+  user(userId?: string, cartToken?: string): Promise<CartClient & { userId: string }>;
+  admin: CartClient;
+  service: CartClient;
+  sweeper(): Sweeper;
+  /** Reads or writes the cart's own database. */
+  sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface MeshOptions {
+  /** Cart variables over the test defaults. */
+  env?: Record<string, string>;
+}
+
+const cartToken = (token: string | undefined): Interceptor => (next) => (request) => {
+  if (token) request.header.set("x-cart-token", token);
+  return next(request);
+};
+
+/** Starts catalog, inventory and cart for one test; all stopped and their databases dropped at teardown. */
+export async function startMesh(t: { teardown(fn: () => Promise<void> | void): void }, options: MeshOptions = {}): Promise<Mesh> {
+  const names = { catalog: uniqueName("catalog"), inventory: uniqueName("inventory"), cart: uniqueName("cart") };
+  const signer = await createTestSigner();
+  const { verifier } = signer;
+  const started: RunningService[] = [];
+  let pool: pg.Pool | undefined;
+  t.teardown(async () => {
+    await pool?.end();
+    await Promise.all(started.map((s) => s.stop()));
+    await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
+  });
+  const platformConfig = loadConfig(platformConfigSchema, testEnv);
+  started.push(
+    ...(await Promise.all([
+      createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier }),
+      createService(inventoryService({ name: names.inventory }), { config: platformConfig, verifier }),
+    ])),
+  );
+  let sweeper: Sweeper | undefined;
+  const config = loadConfig(cartConfigSchema, { ...testEnv, ...options.env });
+  const cartService = await createService(
+    cart({ config, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory }, onSweeper: (s) => (sweeper = s) }),
+    { config, verifier, serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) } },
+  );
+  started.push(cartService);
+  await Promise.all([names.catalog, names.inventory].map((name) => passing(config.CONSUL_HTTP_ADDR, name)));
+
+  const grpc = (service: RunningService, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${service.address}`, interceptors });
+  const adminToken = await signer.token({ subject: randomUUID(), roles: ["admin"] });
+  const cartClient = (interceptors: Interceptor[]) => createClient(CartService, grpc(cartService, interceptors));
+  pool = new pg.Pool({ connectionString: serviceDatabaseUrl(names.cart), max: 2 });
+  return {
+    names,
+    catalogAdmin: createClient(CatalogService, grpc(started[0]!, [bearer(adminToken)])),
+    inventoryAdmin: createClient(InventoryService, grpc(started[1]!, [bearer(adminToken)])),
+    guest: (token) => cartClient([cartToken(token)]),
+    async user(userId = randomUUID(), token?: string) {
+      return Object.assign(cartClient([bearer(await signer.token({ subject: userId })), cartToken(token)]), { userId });
+    },
+    admin: cartClient([bearer(adminToken)]),
+    service: cartClient([bearer(await signer.token({ subject: "order", service: true }))]),
+    sweeper: () => sweeper!,
+    sql: async (text, params = []) => (await pool!.query(text, params)).rows,
+  };
+}
+
+/** One mesh shared by the tests of a file (each test uses its own products and users). */
+export const meshPerFile = (test: FileHooks, options: MeshOptions = {}): (() => Mesh) => perFile(test, (teardown) => startMesh({ teardown }, options));
+
+export interface ProductSpec {
+  name?: string;
+  /** Prices in minor units by currency (default USD 1000). */
+  prices?: Record<string, number>;
+  status?: ProductStatus;
+  /** Units received into stock (default 100; 0 for none). */
+  stock?: number;
+}
+
+/** A product with one variant, in stock as asked; returns its SKU and the product. */
+export async function sellable(mesh: Mesh, spec: ProductSpec = {}): Promise<{ sku: string; product: Product }> {
+  const tag = randomBytes(4).toString("hex");
+  const { category } = await mesh.catalogAdmin.createCategory({ category: { name: "Things", slug: `things-${tag}` } });
+  const sku = `SKU-${tag.toUpperCase()}`;
+  const { product } = await mesh.catalogAdmin.createProduct({
+    product: {
+      slug: `thing-${tag}`,
+      name: spec.name ?? `Thing ${tag}`,
+      categoryId: category!.id,
+      status: spec.status ?? ProductStatus.ACTIVE,
+      imageUrls: [`https://images.example.com/${tag}.jpg`],
+      variants: [
+        {
+          sku,
+          options: { colour: "blue" },
+          prices: Object.entries(spec.prices ?? { USD: 1000 }).map(([currencyCode, amount]) => ({ currencyCode, amountMinor: BigInt(amount) })),
+        },
+      ],
+    },
+  });
+  if ((spec.stock ?? 100) > 0) await mesh.inventoryAdmin.receiveStock({ sku, quantity: BigInt(spec.stock ?? 100) });
+  return { sku, product: product! };
+}
+
+export { failure } from "@bazaar/platform/testing";
+
+export { Code };
+
+/** Waits until Consul reports a passing instance of `name`. */
+async function passing(consulAddr: string, name: string) {
+  await eventually(`${name} to pass in Consul`, async () => {
+    const response = await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`);
+    return response.ok && ((await response.json()) as unknown[]).length > 0;
+  }, 30_000);
+}

@@ -1,0 +1,258 @@
+// OrderService RPCs: validate (every violation at once, nothing changed), authorise, then act through
+// the saga or a compare-and-set on the order, and shape the result as messages.
+import {
+  ADMIN_ROLE,
+  AlreadyExistsError,
+  ConflictError,
+  currentPrincipal,
+  decodePageToken,
+  encodePageToken,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  isUuid,
+  publish,
+  requireRole,
+  requireUser,
+  UnavailableError,
+  type Database,
+  type Logger,
+  type ServiceRuntime,
+} from "@bazaar/platform";
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { OrderRefundedSchema, OrderStatusChangedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
+import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
+import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
+import { BadRequestSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { accessible, actorOf, isStaff } from "./access.ts";
+import { etagOf, orderMessage } from "./order-message.ts";
+import { listOrders } from "./order-queries.ts";
+import { checkTransition, FULFILMENT_STATUSES, PAID_STATUSES, statusFromWire, type Status } from "./order-status.ts";
+import { addHistory, loadOrder, releaseLease, updateOrder, type OrderRecord } from "./orders.ts";
+import { CART_TOKEN_HEADER, createPlaceOrder } from "./place-order.ts";
+import type { Saga } from "./saga.ts";
+import { failureOf, type Upstreams } from "./steps.ts";
+import { checkCurrency, checkNote, checkPageSize, checkUuid, violations } from "./validation.ts";
+
+export interface HandlerDeps {
+  runtime: ServiceRuntime;
+  database: Database;
+  saga: Saga;
+  logger: Logger;
+  upstreams: Upstreams;
+  leaseMs: number;
+}
+
+const printable = /^[\x20-\x7e]{1,128}$/;
+const cartTokenOf = (context: HandlerContext) => context.requestHeader.get(CART_TOKEN_HEADER) ?? "";
+
+export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderService> {
+  const { database, saga, logger } = deps;
+  const payment = deps.runtime.serviceClientFor(PaymentService, deps.upstreams.payment);
+  const placeOrder = createPlaceOrder(deps);
+
+  const load = (id: string) => loadOrder(database.em(), id);
+  const reply = async (id: string) => ({ order: orderMessage((await load(id))!) });
+
+  /** Drives a cancellation this request holds the lease of; on a dependency failure the recovery driver goes on. */
+  async function driveCancellation(order: OrderRecord): Promise<void> {
+    try {
+      await saga.drive(order.id);
+    } catch (error) {
+      await database.transaction((em) => releaseLease(em, order.id)).catch(() => undefined);
+      logger.warn({ err: error, order_id: order.id }, "cancellation interrupted; left to the recovery driver");
+      throw new UnavailableError(`the cancellation of order ${order.id} continues in the background; ask again to see it finished`, { cause: error });
+    }
+  }
+
+  return {
+    placeOrder,
+
+    async getOrder(request, context) {
+      const v = violations();
+      checkUuid(v, "order_id", request.orderId);
+      v.throwIfAny();
+      const order = accessible(await load(request.orderId), request.orderId, currentPrincipal(), cartTokenOf(context));
+      return { order: orderMessage(order) };
+    },
+
+    async listMyOrders(request) {
+      const user = requireUser();
+      const v = violations();
+      const limit = checkPageSize(v, request.pageSize, 20, 100);
+      const query = { rpc: "ListMyOrders", user: user.subject };
+      const [beforeId] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
+      v.throwIfAny();
+      const page = await listOrders(database.em(), { userId: user.subject }, { limit, ...(beforeId ? { beforeId } : {}) });
+      const last = page.orders.at(-1);
+      return { orders: page.orders.map(orderMessage), nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "" };
+    },
+
+    async listOrders(request) {
+      requireRole(ADMIN_ROLE);
+      const v = violations();
+      const limit = checkPageSize(v, request.pageSize, 50, 500);
+      const statuses: Status[] = [];
+      request.statuses.forEach((wire, i) => {
+        const status = statusFromWire(wire);
+        if (v.check(status, `statuses[${i}]`, "must be a known order status")) statuses.push(status!);
+      });
+      v.check(request.query.length <= 254, "query", "must be at most 254 characters");
+      v.check(request.userId.length <= 128, "user_id", "must be at most 128 characters");
+      const createdAfter = request.createdAfter ? timestampDate(request.createdAfter) : undefined;
+      const createdBefore = request.createdBefore ? timestampDate(request.createdBefore) : undefined;
+      if (createdAfter && createdBefore) v.check(createdAfter < createdBefore, "created_before", "must be after created_after");
+      const filter = {
+        ...(request.userId ? { userId: request.userId } : {}),
+        ...(statuses.length ? { statuses } : {}),
+        ...(request.query.trim() ? { query: request.query } : {}),
+        ...(createdAfter ? { createdAfter } : {}),
+        ...(createdBefore ? { createdBefore } : {}),
+      };
+      const query = { rpc: "ListOrders", ...filter };
+      const [beforeId] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
+      v.throwIfAny();
+      const page = await listOrders(database.em(), filter, { limit, ...(beforeId ? { beforeId } : {}) });
+      const last = page.orders.at(-1);
+      return { orders: page.orders.map(orderMessage), nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "" };
+    },
+
+    async cancelOrder(request, context) {
+      const principal = currentPrincipal();
+      const v = violations();
+      checkUuid(v, "order_id", request.orderId);
+      checkNote(v, "reason", request.reason);
+      v.throwIfAny();
+      const order = accessible(await load(request.orderId), request.orderId, principal, cartTokenOf(context));
+      if (order.status === "CANCELLED") return { order: orderMessage(order) };
+      if (order.cancelActor) {
+        await driveCancellation(order);
+        return reply(order.id);
+      }
+      const allowed: Status[] = isStaff(principal) ? ["CONFIRMED", "FULFILLING"] : ["CONFIRMED"];
+      if (!allowed.includes(order.status)) {
+        const why = order.status === "PENDING" ? "its checkout is still running" : `it is ${order.status}`;
+        throw new FailedPreconditionError(`order ${order.id} cannot be cancelled: ${why}`, { reason: "ORDER_NOT_CANCELLABLE" });
+      }
+      checkTransition(order.status, "CANCELLED", order.id);
+      // Persisted first: from here the refund and restock are resumable by any driver.
+      const row = await database.transaction((em) =>
+        updateOrder(em, order.id, {
+          from: allowed,
+          set: "cancel_actor = ?, cancel_reason = ?, lease_until = clock_timestamp() + ? * interval '1 millisecond'",
+          values: [actorOf(principal), request.reason, deps.leaseMs],
+          where: "cancel_actor is null",
+        }),
+      );
+      if (!row) throw new ConflictError(`order ${order.id} changed meanwhile; try again`, { reason: "CONCURRENT_CHANGE" });
+      await driveCancellation(order);
+      return reply(order.id);
+    },
+
+    async updateOrderStatus(request) {
+      const staff = requireRole(ADMIN_ROLE);
+      const v = violations();
+      checkUuid(v, "order_id", request.orderId);
+      const target = statusFromWire(request.status);
+      v.check(target && FULFILMENT_STATUSES.includes(target), "status", "must be FULFILLING, SHIPPED or DELIVERED");
+      checkNote(v, "note", request.note);
+      v.throwIfAny();
+      const order = accessible(await load(request.orderId), request.orderId, staff, "");
+      if (request.etag !== "" && request.etag !== etagOf(order)) {
+        throw new ConflictError(`order ${order.id} changed since etag ${request.etag}; read it again`, { reason: "STALE_ETAG" });
+      }
+      if (order.status === target) return { order: orderMessage(order) };
+      if (order.cancelActor) throw new FailedPreconditionError(`order ${order.id} is being cancelled`, { reason: "INVALID_TRANSITION" });
+      checkTransition(order.status, target!, order.id);
+      const changed = await database.transaction(async (em) => {
+        const row = await updateOrder(em, order.id, {
+          from: [order.status],
+          set: "status = ?",
+          values: [target],
+          where: "version = ? and cancel_actor is null",
+          whereValues: [order.version],
+        });
+        if (!row) return false;
+        const actor = actorOf(staff);
+        await addHistory(em, order.id, target!, actor, request.note);
+        await publish(
+          em,
+          OrderStatusChangedSchema,
+          create(OrderStatusChangedSchema, {
+            orderId: order.id,
+            userId: order.userId,
+            email: order.email,
+            fromStatus: order.status,
+            toStatus: target!,
+            note: request.note,
+          }),
+        );
+        return true;
+      });
+      if (!changed) throw new ConflictError(`order ${order.id} changed meanwhile; read it again`, { reason: "CONCURRENT_CHANGE" });
+      return reply(order.id);
+    },
+
+    async refundOrder(request) {
+      const staff = requireRole(ADMIN_ROLE);
+      const v = violations();
+      checkUuid(v, "order_id", request.orderId);
+      v.check(printable.test(request.refundId), "refund_id", "must be 1–128 printable characters");
+      if (v.check(request.amount, "amount", "is required")) {
+        v.check(request.amount!.amountMinor > 0n, "amount.amount_minor", "must be positive");
+        checkCurrency(v, "amount.currency_code", request.amount!.currencyCode);
+      }
+      checkNote(v, "reason", request.reason);
+      v.throwIfAny();
+      const order = accessible(await load(request.orderId), request.orderId, staff, "");
+      const amount = request.amount!;
+      if (amount.currencyCode !== order.currency) {
+        throw new InvalidArgumentError({ field: "amount.currency_code", description: `must be the order's currency ${order.currency}` });
+      }
+      if (order.captured === 0n) throw new FailedPreconditionError(`order ${order.id} was never paid`, { reason: "REFUND_EXCEEDS_CAPTURED" });
+      if (order.cancelActor) throw new FailedPreconditionError(`order ${order.id} is being cancelled (and refunded)`, { reason: "CANCELLATION_IN_PROGRESS" });
+
+      let refundedTotal: bigint;
+      try {
+        const { payment: p } = await payment.refundPayment({ orderId: order.id, refundId: request.refundId, amount, reason: request.reason });
+        refundedTotal = p!.refunded?.amountMinor ?? 0n;
+      } catch (error) {
+        const { code, reason, error: e } = failureOf(error);
+        if (code === Code.FailedPrecondition) throw new FailedPreconditionError(e.rawMessage, { reason: reason ?? "REFUND_EXCEEDS_CAPTURED", cause: e });
+        if (code === Code.AlreadyExists) throw new AlreadyExistsError(`refund ${request.refundId} was made with a different amount`, { reason: reason ?? "REFUND_ID_IN_USE", cause: e });
+        if (code === Code.InvalidArgument) {
+          const fields = e.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations);
+          throw new InvalidArgumentError(fields.length ? fields.map((f) => ({ field: f.field, description: f.description })) : [{ field: "amount", description: e.rawMessage }]);
+        }
+        if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the payment service cannot be reached; nothing was refunded", { cause: e });
+        throw error;
+      }
+
+      // The payment's own total is the truth; a repeated refund id changes nothing here.
+      const full = refundedTotal >= order.captured;
+      await database.transaction(async (em) => {
+        const current = (await loadOrder(em, order.id, { forUpdate: true, history: false }))!;
+        if (!PAID_STATUSES.includes(current.status) || current.refunded >= refundedTotal) return;
+        if (full) checkTransition(current.status, "REFUNDED", order.id);
+        await updateOrder(em, order.id, {
+          from: [current.status],
+          set: `refunded = ?, payment_status = ?${full ? ", status = 'REFUNDED'" : ""}`,
+          values: [refundedTotal.toString(), full ? "REFUNDED" : "PARTIALLY_REFUNDED"],
+        });
+        if (full) await addHistory(em, order.id, "REFUNDED", actorOf(staff), request.reason);
+        await publish(
+          em,
+          OrderRefundedSchema,
+          create(OrderRefundedSchema, {
+            orderId: order.id,
+            amount: { amountMinor: refundedTotal - current.refunded, currencyCode: order.currency },
+            totalRefunded: { amountMinor: refundedTotal, currencyCode: order.currency },
+            full,
+          }),
+        );
+      });
+      return reply(order.id);
+    },
+  };
+}

@@ -1,0 +1,240 @@
+// PlaceOrder: validate, resolve the idempotency key, price the cart (PrepareCheckout), then one
+// transaction creating the key and the PENDING order snapshot, then the saga. Nothing is stored
+// before that transaction, so a request refused earlier leaves its key free for a corrected retry.
+import {
+  ConflictError,
+  currentPrincipal,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnavailableError,
+  type Database,
+  type Logger,
+  type ServiceRuntime,
+} from "@bazaar/platform";
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import type { HandlerContext } from "@connectrpc/connect";
+import { uuidv7 } from "uuidv7";
+import { CartService, type Cart, type PrepareCheckoutResponse } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
+import { BadRequestSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import { PlaceOrderResponseSchema, type PlaceOrderRequest, type PlaceOrderResponse } from "@bazaar/contracts/bazaar/order/v1/order_pb";
+import { checkSameRequest, findKey, keyScope, requestHash, sha256 } from "./idempotency.ts";
+import { orderMessage } from "./order-message.ts";
+import { claimLease, createOrder, historyOf, loadOrder, releaseLease, type NewOrder, type OrderRecord } from "./orders.ts";
+import type { Saga } from "./saga.ts";
+import { failureOf, type Upstreams } from "./steps.ts";
+import { checkAddress, checkCurrency, checkEmail, checkIdempotencyKey, checkPaymentMethod, checkUuid, violations } from "./validation.ts";
+
+export const CART_TOKEN_HEADER = "x-cart-token";
+
+export interface PlaceOrderDeps {
+  runtime: ServiceRuntime;
+  database: Database;
+  saga: Saga;
+  logger: Logger;
+  upstreams: Upstreams;
+  leaseMs: number;
+  /** How long a request waits for a payment outcome that arrives later (a slow gateway, a webhook). */
+  pendingWaitMs?: number;
+}
+
+/** The error a REJECTED order answers with, the first time and on every replay of its key. */
+export function rejection(order: OrderRecord): FailedPreconditionError {
+  const reason = order.failureReason ?? "PAYMENT_FAILED";
+  return new FailedPreconditionError(`order ${order.id} was rejected: ${reason}`, { reason });
+}
+
+function inProgress(orderId: string): ConflictError {
+  return new ConflictError(`order ${orderId} is still being placed; retry with the same idempotency key`, { reason: "IN_PROGRESS" });
+}
+
+/** Upstream field paths of PrepareCheckout's CartShipping as PlaceOrder's request names them. */
+function requestField(field: string): string {
+  const leaf = field.split(".").at(-1) ?? field;
+  return leaf === "shipping_option_id" ? "shipping_option_id" : leaf === "cart_id" ? "cart_id" : `shipping_address.${leaf}`;
+}
+
+export function createPlaceOrder(deps: PlaceOrderDeps) {
+  const { database, saga, runtime, upstreams, logger } = deps;
+  const pendingWaitMs = deps.pendingWaitMs ?? 10_000;
+  const cartForService = runtime.serviceClientFor(CartService, upstreams.cart);
+  const cartForUser = runtime.clientFor(CartService, upstreams.cart);
+  const identity = runtime.clientFor(IdentityService, upstreams.identity);
+
+  async function answer(order: OrderRecord): Promise<PlaceOrderResponse> {
+    if (order.status === "PENDING") throw inProgress(order.id);
+    if (order.status === "REJECTED") throw rejection(order);
+    // A record this request wrote all along carries its history; one read back does not.
+    const history = order.history.length > 0 ? order.history : (await historyOf(database.em(), [order.id])).get(order.id)!;
+    return create(PlaceOrderResponseSchema, { order: orderMessage({ ...order, history }) });
+  }
+
+  /** Drives an order this request holds the lease of, and answers with where it ended. */
+  async function driveAndAnswer(orderId: string, created?: OrderRecord): Promise<PlaceOrderResponse> {
+    let order: OrderRecord;
+    try {
+      order = await saga.drive(orderId, created);
+    } catch (error) {
+      // The saga is persisted: the recovery driver continues it at once; the client retries its key.
+      await database.transaction((em) => releaseLease(em, orderId)).catch(() => undefined);
+      logger.warn({ err: error, order_id: orderId }, "checkout interrupted; left to the recovery driver");
+      throw new UnavailableError(`order ${orderId} could not be finished now; it continues in the background — retry with the same idempotency key`, {
+        cause: error,
+      });
+    }
+    if (order.status === "PENDING") {
+      // The payment's outcome comes later (an event drives the saga on): let any driver take it.
+      await database.transaction((em) => releaseLease(em, orderId));
+      const deadline = Date.now() + pendingWaitMs;
+      while (order.status === "PENDING" && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        order = (await loadOrder(database.em(), orderId, { history: false }))!;
+      }
+    }
+    return answer(order);
+  }
+
+  /** A key seen before: its stored result, or the saga driven on when its driver is gone. */
+  async function resume(orderId: string): Promise<PlaceOrderResponse> {
+    const order = (await loadOrder(database.em(), orderId, { history: false }))!;
+    if (order.status !== "PENDING") return answer(order);
+    const claimed = await database.transaction((em) => claimLease(em, orderId, deps.leaseMs));
+    if (!claimed) throw inProgress(orderId);
+    return driveAndAnswer(orderId);
+  }
+
+  async function prepare(cartId: string, userId: string, cartToken: string, request: PlaceOrderRequest): Promise<PrepareCheckoutResponse> {
+    const address = request.shippingAddress!;
+    try {
+      return await cartForService.prepareCheckout({
+        cartId,
+        userId,
+        cartToken,
+        shipping: { countryCode: address.countryCode, region: address.region, postalCode: address.postalCode, shippingOptionId: request.shippingOptionId },
+      });
+    } catch (error) {
+      const { code, reason, error: e } = failureOf(error);
+      if (code === Code.NotFound) throw new NotFoundError(`cart ${cartId} not found`, { cause: e });
+      if (code === Code.FailedPrecondition) throw new FailedPreconditionError(e.rawMessage, { reason: reason ?? "CART_NOT_READY", cause: e });
+      if (code === Code.InvalidArgument) {
+        const fields = e.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations);
+        throw new InvalidArgumentError(
+          fields.length > 0 ? fields.map((f) => ({ field: requestField(f.field), description: f.description })) : [{ field: "shipping_option_id", description: e.rawMessage }],
+          { cause: e },
+        );
+      }
+      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the cart service cannot be reached; nothing was done", { cause: e });
+      throw error;
+    }
+  }
+
+  async function activeCartId(): Promise<string> {
+    try {
+      const { cart } = await cartForUser.getCart({ cartId: "" });
+      return cart!.id;
+    } catch (error) {
+      const { code, error: e } = failureOf(error);
+      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the cart service cannot be reached; nothing was done", { cause: e });
+      throw error;
+    }
+  }
+
+  async function accountEmail(userId: string): Promise<string> {
+    try {
+      const { user } = await identity.getUser({ userId });
+      if (user?.email) return user.email;
+    } catch (error) {
+      const { code, error: e } = failureOf(error);
+      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the identity service cannot be reached; nothing was done", { cause: e });
+      if (code !== Code.NotFound) throw error;
+    }
+    throw new InvalidArgumentError({ field: "email", description: "is required: the account has no email" });
+  }
+
+  function snapshot(id: string, cart: Cart, userId: string, email: string, cartToken: string, request: PlaceOrderRequest, address: NewOrder["shippingAddress"]): NewOrder {
+    const totals = cart.totals!;
+    const amount = (m: { amountMinor: bigint } | undefined) => m?.amountMinor ?? 0n;
+    return {
+      id,
+      userId,
+      email,
+      cartId: cart.id,
+      cartTokenHash: userId ? undefined : sha256(cartToken),
+      currency: cart.currencyCode,
+      subtotal: amount(totals.subtotal),
+      discount: amount(totals.discount),
+      shipping: amount(totals.shipping),
+      tax: amount(totals.tax),
+      total: amount(totals.total),
+      taxRateBps: totals.taxRateBps,
+      shippingAddress: address,
+      shippingOptionId: request.shippingOptionId,
+      paymentMethod: request.paymentMethod,
+      lines: cart.lines.map((line) => ({
+        sku: line.sku,
+        productId: line.productId,
+        productName: line.productName,
+        options: { ...line.options },
+        quantity: line.quantity,
+        unitPrice: amount(line.unitPrice),
+        lineTotal: amount(line.lineTotal),
+      })),
+    };
+  }
+
+  return async function placeOrder(request: PlaceOrderRequest, context: HandlerContext): Promise<PlaceOrderResponse> {
+    const principal = currentPrincipal();
+    const userId = principal?.kind === "user" ? principal.subject : "";
+    const cartToken = userId ? "" : (context.requestHeader.get(CART_TOKEN_HEADER) ?? "");
+
+    const v = violations();
+    checkIdempotencyKey(v, request.idempotencyKey);
+    const address = checkAddress(v, "shipping_address", request.shippingAddress);
+    v.check(request.shippingOptionId !== "", "shipping_option_id", "is required");
+    checkPaymentMethod(v, request.paymentMethod);
+    let email = checkEmail(v, "email", request.email);
+    if (!userId) {
+      v.check(email !== "", "email", "is required for a guest checkout");
+      v.check(request.cartId !== "", "cart_id", "is required for a guest checkout");
+    }
+    if (request.cartId !== "") checkUuid(v, "cart_id", request.cartId);
+    if (request.expectedTotal) {
+      checkCurrency(v, "expected_total.currency_code", request.expectedTotal.currencyCode);
+      v.check(request.expectedTotal.amountMinor >= 0n, "expected_total.amount_minor", "must not be negative");
+    }
+    v.throwIfAny();
+    if (!userId && cartToken === "") throw new NotFoundError(`cart ${request.cartId} not found`);
+
+    const scope = keyScope(userId || undefined, cartToken);
+    const hash = requestHash(request);
+    const stored = await findKey(database.em(), scope, request.idempotencyKey);
+    if (stored) {
+      checkSameRequest(stored, hash);
+      return resume(stored.orderId);
+    }
+
+    const cartId = request.cartId || (await activeCartId());
+    const { cart } = await prepare(cartId, userId, cartToken, request);
+    const total = cart!.totals?.total;
+    if (request.expectedTotal && (request.expectedTotal.amountMinor !== total?.amountMinor || request.expectedTotal.currencyCode !== total?.currencyCode)) {
+      throw new FailedPreconditionError(
+        `the cart's total is ${total?.amountMinor ?? 0n} ${total?.currencyCode ?? ""}, not the expected ${request.expectedTotal.amountMinor} ${request.expectedTotal.currencyCode}`,
+        { reason: "TOTAL_MISMATCH" },
+      );
+    }
+    if (cart!.lines.length === 0) throw new FailedPreconditionError(`cart ${cartId} is empty`, { reason: "CART_EMPTY" });
+    if (!email) email = await accountEmail(userId);
+
+    const order = snapshot(uuidv7(), cart!, userId, email, cartToken, request, address!);
+    const created = await createOrder(database.em(), order, { scope, key: request.idempotencyKey, requestHash: hash }, deps.leaseMs);
+    if (!created) {
+      // A concurrent request with this key won the insert: answer as for a repeat.
+      const winner = (await findKey(database.em(), scope, request.idempotencyKey))!;
+      checkSameRequest(winner, hash);
+      return resume(winner.orderId);
+    }
+    return driveAndAnswer(order.id, created);
+  };
+}

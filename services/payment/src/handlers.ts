@@ -1,0 +1,166 @@
+// PaymentService RPCs: authorise the caller (services and admins), validate (every violation at once,
+// nothing changed), call the payment operations and shape their results as messages.
+import { ADMIN_ROLE, decodePageToken, encodePageToken, isUuid, PermissionDeniedError, requirePrincipal } from "@bazaar/platform";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  PaymentOperationKind,
+  PaymentOperationSchema,
+  PaymentSchema,
+  PaymentService,
+  PaymentState,
+  type Payment,
+  type PaymentOperation,
+} from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
+import { money, type OperationKind, type OperationView, type PaymentStateName, type PaymentView } from "./payment-store.ts";
+import type { Payments } from "./payments.ts";
+import {
+  checkCustomerId,
+  checkEmail,
+  checkMoney,
+  checkPageSize,
+  checkPaymentMethod,
+  checkReason,
+  checkRefundId,
+  checkUuid,
+  violations,
+} from "./validation.ts";
+
+/** Payments are moved by services (the order saga) and by admins; customers never call this directly. */
+function requireServiceOrAdmin(): void {
+  const principal = requirePrincipal();
+  if (principal.kind !== "service" && !principal.roles.includes(ADMIN_ROLE)) {
+    throw new PermissionDeniedError("payments are handled by services and admins", { reason: "SERVICE_OR_ADMIN_REQUIRED" });
+  }
+}
+
+const states: Record<PaymentStateName, PaymentState> = {
+  pending: PaymentState.PENDING,
+  authorized: PaymentState.AUTHORIZED,
+  captured: PaymentState.CAPTURED,
+  partially_refunded: PaymentState.PARTIALLY_REFUNDED,
+  refunded: PaymentState.REFUNDED,
+  voided: PaymentState.VOIDED,
+  failed: PaymentState.FAILED,
+};
+const stateNames = new Map<PaymentState, PaymentStateName>(Object.entries(states).map(([name, state]) => [state, name as PaymentStateName]));
+
+const kinds: Record<OperationKind, PaymentOperationKind> = {
+  authorize: PaymentOperationKind.AUTHORIZE,
+  capture: PaymentOperationKind.CAPTURE,
+  void: PaymentOperationKind.VOID,
+  refund: PaymentOperationKind.REFUND,
+};
+
+export const operationMessage = (op: OperationView): PaymentOperation =>
+  create(PaymentOperationSchema, {
+    id: op.id,
+    kind: kinds[op.kind],
+    amount: money(op.amount, op.currency),
+    succeeded: op.succeeded,
+    gatewayReference: op.gatewayReference,
+    failureCode: op.failureCode,
+    createTime: timestampFromDate(op.createdAt),
+    refundId: op.refundId ?? "",
+  });
+
+export const paymentMessage = (p: PaymentView): Payment =>
+  create(PaymentSchema, {
+    id: p.id,
+    orderId: p.orderId,
+    state: states[p.state],
+    amount: money(p.amount, p.currency),
+    captured: money(p.captured, p.currency),
+    refunded: money(p.refunded, p.currency),
+    paymentMethod: p.paymentMethod,
+    gateway: p.gateway,
+    gatewayReference: p.gatewayReference,
+    failureCode: p.failureCode,
+    failureMessage: p.failureMessage,
+    operations: p.operations.map(operationMessage),
+    createTime: timestampFromDate(p.createdAt),
+    updateTime: timestampFromDate(p.updatedAt),
+  });
+
+function checkOrder(orderId: string): void {
+  const v = violations();
+  checkUuid(v, "order_id", orderId);
+  v.throwIfAny();
+}
+
+export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentService> {
+  return {
+    // No handler takes the call's signal: once the gateway is asked, the answer is recorded (and its
+    // event published) even when the caller has stopped waiting.
+    async authorizePayment(request) {
+      requireServiceOrAdmin();
+      const v = violations();
+      checkUuid(v, "order_id", request.orderId);
+      checkMoney(v, "amount", request.amount);
+      checkPaymentMethod(v, "payment_method", request.paymentMethod);
+      checkCustomerId(v, "customer_id", request.customerId);
+      checkEmail(v, "email", request.email);
+      v.throwIfAny();
+      const payment = await payments.authorize({
+        orderId: request.orderId.toLowerCase(),
+        amount: request.amount!.amountMinor,
+        currency: request.amount!.currencyCode,
+        paymentMethod: request.paymentMethod,
+        customerId: request.customerId,
+        email: request.email,
+      });
+      return { payment: paymentMessage(payment) };
+    },
+
+    async capturePayment(request) {
+      requireServiceOrAdmin();
+      checkOrder(request.orderId);
+      return { payment: paymentMessage(await payments.capture(request.orderId.toLowerCase())) };
+    },
+
+    async voidPayment(request) {
+      requireServiceOrAdmin();
+      checkOrder(request.orderId);
+      return { payment: paymentMessage(await payments.void(request.orderId.toLowerCase())) };
+    },
+
+    async refundPayment(request) {
+      requireServiceOrAdmin();
+      const v = violations();
+      checkUuid(v, "order_id", request.orderId);
+      checkRefundId(v, "refund_id", request.refundId);
+      checkMoney(v, "amount", request.amount);
+      checkReason(v, "reason", request.reason);
+      v.throwIfAny();
+      const result = await payments.refund({
+        orderId: request.orderId.toLowerCase(),
+        refundId: request.refundId,
+        amount: request.amount!.amountMinor,
+        currency: request.amount!.currencyCode,
+        reason: request.reason,
+      });
+      return { payment: paymentMessage(result.payment), refund: operationMessage(result.refund) };
+    },
+
+    async getPayment(request) {
+      requireServiceOrAdmin();
+      checkOrder(request.orderId);
+      return { payment: paymentMessage(await payments.get(request.orderId.toLowerCase())) };
+    },
+
+    async listPayments(request) {
+      requireServiceOrAdmin();
+      const v = violations();
+      const limit = checkPageSize(v, "page_size", request.pageSize);
+      const state = request.state === PaymentState.UNSPECIFIED ? undefined : stateNames.get(request.state);
+      const query = { rpc: "ListPayments", state };
+      const [after] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
+      v.check(request.state === PaymentState.UNSPECIFIED || state, "state", "is not a payment state");
+      v.throwIfAny();
+      const page = await payments.list({ limit, after, state });
+      const last = page.payments.at(-1);
+      return { payments: page.payments.map(paymentMessage), nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "" };
+    },
+  };
+}

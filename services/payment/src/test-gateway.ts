@@ -1,0 +1,177 @@
+// The built-in test gateway: deterministic answers by payment method (see payment.proto), its charges
+// kept in the payment database by idempotency key, so a repeated key — even after a restart — gets the
+// first answer. It stands for an outside system: it runs in transactions of its own.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Database, EntityManager } from "@bazaar/platform";
+import { uuidv7 } from "uuidv7";
+import {
+  GatewayRejectedError,
+  GatewayUnavailableError,
+  type AuthorizeInput,
+  type AuthorizeResult,
+  type PaymentGateway,
+} from "./gateway.ts";
+
+export interface TestGatewayOptions {
+  database: Database;
+  /** How long pm_test_slow takes to authorise (PAYMENT_TEST_SLOW_MS). */
+  slowMs: number;
+}
+
+interface ChargeRow {
+  operation: string;
+  outcome: string;
+  reference: string;
+  amount: string;
+  decline_code: string;
+  message: string;
+  voided: boolean;
+}
+
+type ChargeValues = Partial<Record<"operation" | "outcome" | "reference" | "charge" | "amount" | "currency" | "decline_code" | "message", string>> & {
+  voided?: boolean;
+};
+
+const columns = "operation, outcome, reference, amount, decline_code, message, voided";
+
+async function byKey(em: EntityManager, key: string): Promise<ChargeRow | undefined> {
+  const [row] = (await em.execute(`select ${columns} from test_gateway_charge where idempotency_key = ?`, [key], "all")) as ChargeRow[];
+  return row;
+}
+
+/** Records an answer under `key` unless one is there already; returns the one that stands. */
+async function record(em: EntityManager, key: string, values: ChargeValues): Promise<ChargeRow> {
+  const names = Object.keys(values);
+  const [inserted] = (await em.execute(
+    `insert into test_gateway_charge (idempotency_key, ${names.join(", ")}) values (?, ${names.map(() => "?").join(", ")})
+     on conflict (idempotency_key) do nothing returning ${columns}`,
+    [key, ...Object.values(values)],
+    "all",
+  )) as ChargeRow[];
+  return inserted ?? (await byKey(em, key))!;
+}
+
+function answer(row: ChargeRow): AuthorizeResult {
+  if (row.outcome === "authorized") return { outcome: "authorized", reference: row.reference };
+  const code = row.decline_code === "INSUFFICIENT_FUNDS" ? "INSUFFICIENT_FUNDS" : "PAYMENT_DECLINED";
+  return { outcome: "declined", code, message: row.message, reference: row.reference };
+}
+
+const newReference = (prefix: "ch" | "re") => `test_${prefix}_${uuidv7()}`;
+
+/** The answer the test payment methods stand for. */
+async function decide(input: AuthorizeInput, slowMs: number): Promise<ChargeValues> {
+  const base: ChargeValues = { operation: "authorize", amount: String(input.amount), currency: input.currency, reference: newReference("ch") };
+  const declined = (code: string, message: string): ChargeValues => ({ ...base, outcome: "declined", decline_code: code, message });
+  switch (input.paymentMethod) {
+    case "pm_test_ok":
+      return { ...base, outcome: "authorized" };
+    case "pm_test_slow":
+      // Not tied to any caller's signal: the answer is recorded even when the caller gave up.
+      await sleep(slowMs);
+      return { ...base, outcome: "authorized" };
+    case "pm_test_network_error":
+      throw new GatewayUnavailableError("test gateway: pm_test_network_error cannot reach the gateway");
+    case "pm_test_insufficient_funds":
+      return declined("INSUFFICIENT_FUNDS", "Your card has insufficient funds.");
+    case "pm_test_declined":
+      return declined("PAYMENT_DECLINED", "Your card was declined.");
+    default:
+      return declined("PAYMENT_DECLINED", `${input.paymentMethod} is not a test payment method.`);
+  }
+}
+
+/** The authorised charge `reference`, locked, so operations on one charge run one at a time. */
+async function authorization(em: EntityManager, reference: string): Promise<ChargeRow> {
+  const [row] = (await em.execute(
+    `select ${columns} from test_gateway_charge where reference = ? and operation = 'authorize' for update`,
+    [reference],
+    "all",
+  )) as ChargeRow[];
+  if (!row || row.outcome !== "authorized") throw new GatewayRejectedError("AUTHORIZATION_NOT_FOUND", `test gateway: no authorisation ${reference}`);
+  return row;
+}
+
+async function exists(em: EntityManager, sql: string, params: unknown[]): Promise<boolean> {
+  return ((await em.execute(sql, params, "all")) as unknown[]).length > 0;
+}
+
+export function createTestGateway(options: TestGatewayOptions): PaymentGateway {
+  const { database, slowMs } = options;
+  return {
+    name: "test",
+
+    async authorize(input) {
+      const first = await byKey(database.em(), input.idempotencyKey);
+      if (first) return answer(first);
+      const values = await decide(input, slowMs);
+      // One statement (and the read of the winner only when another call recorded first).
+      return answer(await record(database.em(), input.idempotencyKey, values));
+    },
+
+    async capture(input) {
+      await database.transaction(async (em) => {
+        if (await byKey(em, input.idempotencyKey)) return;
+        const charge = await authorization(em, input.reference);
+        if (charge.voided) throw new GatewayRejectedError("AUTHORIZATION_VOIDED", `test gateway: ${input.reference} was voided`);
+        if (BigInt(charge.amount) < input.amount) throw new GatewayRejectedError("AMOUNT_TOO_LARGE", "test gateway: capture above the authorised amount");
+        await record(em, input.idempotencyKey, { operation: "capture", outcome: "captured", reference: input.reference, charge: input.reference, amount: String(input.amount) });
+      });
+    },
+
+    async void(input) {
+      await database.transaction(async (em) => {
+        if (await byKey(em, input.idempotencyKey)) return;
+        const [charge] = (await em.execute(
+          "select reference from test_gateway_charge where operation = 'authorize' and (reference = ? or idempotency_key = ?) for update",
+          [input.reference ?? "", input.authorizationKey],
+          "all",
+        )) as Array<{ reference: string }>;
+        if (charge) {
+          if (await exists(em, "select 1 from test_gateway_charge where operation = 'capture' and charge = ?", [charge.reference])) {
+            throw new GatewayRejectedError("ALREADY_CAPTURED", `test gateway: ${charge.reference} was captured`);
+          }
+          await em.execute("update test_gateway_charge set voided = true where reference = ? and operation = 'authorize'", [charge.reference], "run");
+        } else {
+          // Never authorised (a crash before the call, say): voiding it is done, and a late
+          // authorisation with that key is declined.
+          await record(em, input.authorizationKey, {
+            operation: "authorize",
+            outcome: "declined",
+            reference: newReference("ch"),
+            decline_code: "PAYMENT_DECLINED",
+            message: "The authorisation was voided.",
+            voided: true,
+          });
+        }
+        await record(em, input.idempotencyKey, { operation: "void", outcome: "voided", reference: charge?.reference ?? "", charge: charge?.reference ?? "" });
+      });
+    },
+
+    async refund(input) {
+      return database.transaction(async (em) => {
+        const first = await byKey(em, input.idempotencyKey);
+        if (first) return { reference: first.reference };
+        await authorization(em, input.reference);
+        const [totals] = (await em.execute(
+          `select coalesce(sum(amount) filter (where operation = 'capture'), 0)::text as captured,
+                  coalesce(sum(amount) filter (where operation = 'refund'), 0)::text as refunded
+             from test_gateway_charge where charge = ?`,
+          [input.reference],
+          "all",
+        )) as Array<{ captured: string; refunded: string }>;
+        if (BigInt(totals!.refunded) + input.amount > BigInt(totals!.captured)) {
+          throw new GatewayRejectedError("REFUND_EXCEEDS_CAPTURED", "test gateway: refund above what was captured");
+        }
+        const row = await record(em, input.idempotencyKey, {
+          operation: "refund",
+          outcome: "refunded",
+          reference: newReference("re"),
+          charge: input.reference,
+          amount: String(input.amount),
+        });
+        return { reference: row.reference };
+      });
+    },
+  };
+}
