@@ -9,7 +9,10 @@ import {
   ADMIN_ROLE,
   AlreadyExistsError,
   ConflictError,
+  decodePageToken,
+  encodePageToken,
   FailedPreconditionError,
+  isUuid,
   NotFoundError,
   PermissionDeniedError,
   publish,
@@ -594,11 +597,9 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
       v.check(req.pageSize >= 0 && req.pageSize <= 100, "page_size", "must be between 0 and 100");
       const query = req.query.trim().toLowerCase();
       v.check(query.length <= EMAIL_MAX, "query", `must be at most ${EMAIL_MAX} characters`);
-      let after = "00000000-0000-0000-0000-000000000000";
-      if (req.pageToken !== "") {
-        const decoded = req.pageToken.length <= 100 ? Buffer.from(req.pageToken, "base64url").toString("utf8") : "";
-        if (v.check(/^[0-9a-f-]{36}$/.test(decoded), "page_token", "is not a page token of this API")) after = decoded;
-      }
+      // A page token is bound to its query: reusing it with another query is refused, not misread.
+      const position = decodePageToken(v, { query }, req.pageToken, { valid: ([id]) => id !== undefined && isUuid(id) });
+      const after = position?.[0] ?? "00000000-0000-0000-0000-000000000000";
       v.throwIfAny();
       const size = req.pageSize || 50;
       const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -609,7 +610,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
       const page = rows.slice(0, size);
       return {
         users: page.map(toUser),
-        nextPageToken: rows.length > size ? Buffer.from(page[page.length - 1]!.id).toString("base64url") : "",
+        nextPageToken: rows.length > size ? encodePageToken({ query }, [page[page.length - 1]!.id]) : "",
       };
     },
 

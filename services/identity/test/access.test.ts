@@ -92,6 +92,14 @@ test("admin-only RPCs are refused to customers and work for the configured first
   t.is(paged.users.length, 1);
   t.truthy(paged.nextPageToken);
   t.not((await admin.client.listUsers({ pageSize: 1, pageToken: paged.nextPageToken })).users[0]?.id, paged.users[0]?.id);
+  for (const [what, pageToken, query] of [
+    ["a token of another query", paged.nextPageToken, "someone"],
+    ["a forged token", Buffer.from("00000000-0000-0000-0000-000000000000").toString("base64url"), ""],
+  ] as const) {
+    const refused = await t.throwsAsync(admin.client.listUsers({ pageSize: 1, pageToken, query }), undefined, what);
+    t.is(codeOf(refused), Code.InvalidArgument, what);
+    t.deepEqual(fieldsOf(refused), ["page_token"], what);
+  }
 
   const disabled = await admin.client.disableUser({ userId: target.userId });
   t.true(disabled.user?.disabled);

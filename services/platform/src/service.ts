@@ -164,6 +164,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   // Readiness follows the connection: false from a disconnect until the client has reconnected.
   let natsConnected = false;
   let relay: Relay | undefined;
+  const streamRetention = { maxAgeMs: config.EVENTS_RETENTION_HOURS * 3600_000, deadLetterMaxAgeMs: config.EVENTS_DLQ_RETENTION_HOURS * 3600_000 };
   if (usesEvents) {
     if (!database) throw new TypeError(`${definition.name}: events need a database (outbox and inbox live in it)`);
     // The relay and consumers outlive NATS outages: the client reconnects forever.
@@ -176,7 +177,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
       }
     })();
     lifecycle.onShutdown("close", "nats", () => nats!.drain());
-    await ensureStreams(await nats.jetstreamManager(), definition.publishes ?? []);
+    await ensureStreams(await nats.jetstreamManager(), definition.publishes ?? [], streamRetention);
     if (definition.publishes?.length) {
       relay = createRelay({ database, nats, logger, registry });
       lifecycle.onShutdown("flush", "outbox relay", async () => {
@@ -260,7 +261,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   lifecycle.onShutdown("drain", "consumers", () => Promise.all(consumers.map((c) => c.stop())).then(() => undefined));
   const consumerDefinitions = definition.consumers?.(runtime) ?? [];
   // A consumer may start before the publishing service ever has: the stream it reads is ensured too.
-  if (consumerDefinitions.length) await ensureStreams(await nats!.jetstreamManager(), [...new Set(consumerDefinitions.map((c) => c.domain))]);
+  if (consumerDefinitions.length) await ensureStreams(await nats!.jetstreamManager(), [...new Set(consumerDefinitions.map((c) => c.domain))], streamRetention);
   for (const consumer of consumerDefinitions) {
     const { domain, ...rest } = consumer;
     consumers.push(

@@ -38,6 +38,8 @@ test("in development every platform variable has a local-stack default", (t) => 
     MIGRATE_ON_START: true,
     NATS_URL: "nats://127.0.0.1:4222",
     EVENTS_NEW_CONSUMER_START: "all",
+    EVENTS_RETENTION_HOURS: 168,
+    EVENTS_DLQ_RETENTION_HOURS: 720,
     AUTH_JWKS_URL: undefined,
     AUTH_ISSUER: "bazaar-identity",
     AUTH_AUDIENCE: "bazaar",
@@ -54,8 +56,10 @@ test("values are coerced from their environment strings", (t) => {
     MIGRATE_ON_START: "no",
     SHUTDOWN_GRACE_MS: "2500",
     LOG_LEVEL: "debug",
+    EVENTS_RETENTION_HOURS: "0",
   });
   t.is(config.PORT, 8080);
+  t.is(config.EVENTS_RETENTION_HOURS, 0);
   t.is(config.DB_POOL_SIZE, 25);
   t.is(config.MIGRATE_ON_START, false);
   t.is(config.SHUTDOWN_GRACE_MS, 2500);

@@ -45,8 +45,10 @@ test("ensureStreams creates a file stream per domain and the dead-letter stream;
   t.deepEqual(created.config.subjects, [`bazaar.${domain}.>`]);
   t.is(created.config.storage, StorageType.File);
   t.true(created.config.duplicate_window >= nanos(120_000));
+  t.is(created.config.max_age, nanos(7 * 24 * 3600_000), "events are kept a week by default");
   const dlq = await jsm.streams.info("BAZAAR_DLQ");
   t.deepEqual(dlq.config.subjects, ["bazaar.dlq.>"]);
+  t.is(dlq.config.max_age, nanos(30 * 24 * 3600_000), "dead letters are kept 30 days by default");
 
   const second = await ensureStreams(jsm, [domain]);
   t.deepEqual(second, [
@@ -70,6 +72,23 @@ test("ensureStreams updates a stream whose subjects or duplicate window differ",
   t.deepEqual(info.config.subjects, [`bazaar.${domain}.>`]);
   t.is(info.config.duplicate_window, nanos(120_000));
   t.deepEqual((await ensureStreams(jsm, [domain]))[0], { stream: name, action: "unchanged" });
+});
+
+test("ensureStreams gives a stream the configured max age, updates it when the configuration changes, and refuses one shorter than the duplicate window", async (t) => {
+  const jsm = await manager(t);
+  const domain = uniqueName("s");
+  const name = forStream(t, jsm, domain);
+  // The dead-letter stream is shared by every test on this NATS: keep its default.
+  const withMaxAge = (maxAgeMs: number) => ensureStreams(jsm, [domain], { maxAgeMs });
+
+  t.deepEqual((await withMaxAge(3600_000))[0], { stream: name, action: "created" });
+  t.is((await jsm.streams.info(name)).config.max_age, nanos(3600_000));
+  t.deepEqual((await withMaxAge(3600_000))[0], { stream: name, action: "unchanged" });
+  t.deepEqual((await withMaxAge(0))[0], { stream: name, action: "updated" });
+  t.is((await jsm.streams.info(name)).config.max_age, 0, "0 keeps events forever");
+
+  await t.throwsAsync(withMaxAge(60_000), { instanceOf: TypeError, message: /maxAgeMs must be 0 \(forever\) or at least the duplicate window/ });
+  t.is((await jsm.streams.info(name)).config.max_age, 0, "a refused configuration changes nothing");
 });
 
 test("instances ensuring the same streams at once all succeed with one stream", async (t) => {

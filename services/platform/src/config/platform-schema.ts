@@ -54,6 +54,14 @@ export const natsConfig = {
    * a durable keeps its position either way.
    */
   EVENTS_NEW_CONSUMER_START: z.enum(["all", "new"]).default("all"),
+  /**
+   * How long each domain stream keeps events, in hours (0 = forever): the history a consumer that was
+   * down, or a new service, can still catch up on. One value for the whole mesh (every service ensures
+   * the streams it uses with it).
+   */
+  EVENTS_RETENTION_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
+  /** How long the dead-letter stream keeps messages for people to inspect, in hours (0 = forever). */
+  EVENTS_DLQ_RETENTION_HOURS: z.coerce.number().int().min(0).max(87_600).default(720),
 };
 
 /** Verifying bearer tokens. */

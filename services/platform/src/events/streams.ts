@@ -4,6 +4,13 @@ import { checkDomain, dlqStream, streamName } from "./subjects.ts";
 export interface EnsureStreamsOptions {
   /** How long JetStream remembers Nats-Msg-Id values to drop republished events. Default and minimum 2 min. */
   duplicateWindowMs?: number;
+  /**
+   * How long a domain stream keeps an event (JetStream's max_age; 0 = forever). Default 7 days: a
+   * consumer down for longer, or a new service, catches up on that much history.
+   */
+  maxAgeMs?: number;
+  /** How long the dead-letter stream keeps a message for people to look at. Default 30 days. */
+  deadLetterMaxAgeMs?: number;
 }
 
 export interface StreamOutcome {
@@ -12,6 +19,7 @@ export interface StreamOutcome {
 }
 
 const minimumDuplicateWindowMs = 120_000;
+const day = 24 * 3600_000;
 
 /**
  * Creates or updates, idempotently, one file-backed stream per domain (`BAZAAR_<DOMAIN>` on
@@ -20,15 +28,32 @@ const minimumDuplicateWindowMs = 120_000;
  */
 export async function ensureStreams(jsm: JetStreamManager, domains: readonly string[], options: EnsureStreamsOptions = {}): Promise<StreamOutcome[]> {
   const duplicateWindowMs = Math.max(options.duplicateWindowMs ?? minimumDuplicateWindowMs, minimumDuplicateWindowMs);
+  const maxAgeMs = checkMaxAge("maxAgeMs", options.maxAgeMs ?? 7 * day, duplicateWindowMs);
+  const deadLetterMaxAgeMs = checkMaxAge("deadLetterMaxAgeMs", options.deadLetterMaxAgeMs ?? 30 * day, duplicateWindowMs);
   for (const domain of domains) checkDomain(domain);
-  const wanted = [...new Set(domains)].map((domain) => ({ name: streamName(domain), subjects: [`bazaar.${domain}.>`] }));
-  wanted.push({ name: dlqStream, subjects: ["bazaar.dlq.>"] });
+  const wanted: Wanted[] = [...new Set(domains)].map((domain) => ({ name: streamName(domain), subjects: [`bazaar.${domain}.>`], duplicateWindowMs, maxAgeMs }));
+  wanted.push({ name: dlqStream, subjects: ["bazaar.dlq.>"], duplicateWindowMs, maxAgeMs: deadLetterMaxAgeMs });
   const outcomes: StreamOutcome[] = [];
-  for (const stream of wanted) outcomes.push(await ensureStream(jsm, stream.name, stream.subjects, duplicateWindowMs));
+  for (const stream of wanted) outcomes.push(await ensureStream(jsm, stream));
   return outcomes;
 }
 
-async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[], duplicateWindowMs: number): Promise<StreamOutcome> {
+interface Wanted {
+  name: string;
+  subjects: string[];
+  duplicateWindowMs: number;
+  maxAgeMs: number;
+}
+
+function checkMaxAge(option: string, value: number, duplicateWindowMs: number): number {
+  // JetStream refuses a duplicate window longer than the stream's max age.
+  if (!Number.isInteger(value) || value < 0 || (value > 0 && value < duplicateWindowMs)) {
+    throw new TypeError(`ensureStreams: ${option} must be 0 (forever) or at least the duplicate window (${duplicateWindowMs} ms), got ${value}`);
+  }
+  return value;
+}
+
+async function ensureStream(jsm: JetStreamManager, { name, subjects, duplicateWindowMs, maxAgeMs }: Wanted): Promise<StreamOutcome> {
   // Two instances may race to create the same stream: the loser re-reads and compares.
   for (let attempt = 1; ; attempt++) {
     const existing = await streamInfo(jsm, name);
@@ -41,6 +66,7 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
           retention: RetentionPolicy.Limits,
           discard: DiscardPolicy.Old,
           duplicate_window: nanos(duplicateWindowMs),
+          max_age: nanos(maxAgeMs),
           num_replicas: 1,
         });
         return { stream: name, action: "created" };
@@ -51,8 +77,9 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
       }
       const sameSubjects = config.subjects.length === subjects.length && subjects.every((s) => config.subjects.includes(s));
       const windowLongEnough = config.duplicate_window >= nanos(duplicateWindowMs);
-      if (sameSubjects && windowLongEnough) return { stream: name, action: "unchanged" };
-      const update: StreamConfig = { ...config, subjects };
+      const sameMaxAge = config.max_age === nanos(maxAgeMs);
+      if (sameSubjects && windowLongEnough && sameMaxAge) return { stream: name, action: "unchanged" };
+      const update: StreamConfig = { ...config, subjects, max_age: nanos(maxAgeMs) };
       if (!windowLongEnough) update.duplicate_window = nanos(duplicateWindowMs);
       await jsm.streams.update(name, update);
       return { stream: name, action: "updated" };
