@@ -1,6 +1,7 @@
 // The one place where domain errors become Connect codes (DESIGN.md §2). Handlers throw the classes of
-// errors.ts; this interceptor turns them into ConnectErrors with google.rpc details, and turns anything
-// unexpected into a generic `internal` error whose full story goes to the log, never to the client.
+// errors.ts; this interceptor turns them into ConnectErrors with google.rpc details, a dependency's
+// failure into this service's answer (downstream-errors.ts), and anything unexpected into a generic
+// `internal` error whose full story goes to the log, never to the client.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { trace } from "@opentelemetry/api";
@@ -17,6 +18,7 @@ import {
   UnavailableError,
   type FieldViolation,
 } from "./errors.ts";
+import { downstreamProcedure, fromDownstream } from "./downstream-errors.ts";
 import type { Logger } from "./logger.ts";
 
 export interface ErrorsInterceptorOptions {
@@ -58,7 +60,16 @@ export interface ToConnectErrorOptions {
 
 /** The ConnectError a client should see for `error` (also usable outside an RPC, e.g. by the edge). */
 export function toConnectError(error: unknown, options: ToConnectErrorOptions): ConnectError {
-  if (error instanceof ConnectError) return error;
+  const downstream = error instanceof ConnectError ? downstreamProcedure(error) : undefined;
+  if (error instanceof ConnectError) {
+    if (downstream === undefined) return error;
+    const mapped = fromDownstream(error);
+    if (mapped) {
+      options.logger.warn({ procedure: options.procedure, downstream, downstream_code: Code[error.code], err: error }, "a dependency failed");
+      return mapped;
+    }
+    // Any other answer of a dependency is one this service did not expect: a bug, reported as such.
+  }
   const domain = options.domain ?? "bazaar";
   if (error instanceof DomainError) {
     const mapped = fromDomainError(error, domain);
@@ -72,7 +83,7 @@ export function toConnectError(error: unknown, options: ToConnectErrorOptions): 
     return ConnectError.from(options.signal.reason, Code.Canceled);
   }
   const traceId = activeTraceId();
-  options.logger.error({ err: error, procedure: options.procedure, trace_id: traceId }, "unexpected error");
+  options.logger.error({ err: error, procedure: options.procedure, trace_id: traceId, ...(downstream ? { downstream } : {}) }, "unexpected error");
   if (error instanceof Error) trace.getActiveSpan()?.recordException(error);
   // Nothing from the error itself: its message or stack may hold internals.
   return new ConnectError(traceId ? `internal error (trace id ${traceId})` : "internal error", Code.Internal);

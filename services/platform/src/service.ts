@@ -12,6 +12,7 @@ import { callContextInterceptor } from "./call-context-interceptor.ts";
 import { clientFor, closeClient, type ClientForOptions } from "./clients/client-for.ts";
 import type { PlatformConfig } from "./config/platform-schema.ts";
 import { createDatabase, type Database, type DatabaseOptions } from "./data/database.ts";
+import { downstreamErrorsInterceptor } from "./downstream-errors.ts";
 import { errorsInterceptor } from "./errors-interceptor.ts";
 import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
 import { createRelay, type Relay } from "./events/relay.ts";
@@ -204,6 +205,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   if (!verifier) logger.warn("no AUTH_JWKS_URL: bearer tokens are not accepted; every call is anonymous");
 
   const clientInterceptors = (asService: boolean): Interceptor[] => [
+    downstreamErrorsInterceptor(),
     clientTracingInterceptor(),
     redMetricsInterceptor(registry, { side: "client" }),
     credentialsInterceptor(serviceCredentials, { asService }),

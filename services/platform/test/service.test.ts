@@ -10,6 +10,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import test from "ava";
+import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { createSupervisor, ensureNats, freePort, stackSettings } from "@bazaar/stack";
 import {
   clientFor,
@@ -103,6 +104,34 @@ test("bad input and internal faults reach the client as clear codes, never as in
   t.notRegex(internal.rawMessage, /secret internal detail/);
 });
 
+test("a dependency's failure reaches the caller as this service's answer: retryable stays retryable, anything else is internal, never the dependency's words", async (t) => {
+  const name = uniqueName();
+  await startInProcess(t, { name });
+  const client = clientFor(TestService, { consulAddr, serviceName: name });
+  t.teardown(() => closeClient(client));
+  const failure = async (kind: string) => ConnectError.from(await t.throwsAsync(client.fail({ kind }), undefined, kind));
+
+  // Its own answers are unchanged…
+  t.is((await failure("not_found")).code, Code.NotFound);
+  t.is((await failure("failed_precondition")).findDetails(ErrorInfoSchema)[0]?.reason, "NOT_NOW");
+  // …a dependency's are not the caller's: its not_found or bad argument is this service's bug.
+  for (const kind of ["not_found", "invalid_argument", "failed_precondition"]) {
+    const error = await failure(`via:${kind}`);
+    t.is(error.code, Code.Internal, kind);
+    t.regex(error.rawMessage, /^internal error/, kind);
+    t.deepEqual([error.findDetails(BadRequestSchema), error.findDetails(ErrorInfoSchema)], [[], []], `${kind}: none of the dependency's details`);
+  }
+  for (const [kind, code] of [
+    ["unavailable", Code.Unavailable],
+    ["resource_exhausted", Code.Unavailable],
+    ["aborted", Code.Aborted],
+  ] as const) {
+    const error = await failure(`via:${kind}`);
+    t.is(error.code, code, kind);
+    t.notRegex(error.rawMessage, /maintenance|too many things|changed meanwhile/, `${kind}: not the dependency's message`);
+  }
+});
+
 test("one trace id spans RPC → event → consumer → RPC", async (t) => {
   const name = uniqueName();
   const seen: Array<{ what: string; message: string; traceId: string }> = [];
@@ -119,8 +148,12 @@ test("one trace id spans RPC → event → consumer → RPC", async (t) => {
   await eventually("the consumer's Echo call", () => seen.some((s) => s.what === "echo" && s.message === thingId));
   t.is(seen.find((s) => s.what === "thing-consumed" && s.message === thingId)?.traceId, traceId, "the consumer ran in the RPC's trace");
   t.is(seen.find((s) => s.what === "echo" && s.message === thingId)?.traceId, traceId, "the consumer's RPC continued it");
-  await telemetry.forceFlush();
-  const kinds = new Set(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map((s) => s.kind));
+  // The consumer's span ends after its handler (which made the Echo call) returns: wait for it.
+  const kinds = await eventually("the consumer span ended", async () => {
+    await telemetry.forceFlush();
+    const seenKinds = new Set(exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId).map((s) => s.kind));
+    return seenKinds.has(SpanKind.CONSUMER) && seenKinds;
+  });
   t.deepEqual([...kinds].sort(), [SpanKind.INTERNAL, SpanKind.SERVER, SpanKind.CLIENT, SpanKind.PRODUCER, SpanKind.CONSUMER].sort());
 });
 
