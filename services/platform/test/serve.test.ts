@@ -79,6 +79,16 @@ test("Connect JSON over HTTP/1.1 works with plain fetch, read-only methods answe
   });
   t.is(bad.status, 400);
   t.is(((await bad.json()) as { code: string }).code, "invalid_argument");
+
+  const misspelt = await fetch(`${baseUrl}/bazaar.platformtest.v1.TestService/Echo`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ mesage: "typo" }),
+  });
+  t.is(misspelt.status, 400);
+  const refused = (await misspelt.json()) as { code: string; message: string };
+  t.is(refused.code, "invalid_argument");
+  t.regex(refused.message, /"mesage" is unknown/, "the unknown field is named");
 });
 
 test("Connect binary and JSON over HTTP/2 reach the service on the same port", async (t) => {

@@ -101,6 +101,9 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     // Innermost, so the service's own interceptors (metrics, tracing) see the unavailable it raises.
     interceptors: [...(options.interceptors ?? []), cutOff],
     readMaxBytes: options.readMaxBytes ?? 4 * MiB,
+    // A JSON field the contract does not have is refused with its name (as Google's JSON APIs do), not
+    // ignored: a misspelt "currency" must not silently leave the default. Binary keeps protobuf's rules.
+    jsonOptions: { ignoreUnknownFields: false },
     writeMaxBytes: options.writeMaxBytes ?? 16 * MiB,
     shutdownSignal: shutdown.signal,
   });
