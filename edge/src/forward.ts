@@ -55,7 +55,7 @@ export function createForwarder(options: ForwardOptions): Forwarder {
     return principal;
   }
 
-  function prepare(context: HandlerContext, principal: Principal | undefined): { timeoutMs: number; header: Headers } {
+  function prepare(context: HandlerContext, principal: Principal | undefined): { timeoutMs: number; header: Record<string, string> } {
     if (principal) {
       const wait = options.limiter.take(`user:${principal.subject}`, options.perUserLimit());
       if (wait > 0) {
@@ -65,14 +65,14 @@ export function createForwarder(options: ForwardOptions): Forwarder {
     }
     const asked = context.timeoutMs();
     const timeoutMs = Math.min(asked !== undefined && asked > 0 ? asked : options.defaultDeadlineMs, options.maxDeadlineMs);
-    const header = new Headers();
+    // A plain record: the transport copies it into the request's Headers anyway, so building a Headers
+    // here (which validates every name and value) would be done twice.
+    const address = context.values.get(clientAddressKey);
+    const header: Record<string, string> = { "x-forwarded-for": address, "x-real-ip": address };
     for (const name of forwardedRequestHeaders) {
       const value = context.requestHeader.get(name);
-      if (value) header.set(name, value);
+      if (value) header[name] = value;
     }
-    const address = context.values.get(clientAddressKey);
-    header.set("x-forwarded-for", address);
-    header.set("x-real-ip", address);
     return { timeoutMs, header };
   }
 

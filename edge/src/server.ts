@@ -15,6 +15,7 @@ import {
   createHealth,
   createHealthService,
   createMetricsRegistry,
+  fastCompression,
   reflectionServices,
   registerReflection,
   redMetricsInterceptor,
@@ -149,6 +150,9 @@ export function createEdge(options: EdgeOptions): Edge {
     },
     interceptors: [serverTracingInterceptor(), redMetricsInterceptor(registry)],
     readMaxBytes: maxBodyBytes,
+    acceptCompression: [...fastCompression],
+    // As every service: a JSON field the contract lacks is refused, naming it, not silently ignored.
+    jsonOptions: { ignoreUnknownFields: false },
     contextValues: (request) => createContextValues().set(clientAddressKey, addressOf.get(request) ?? clientAddress(request)),
     fallback: (request, response) => sendError(request, response as NodeResponse, Code.NotFound, `no such method or path: ${request.method} ${pathOf(request)}`),
   });

@@ -405,6 +405,33 @@ test("methods not on the public surface, unknown paths, malformed JSON and overs
   const invalid = await postJson(url, `${C}/SearchProducts`, { query: "   " });
   t.is(invalid.body.code, "invalid_argument", "the service's own validation comes through");
   t.regex(invalid.body.message, /query/);
+
+  const misspelt = await postJson(url, `${C}/SearchProducts`, { query: "lamp", pageSzie: 5 });
+  t.is(misspelt.body.code, "invalid_argument", "a field the contract lacks is refused, not ignored");
+  t.regex(misspelt.body.message, /"pageSzie" is unknown/);
+});
+
+test("answers are compressed when asked, gzip or brotli, and decode to the same JSON", async (t) => {
+  const { url, admin } = world;
+  const tag = unique("zip");
+  const category = (await postJson(url, `${C}/CreateCategory`, { category: { name: "Compression", slug: `compression-${tag}` } }, admin)).body.category;
+  const product = {
+    slug: `long-story-${tag}`,
+    name: `Long Story ${tag}`,
+    categoryId: category.id,
+    // Above Connect's 1 KiB threshold for compressing an answer.
+    description: "A product with a long description. ".repeat(100),
+    variants: [{ sku: `LONG-${tag.toUpperCase()}`, prices: [{ currencyCode: "USD", amountMinor: "500" }] }],
+  };
+  const created = await postJson(url, `${C}/CreateProduct`, { product }, admin);
+  t.is(created.status, 200);
+  for (const encoding of ["gzip", "br"]) {
+    // fetch decodes the body itself; the header says what crossed the wire.
+    const got = await postJson(url, `${C}/GetProduct`, { id: created.body.product.id }, admin, { "accept-encoding": encoding });
+    t.is(got.status, 200, encoding);
+    t.is(got.headers.get("content-encoding"), encoding);
+    t.deepEqual(got.body.product, created.body.product, encoding);
+  }
 });
 
 test("past the per-address limit from Consul KV, calls get 429 resource_exhausted with Retry-After", async (t) => {

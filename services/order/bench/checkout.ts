@@ -29,7 +29,7 @@ import { runLoad, summarize, type LoadResult } from "../../platform/bench/load.t
 import { recordSection } from "../../platform/bench/report.ts";
 
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 10_000);
-const concurrencies = (process.env.BENCH_CONCURRENCIES ?? "1,8,32").split(",").map(Number);
+const concurrencies = (process.env.BENCH_CONCURRENCIES ?? "1,4,8,32").split(",").map(Number);
 const products = Number(process.env.BENCH_PRODUCTS ?? 300);
 const services = ["catalog", "inventory", "cart", "payment", "order"] as const;
 const tag = randomBytes(3).toString("hex");

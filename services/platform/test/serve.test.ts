@@ -91,6 +91,20 @@ test("Connect JSON over HTTP/1.1 works with plain fetch, read-only methods answe
   t.regex(refused.message, /"mesage" is unknown/, "the unknown field is named");
 });
 
+test("answers are compressed when the client asks, gzip or brotli, and decode to the same message", async (t) => {
+  const { baseUrl } = await startServer(t);
+  const message = "compress me ".repeat(400); // above Connect's 1 KiB threshold
+  for (const encoding of ["gzip", "br"]) {
+    const response = await fetch(`${baseUrl}/bazaar.platformtest.v1.TestService/Echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "accept-encoding": encoding },
+      body: JSON.stringify({ message }),
+    });
+    t.is(response.headers.get("content-encoding"), encoding, "what crossed the wire");
+    t.is(((await response.json()) as { message: string }).message, message, `${encoding} decodes to the answer`);
+  }
+});
+
 test("Connect binary and JSON over HTTP/2 reach the service on the same port", async (t) => {
   const { baseUrl } = await startServer(t);
   for (const useBinaryFormat of [true, false]) {
