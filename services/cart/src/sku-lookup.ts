@@ -1,8 +1,8 @@
 // What the catalog and inventory say about SKUs now: one BatchGetVariants and one BatchGetStockLevels,
 // in parallel, for up to 100 SKUs (a cart's limit). Calls go through runtime.clientFor, so a user's
-// call carries the user's token (drafts stay hidden from them) and deadlines propagate.
-import { Code, ConnectError } from "@connectrpc/connect";
-import { UnavailableError, type ServiceRuntime } from "@bazaar/platform";
+// call carries the user's token (drafts stay hidden from them) and deadlines propagate; their failures
+// reach the cart's caller as the platform's downstream-errors rule says (unavailable stays unavailable).
+import type { ServiceRuntime } from "@bazaar/platform";
 import { CatalogService, type VariantSummary } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 
@@ -29,7 +29,7 @@ export function createSkuLookup(runtime: ServiceRuntime, upstreams: Upstreams = 
   async function batch(skus: string[], facts: Map<string, SkuFacts>) {
     const catalog = runtime.clientFor(CatalogService, upstreams.catalog ?? "catalog");
     const inventory = runtime.clientFor(InventoryService, upstreams.inventory ?? "inventory");
-    const [{ variants }, { stocks }] = await Promise.all([catalog.batchGetVariants({ skus }), inventory.batchGetStockLevels({ skus })]).catch(upstreamFailed);
+    const [{ variants }, { stocks }] = await Promise.all([catalog.batchGetVariants({ skus }), inventory.batchGetStockLevels({ skus })]);
     skus.forEach((sku, i) => {
       const variant = variants[i];
       const stock = stocks[i];
@@ -45,16 +45,6 @@ export function createSkuLookup(runtime: ServiceRuntime, upstreams: Upstreams = 
     await Promise.all(batches);
     return facts;
   };
-}
-
-/** An upstream's failure as the cart's: retryable ones become unavailable, anything else internal. */
-function upstreamFailed(error: unknown): never {
-  const code = ConnectError.from(error).code;
-  if (code === Code.Unavailable || code === Code.DeadlineExceeded || code === Code.ResourceExhausted) {
-    throw new UnavailableError("the catalog or inventory cannot be reached; try again", { cause: error });
-  }
-  if (code === Code.Canceled) throw error;
-  throw new Error("catalog or inventory lookup failed", { cause: error });
 }
 
 /** `known` plus whatever of `skus` it lacks, looked up (nothing is fetched when it has them all). */
