@@ -15,7 +15,7 @@ import {
   createHealth,
   createHealthService,
   createMetricsRegistry,
-  fastCompression,
+  protocolOptions,
   reflectionServices,
   registerReflection,
   redMetricsInterceptor,
@@ -150,9 +150,8 @@ export function createEdge(options: EdgeOptions): Edge {
     },
     interceptors: [serverTracingInterceptor(), redMetricsInterceptor(registry)],
     readMaxBytes: maxBodyBytes,
-    acceptCompression: [...fastCompression],
-    // As every service: a JSON field the contract lacks is refused, naming it, not silently ignored.
-    jsonOptions: { ignoreUnknownFields: false },
+    // As every service: unknown JSON fields refused by name, fast answer compression.
+    ...protocolOptions,
     contextValues: (request) => createContextValues().set(clientAddressKey, addressOf.get(request) ?? clientAddress(request)),
     fallback: (request, response) => sendError(request, response as NodeResponse, Code.NotFound, `no such method or path: ${request.method} ${pathOf(request)}`),
   });

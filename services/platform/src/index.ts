@@ -45,7 +45,7 @@ export type { EndpointSnapshot } from "./clients/balancer.ts";
 
 // Serving, health, registration, lifecycle
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
-export { fastCompression } from "./serve/compression.ts";
+export { protocolOptions } from "./serve/protocol-options.ts";
 export type { HttpDocument, WebhookHandler } from "./serve/http-routes.ts";
 export { createHealth, createHealthService, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
 export { createFront, type Front, type FrontOptions } from "./serve/front.ts";

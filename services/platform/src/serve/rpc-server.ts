@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { fastCompression } from "./compression.ts";
+import { protocolOptions } from "./protocol-options.ts";
 import { Health as HealthService } from "@bazaar/contracts/grpc/health/v1/health_pb";
 import type { Logger } from "../logger.ts";
 import type { Registry } from "../metrics.ts";
@@ -102,10 +102,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     // Innermost, so the service's own interceptors (metrics, tracing) see the unavailable it raises.
     interceptors: [...(options.interceptors ?? []), cutOff],
     readMaxBytes: options.readMaxBytes ?? 4 * MiB,
-    // A JSON field the contract does not have is refused with its name (as Google's JSON APIs do), not
-    // ignored: a misspelt "currency" must not silently leave the default. Binary keeps protobuf's rules.
-    jsonOptions: { ignoreUnknownFields: false },
-    acceptCompression: [...fastCompression],
+    ...protocolOptions,
     writeMaxBytes: options.writeMaxBytes ?? 16 * MiB,
     shutdownSignal: shutdown.signal,
   });
