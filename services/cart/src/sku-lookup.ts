@@ -1,8 +1,11 @@
 // What the catalog and inventory say about SKUs now: one BatchGetVariants and one BatchGetStockLevels,
 // in parallel, for up to 100 SKUs (a cart's limit). Calls go through runtime.clientFor, so a user's
-// call carries the user's token (drafts stay hidden from them) and deadlines propagate; their failures
-// reach the cart's caller as the platform's downstream-errors rule says (unavailable stays unavailable).
-import type { ServiceRuntime } from "@bazaar/platform";
+// call carries the user's token (drafts stay hidden from them) and deadlines propagate. When one of
+// them cannot be reached the cart says which (reason CATALOG_UNAVAILABLE / INVENTORY_UNAVAILABLE), so
+// its callers (the order service, the storefront) can name the dependency that actually failed; any
+// other failure follows the platform's downstream-errors rule.
+import { UnavailableError, type ServiceRuntime } from "@bazaar/platform";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { CatalogService, type VariantSummary } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 
@@ -29,7 +32,10 @@ export function createSkuLookup(runtime: ServiceRuntime, upstreams: Upstreams = 
   async function batch(skus: string[], facts: Map<string, SkuFacts>) {
     const catalog = runtime.clientFor(CatalogService, upstreams.catalog ?? "catalog");
     const inventory = runtime.clientFor(InventoryService, upstreams.inventory ?? "inventory");
-    const [{ variants }, { stocks }] = await Promise.all([catalog.batchGetVariants({ skus }), inventory.batchGetStockLevels({ skus })]);
+    const [{ variants }, { stocks }] = await Promise.all([
+      catalog.batchGetVariants({ skus }).catch(unreachable("catalog")),
+      inventory.batchGetStockLevels({ skus }).catch(unreachable("inventory")),
+    ]);
     skus.forEach((sku, i) => {
       const variant = variants[i];
       const stock = stocks[i];
@@ -46,6 +52,17 @@ export function createSkuLookup(runtime: ServiceRuntime, upstreams: Upstreams = 
     return facts;
   };
 }
+
+/** A dependency's retryable failure as the cart's `unavailable`, naming it; anything else as it came. */
+const unreachable =
+  (service: "catalog" | "inventory") =>
+  (error: unknown): never => {
+    const code = ConnectError.from(error).code;
+    if (code === Code.Unavailable || code === Code.ResourceExhausted) {
+      throw new UnavailableError(`the ${service} service cannot be reached, so the cart cannot be priced`, { reason: `${service.toUpperCase()}_UNAVAILABLE`, cause: error });
+    }
+    throw error;
+  };
 
 /** `known` plus whatever of `skus` it lacks, looked up (nothing is fetched when it has them all). */
 export async function completeLookup(lookup: SkuLookup, known: Map<string, SkuFacts>, skus: readonly string[]): Promise<Map<string, SkuFacts>> {

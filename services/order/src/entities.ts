@@ -32,6 +32,8 @@ export const Order = defineEntity({
     cancelActor: p.string().fieldName("cancel_actor").nullable(),
     cancelReason: p.string().fieldName("cancel_reason"),
     leaseUntil: p.datetime().fieldName("lease_until"),
+    leaseHolder: p.string().fieldName("lease_holder").nullable(),
+    leaseIncarnation: p.string().fieldName("lease_incarnation").nullable(),
     version: p.integer(),
     createdAt: p.datetime().fieldName("created_at"),
     updatedAt: p.datetime().fieldName("updated_at"),

@@ -29,7 +29,7 @@ import { accessible, actorOf, isStaff } from "./access.ts";
 import { etagOf, orderMessage } from "./order-message.ts";
 import { listOrders } from "./order-queries.ts";
 import { checkTransition, FULFILMENT_STATUSES, PAID_STATUSES, statusFromWire, type Status } from "./order-status.ts";
-import { addHistory, loadOrder, releaseLease, updateOrder, type OrderRecord } from "./orders.ts";
+import { addHistory, LEASE_SET, leaseValues, loadOrder, releaseLease, updateOrder, type LeaseHolder, type OrderRecord } from "./orders.ts";
 import { CART_TOKEN_HEADER, createPlaceOrder } from "./place-order.ts";
 import type { Saga } from "./saga.ts";
 import { failureOf, type Upstreams } from "./steps.ts";
@@ -42,6 +42,8 @@ export interface HandlerDeps {
   logger: Logger;
   upstreams: Upstreams;
   leaseMs: number;
+  /** Recorded on the leases this instance takes (see lease-holder.ts). */
+  holder?: LeaseHolder;
 }
 
 const printable = /^[\x20-\x7e]{1,128}$/;
@@ -140,8 +142,8 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
       const row = await database.transaction((em) =>
         updateOrder(em, order.id, {
           from: allowed,
-          set: "cancel_actor = ?, cancel_reason = ?, lease_until = clock_timestamp() + ? * interval '1 millisecond'",
-          values: [actorOf(principal), request.reason, deps.leaseMs],
+          set: `cancel_actor = ?, cancel_reason = ?, ${LEASE_SET}`,
+          values: [actorOf(principal), request.reason, ...leaseValues(deps.leaseMs, deps.holder)],
           where: "cancel_actor is null",
         }),
       );

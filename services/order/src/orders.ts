@@ -92,6 +92,23 @@ export type NewOrder = Pick<
 
 type Row = Record<string, unknown>;
 
+/**
+ * Who takes a saga's lease: the instance's identity, stable over restarts (ORDER_INSTANCE_ID), and
+ * this process's incarnation. A restarted instance takes over at once the leases its earlier
+ * incarnations held (`takeOverLeases`) instead of waiting for them to run out.
+ */
+export interface LeaseHolder {
+  instance: string;
+  incarnation: string;
+}
+
+/** SQL assigning a lease of `?` ms to `?` holder and `?` incarnation (values from `leaseValues`). */
+export const LEASE_SET = "lease_until = clock_timestamp() + ? * interval '1 millisecond', lease_holder = ?, lease_incarnation = ?";
+export const leaseValues = (leaseMs: number, holder: LeaseHolder | undefined) => [leaseMs, holder?.instance ?? null, holder?.incarnation ?? null];
+
+/** Orders with work left: a saga under way, a cart not yet completed, a cancellation running (index orders_open_work). */
+const OPEN_WORK = "(status = 'PENDING' or (status not in ('PENDING', 'REJECTED') and not cart_completed) or cancel_actor is not null)";
+
 export function query<T extends Row = Row>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   return em.execute(sql, params, "all") as Promise<T[]>;
 }
@@ -142,13 +159,15 @@ export function recordFromRow(row: Row, lines: OrderLineRecord[], history: Statu
  * Creates the idempotency key and, only if this request won it, the PENDING order with its lines and
  * first history entry, its lease held for `leaseMs` — in one statement, so one round trip. Returns
  * the order as written (without reading it back), or undefined when another request holds the key
- * (the unique (scope, key) index decided).
+ * (the unique (scope, key) index decided). Throws what `isCartClaimed` recognises when another live
+ * order holds the cart (the partial unique index orders_one_checkout_per_cart decided).
  */
 export async function createOrder(
   em: EntityManager,
   order: NewOrder,
   key: { scope: string; key: string; requestHash: string },
   leaseMs: number,
+  holder?: LeaseHolder,
 ): Promise<OrderRecord | undefined> {
   const lines = order.lines.map((line, position) => ({
     position,
@@ -168,8 +187,8 @@ export async function createOrder(
        on conflict (scope, key) do nothing returning order_id
      ), o as (
        insert into orders (id, user_id, email, cart_id, cart_token_hash, status, currency, subtotal, discount, shipping, tax, total,
-         tax_rate_bps, shipping_address, shipping_option_id, payment_method, lease_until)
-       select k.order_id, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, clock_timestamp() + ? * interval '1 millisecond' from k
+         tax_rate_bps, shipping_address, shipping_option_id, payment_method, lease_until, lease_holder, lease_incarnation)
+       select k.order_id, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, clock_timestamp() + ? * interval '1 millisecond', ?, ? from k
        returning id, created_at, updated_at
      ), l as (
        insert into order_line (order_id, position, sku, product_id, product_name, options, quantity, unit_price, line_total)
@@ -198,7 +217,7 @@ export async function createOrder(
       JSON.stringify(order.shippingAddress),
       order.shippingOptionId,
       order.paymentMethod,
-      leaseMs,
+      ...leaseValues(leaseMs, holder),
       JSON.stringify(lines),
     ],
   );
@@ -295,12 +314,8 @@ export async function updateOrder(
 }
 
 /** Holds (or extends) an order's lease for `leaseMs`; false when another driver holds it. */
-export async function claimLease(em: EntityManager, id: string, leaseMs: number): Promise<boolean> {
-  const rows = await query(
-    em,
-    "update orders set lease_until = clock_timestamp() + ? * interval '1 millisecond' where id = ? and lease_until <= clock_timestamp() returning id",
-    [leaseMs, id],
-  );
+export async function claimLease(em: EntityManager, id: string, leaseMs: number, holder?: LeaseHolder): Promise<boolean> {
+  const rows = await query(em, `update orders set ${LEASE_SET} where id = ? and lease_until <= clock_timestamp() returning id`, [...leaseValues(leaseMs, holder), id]);
   return rows.length > 0;
 }
 
@@ -314,19 +329,61 @@ export async function releaseLease(em: EntityManager, id: string): Promise<void>
  * cancellation running) whose lease expired, and leases them for `leaseMs`. SKIP LOCKED lets any
  * number of instances claim at once without waiting on each other or claiming one order twice.
  */
-export async function claimDue(em: EntityManager, limit: number, leaseMs: number): Promise<string[]> {
+export async function claimDue(em: EntityManager, limit: number, leaseMs: number, holder?: LeaseHolder): Promise<string[]> {
   const rows = await query(
     em,
-    `update orders set lease_until = clock_timestamp() + ? * interval '1 millisecond'
+    `update orders set ${LEASE_SET}
      where id in (
        select id from orders
-       where (status = 'PENDING' or (status not in ('PENDING', 'REJECTED') and not cart_completed) or cancel_actor is not null)
-         and lease_until <= clock_timestamp()
+       where ${OPEN_WORK} and lease_until <= clock_timestamp()
        order by lease_until
        limit ?
        for update skip locked)
      returning id`,
-    [leaseMs, limit],
+    [...leaseValues(leaseMs, holder), limit],
   );
   return rows.map((row) => String(row.id));
+}
+
+/**
+ * Ends, now, the leases that an earlier incarnation of this instance (same identity, another
+ * process) holds on orders with work left: that process is gone (killed, crashed), so nobody drives
+ * them until their lease runs out. Returns how many were freed for the recovery driver to claim.
+ */
+export async function takeOverLeases(em: EntityManager, holder: LeaseHolder): Promise<number> {
+  const rows = await query(
+    em,
+    `update orders set lease_until = clock_timestamp()
+     where lease_holder = ? and lease_incarnation is distinct from ? and lease_until > clock_timestamp() and ${OPEN_WORK}
+     returning id`,
+    [holder.instance, holder.incarnation],
+  );
+  return rows.length;
+}
+
+/** Moves a lease's end to `delayMs` from now (a driver that failed: tried again after that). */
+export async function deferLease(em: EntityManager, id: string, delayMs: number): Promise<void> {
+  await em.execute("update orders set lease_until = clock_timestamp() + ? * interval '1 millisecond' where id = ?", [delayMs, id], "run");
+}
+
+/** The live order (not REJECTED) holding a cart, if any: at most one (orders_one_checkout_per_cart). */
+export interface CartClaim {
+  orderId: string;
+  userId: string;
+  cartTokenHash: string | undefined;
+  status: Status;
+}
+
+export async function findClaim(em: EntityManager, cartId: string): Promise<CartClaim | undefined> {
+  const [row] = await query(em, "select id, user_id, cart_token_hash, status from orders where cart_id = ? and status <> 'REJECTED'", [cartId]);
+  return row ? { orderId: String(row.id), userId: String(row.user_id), cartTokenHash: optional(row.cart_token_hash), status: row.status as Status } : undefined;
+}
+
+/** Whether `error` is the database refusing a second live order for one cart. */
+export function isCartClaimed(error: unknown): boolean {
+  // MikroORM wraps the driver's error; the SQLSTATE and constraint sit somewhere on the cause chain.
+  for (let e = error as { code?: unknown; constraint?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (e.code === "23505" && e.constraint === "orders_one_checkout_per_cart") return true;
+  }
+  return false;
 }

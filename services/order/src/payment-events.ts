@@ -4,7 +4,7 @@
 // idempotent), so stock is released once however often a PaymentFailed arrives.
 import { onEvent, type ConsumerDefinition, type EntityManager, type Logger } from "@bazaar/platform";
 import { PaymentAuthorizedSchema, PaymentFailedSchema } from "@bazaar/contracts/bazaar/payment/v1/events_pb";
-import { query } from "./orders.ts";
+import { LEASE_SET, leaseValues, query, type LeaseHolder } from "./orders.ts";
 import type { Saga } from "./saga.ts";
 import { isUuid } from "@bazaar/platform";
 
@@ -14,6 +14,7 @@ export interface PaymentEventsOptions {
   saga: Saga;
   logger: Logger;
   leaseMs: number;
+  holder?: LeaseHolder;
 }
 
 export function paymentConsumers(options: PaymentEventsOptions): ConsumerDefinition[] {
@@ -21,9 +22,8 @@ export function paymentConsumers(options: PaymentEventsOptions): ConsumerDefinit
     if (!isUuid(orderId)) return;
     const claimed = await query(
       em,
-      `update orders set lease_until = clock_timestamp() + ? * interval '1 millisecond'
-       where id = ? and status = 'PENDING' and lease_until <= clock_timestamp() returning id`,
-      [options.leaseMs, orderId],
+      `update orders set ${LEASE_SET} where id = ? and status = 'PENDING' and lease_until <= clock_timestamp() returning id`,
+      [...leaseValues(options.leaseMs, options.holder), orderId],
     );
     if (claimed.length === 0) return; // decided already, or a driver is at work on it
     // Outside the consumer's transaction: the saga calls other services.

@@ -1,6 +1,7 @@
-// PlaceOrder: validate, resolve the idempotency key, price the cart (PrepareCheckout), then one
-// transaction creating the key and the PENDING order snapshot, then the saga. Nothing is stored
-// before that transaction, so a request refused earlier leaves its key free for a corrected retry.
+// PlaceOrder: validate, resolve the idempotency key, refuse a cart another order holds, price the
+// cart (PrepareCheckout), then one statement creating the key and the PENDING order snapshot — which
+// claims the cart (the database allows one live order per cart) — then the saga. Nothing is stored
+// before that statement, so a request refused earlier leaves its key free for a corrected retry.
 import {
   ConflictError,
   currentPrincipal,
@@ -22,9 +23,21 @@ import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_s
 import { PlaceOrderResponseSchema, type PlaceOrderRequest, type PlaceOrderResponse } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { checkSameRequest, findKey, keyScope, requestHash, sha256 } from "./idempotency.ts";
 import { orderMessage } from "./order-message.ts";
-import { claimLease, createOrder, historyOf, loadOrder, releaseLease, type NewOrder, type OrderRecord } from "./orders.ts";
+import {
+  claimLease,
+  createOrder,
+  findClaim,
+  historyOf,
+  isCartClaimed,
+  loadOrder,
+  releaseLease,
+  type CartClaim,
+  type LeaseHolder,
+  type NewOrder,
+  type OrderRecord,
+} from "./orders.ts";
 import type { Saga } from "./saga.ts";
-import { failureOf, type Upstreams } from "./steps.ts";
+import { dependencyUnavailable, failureOf, type Upstreams } from "./steps.ts";
 import { checkAddress, checkCurrency, checkEmail, checkIdempotencyKey, checkPaymentMethod, checkUuid, violations } from "./validation.ts";
 
 export const CART_TOKEN_HEADER = "x-cart-token";
@@ -36,6 +49,8 @@ export interface PlaceOrderDeps {
   logger: Logger;
   upstreams: Upstreams;
   leaseMs: number;
+  /** Recorded on the leases this instance takes (see lease-holder.ts). */
+  holder?: LeaseHolder;
   /** How long a request waits for a payment outcome that arrives later (a slow gateway, a webhook). */
   pendingWaitMs?: number;
 }
@@ -47,7 +62,16 @@ export function rejection(order: OrderRecord): FailedPreconditionError {
 }
 
 function inProgress(orderId: string): ConflictError {
-  return new ConflictError(`order ${orderId} is still being placed; retry with the same idempotency key`, { reason: "IN_PROGRESS" });
+  return new ConflictError(`order ${orderId} is still being placed; retry with the same idempotency key`, { reason: "IN_PROGRESS", metadata: { order_id: orderId } });
+}
+
+/** The answer to a checkout of a cart that another live order holds (another key, another tab, a second click). */
+function cartClaimed(cartId: string, claim: CartClaim): FailedPreconditionError {
+  const metadata = { order_id: claim.orderId, cart_id: cartId };
+  if (claim.status === "PENDING") {
+    return new FailedPreconditionError(`cart ${cartId} is already being checked out by order ${claim.orderId}`, { reason: "CART_CHECKOUT_IN_PROGRESS", metadata });
+  }
+  return new FailedPreconditionError(`cart ${cartId} was already checked out by order ${claim.orderId}`, { reason: "CART_CHECKED_OUT", metadata });
 }
 
 /** Upstream field paths of PrepareCheckout's CartShipping as PlaceOrder's request names them. */
@@ -80,7 +104,11 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       // The saga is persisted: the recovery driver continues it at once; the client retries its key.
       await database.transaction((em) => releaseLease(em, orderId)).catch(() => undefined);
       logger.warn({ err: error, order_id: orderId }, "checkout interrupted; left to the recovery driver");
-      throw new UnavailableError(`order ${orderId} could not be finished now; it continues in the background — retry with the same idempotency key`, {
+      // Name the dependency that failed when the saga knows it (e.g. the payment gateway).
+      const why = error instanceof UnavailableError ? `: ${error.message}` : "";
+      throw new UnavailableError(`order ${orderId} could not be finished now${why}; it continues in the background — retry with the same idempotency key`, {
+        reason: (error instanceof UnavailableError && error.reason) || "CHECKOUT_INTERRUPTED",
+        metadata: { order_id: orderId },
         cause: error,
       });
     }
@@ -100,7 +128,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
   async function resume(orderId: string): Promise<PlaceOrderResponse> {
     const order = (await loadOrder(database.em(), orderId, { history: false }))!;
     if (order.status !== "PENDING") return answer(order);
-    const claimed = await database.transaction((em) => claimLease(em, orderId, deps.leaseMs));
+    const claimed = await database.transaction((em) => claimLease(em, orderId, deps.leaseMs, deps.holder));
     if (!claimed) throw inProgress(orderId);
     return driveAndAnswer(orderId);
   }
@@ -125,7 +153,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
           { cause: e },
         );
       }
-      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the cart service cannot be reached; nothing was done", { cause: e });
+      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw dependencyUnavailable("cart", e);
       throw error;
     }
   }
@@ -136,9 +164,23 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       return cart!.id;
     } catch (error) {
       const { code, error: e } = failureOf(error);
-      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the cart service cannot be reached; nothing was done", { cause: e });
+      // Never had one, or it was just checked out (a second click): nothing to check out.
+      if (code === Code.NotFound) throw new FailedPreconditionError("you have no active cart to check out", { reason: "NO_ACTIVE_CART", cause: e });
+      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw dependencyUnavailable("cart", e);
       throw error;
     }
+  }
+
+  /**
+   * Refuses a cart that a live order holds already. Only its buyer learns of that order; anyone else
+   * is told what the cart service would say: no such cart.
+   */
+  async function refuseIfClaimed(cartId: string, userId: string, cartToken: string): Promise<void> {
+    const claim = await findClaim(database.em(), cartId);
+    if (!claim) return;
+    const buyers = userId ? claim.userId === userId : claim.userId === "" && claim.cartTokenHash === sha256(cartToken);
+    if (!buyers) throw new NotFoundError(`cart ${cartId} not found`, { reason: "CART_NOT_FOUND" });
+    throw cartClaimed(cartId, claim);
   }
 
   async function accountEmail(userId: string): Promise<string> {
@@ -147,7 +189,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       if (user?.email) return user.email;
     } catch (error) {
       const { code, error: e } = failureOf(error);
-      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw new UnavailableError("the identity service cannot be reached; nothing was done", { cause: e });
+      if (code === Code.Unavailable || code === Code.DeadlineExceeded) throw dependencyUnavailable("identity", e);
       if (code !== Code.NotFound) throw error;
     }
     throw new InvalidArgumentError({ field: "email", description: "is required: the account has no email" });
@@ -184,7 +226,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
     };
   }
 
-  return async function placeOrder(request: PlaceOrderRequest, context: HandlerContext): Promise<PlaceOrderResponse> {
+  async function placeOrder(request: PlaceOrderRequest, context: HandlerContext): Promise<PlaceOrderResponse> {
     const principal = currentPrincipal();
     const userId = principal?.kind === "user" ? principal.subject : "";
     const cartToken = userId ? "" : (context.requestHeader.get(CART_TOKEN_HEADER) ?? "");
@@ -194,7 +236,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
     const address = checkAddress(v, "shipping_address", request.shippingAddress);
     v.check(request.shippingOptionId !== "", "shipping_option_id", "is required");
     checkPaymentMethod(v, request.paymentMethod);
-    let email = checkEmail(v, "email", request.email);
+    const email = checkEmail(v, "email", request.email);
     if (!userId) {
       v.check(email !== "", "email", "is required for a guest checkout");
       v.check(request.cartId !== "", "cart_id", "is required for a guest checkout");
@@ -215,7 +257,33 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       return resume(stored.orderId);
     }
 
+    let created: OrderRecord;
+    try {
+      created = await startCheckout(request, userId, cartToken, email, address!, { scope, key: request.idempotencyKey, requestHash: hash });
+    } catch (error) {
+      // A duplicate of this request may have created its order meanwhile (the key and the order
+      // appear together), which is why the cart is now claimed, checked out or gone: answer as for
+      // a repeat — the order, or ABORTED while it runs — never as if this checkout had failed.
+      const again = await findKey(database.em(), scope, request.idempotencyKey).catch(() => undefined);
+      if (!again) throw error;
+      checkSameRequest(again, hash);
+      return resume(again.orderId);
+    }
+    return driveAndAnswer(created.id, created);
+  }
+
+  /** Everything between the key lookup and the new PENDING order (which claims the cart). */
+  async function startCheckout(
+    request: PlaceOrderRequest,
+    userId: string,
+    cartToken: string,
+    givenEmail: string,
+    address: NewOrder["shippingAddress"],
+    key: { scope: string; key: string; requestHash: string },
+  ): Promise<OrderRecord> {
     const cartId = request.cartId || (await activeCartId());
+    // Before pricing: a click after a finished checkout gets this clear answer, not cart's "checked out".
+    await refuseIfClaimed(cartId, userId, cartToken);
     const { cart } = await prepare(cartId, userId, cartToken, request);
     const total = cart!.totals?.total;
     if (request.expectedTotal && (request.expectedTotal.amountMinor !== total?.amountMinor || request.expectedTotal.currencyCode !== total?.currencyCode)) {
@@ -225,16 +293,22 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       );
     }
     if (cart!.lines.length === 0) throw new FailedPreconditionError(`cart ${cartId} is empty`, { reason: "CART_EMPTY" });
-    if (!email) email = await accountEmail(userId);
+    const email = givenEmail || (await accountEmail(userId));
 
-    const order = snapshot(uuidv7(), cart!, userId, email, cartToken, request, address!);
-    const created = await createOrder(database.em(), order, { scope, key: request.idempotencyKey, requestHash: hash }, deps.leaseMs);
-    if (!created) {
-      // A concurrent request with this key won the insert: answer as for a repeat.
-      const winner = (await findKey(database.em(), scope, request.idempotencyKey))!;
-      checkSameRequest(winner, hash);
-      return resume(winner.orderId);
+    const order = snapshot(uuidv7(), cart!, userId, email, cartToken, request, address);
+    let created: OrderRecord | undefined;
+    try {
+      created = await createOrder(database.em(), order, key, deps.leaseMs, deps.holder);
+    } catch (error) {
+      if (!isCartClaimed(error)) throw error;
+      // Another checkout of this cart won the race: answer as if it had been there before.
+      await refuseIfClaimed(cartId, userId, cartToken);
+      throw new ConflictError(`cart ${cartId} changed while it was being checked out; try again`, { reason: "CONCURRENT_CHECKOUT", cause: error });
     }
-    return driveAndAnswer(order.id, created);
-  };
+    // A concurrent request with this key won the insert: the caller answers as for a repeat.
+    if (!created) throw new ConflictError(`a request with idempotency key ${request.idempotencyKey} is under way`, { reason: "IN_PROGRESS" });
+    return created;
+  }
+
+  return placeOrder;
 }

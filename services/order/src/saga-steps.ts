@@ -15,7 +15,8 @@ export type AuthorizeOutcome =
   | { kind: "declined"; reason: FailureReason }
   /** The order's payment was voided first (a saga gave up): a late authorisation is refused. */
   | { kind: "voided" }
-  | { kind: "unavailable" };
+  /** The payment service, or the gateway behind it, cannot be reached: not a decline (`what` names which). */
+  | { kind: "unavailable"; what?: string };
 
 export type CaptureOutcome = "captured" | "refused" | "unavailable";
 

@@ -14,7 +14,7 @@
 // CONFIRMED → CompleteCart. The money is captured at confirmation, together with the stock commit.
 // Compensation, in reverse: void (or refund what was captured) → release (or restock what was
 // committed) → REJECTED. Never: captured money on a REJECTED order, stock held by a REJECTED order.
-import { outboxInsert, publish, type Database, type Logger } from "@bazaar/platform";
+import { outboxInsert, publish, remainingMs, UnavailableError, type Database, type Logger } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { OrderCancelledSchema, OrderPlacedSchema, OrderRejectedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
 import type { FailureReason, PaymentStatus } from "./order-status.ts";
@@ -26,7 +26,10 @@ export interface SagaOptions {
   steps: SagaSteps;
   logger: Logger;
   reservationTtlSeconds: number;
-  /** Extra AuthorizePayment/CapturePayment attempts on UNAVAILABLE before giving up with PAYMENT_FAILED. */
+  /**
+   * Extra AuthorizePayment/CapturePayment attempts on UNAVAILABLE in one drive (fewer when the
+   * request's deadline is nearer); then the drive throws and the order stays PENDING for a re-drive.
+   */
   paymentUnavailableRetries: number;
   /** Pause before the n-th extra attempt: n × this (default 200 ms). */
   retryDelayMs?: number;
@@ -36,7 +39,8 @@ export interface Saga {
   /**
    * Drives an order as far as it can go now: a PENDING checkout to CONFIRMED or REJECTED (or leaves it
    * PENDING while its payment's outcome is not known), then a confirmed order's cart completion and a
-   * requested cancellation. Throws when a dependency fails in a way a later re-drive may cure.
+   * requested cancellation. Throws when a dependency fails in a way a later re-drive may cure — an
+   * unreachable payment service or gateway among them: that is not a declined card.
    * `current` is the order as just written by its creator (spares reading it back).
    */
   drive(orderId: string, current?: OrderRecord): Promise<OrderRecord>;
@@ -51,6 +55,12 @@ interface Known {
 
 const money = (amountMinor: bigint, currencyCode: string) => ({ amountMinor, currencyCode });
 
+const paymentUnavailable = (orderId: string, what: string) =>
+  new UnavailableError(`${what} cannot be reached; order ${orderId} stays pending and is paid once it answers`, {
+    reason: "PAYMENT_UNAVAILABLE",
+    metadata: { order_id: orderId },
+  });
+
 export function createSaga(options: SagaOptions): Saga {
   const { database, steps, logger } = options;
   const retryDelayMs = options.retryDelayMs ?? 200;
@@ -60,6 +70,9 @@ export function createSaga(options: SagaOptions): Saga {
   async function withPaymentRetries<T>(call: () => Promise<T>, unavailable: (outcome: T) => boolean): Promise<T> {
     let outcome = await call();
     for (let attempt = 1; attempt <= options.paymentUnavailableRetries && unavailable(outcome); attempt++) {
+      // Within the request's deadline (none when recovery drives): past it, the answer would be lost.
+      const left = remainingMs();
+      if (left !== undefined && left < attempt * retryDelayMs * 2) break;
       await new Promise((resolve) => setTimeout(resolve, attempt * retryDelayMs));
       outcome = await call();
     }
@@ -89,8 +102,10 @@ export function createSaga(options: SagaOptions): Saga {
       case "declined":
         return decideToCompensate(order, authorization.reason, known);
       case "voided":
-      case "unavailable":
         return decideToCompensate(order, "PAYMENT_FAILED", known);
+      case "unavailable":
+        // Not a decline: the order stays PENDING (stock held) and a re-drive asks again.
+        throw paymentUnavailable(order.id, authorization.what ?? "the payment service");
       case "authorized":
         break;
     }
@@ -105,8 +120,9 @@ export function createSaga(options: SagaOptions): Saga {
       reservation.state === "committed" ? Promise.resolve("committed" as const) : steps.commit(reservationId),
     ]);
     if (commit.status === "fulfilled" && commit.value === "gone") return decideToCompensate(order, "RESERVATION_EXPIRED", known);
-    if (capture.status === "fulfilled" && capture.value !== "captured") return decideToCompensate(order, "PAYMENT_FAILED", known);
+    if (capture.status === "fulfilled" && capture.value === "refused") return decideToCompensate(order, "PAYMENT_FAILED", known);
     if (capture.status === "rejected") throw capture.reason;
+    if (capture.value === "unavailable") throw paymentUnavailable(order.id, "the payment service");
     if (commit.status === "rejected") throw commit.reason;
     return confirm(order, reservationId, known);
   }

@@ -8,6 +8,7 @@ import type { OrderConfig } from "./config.ts";
 import { entities } from "./entities.ts";
 import { orderHandlers } from "./handlers.ts";
 import { startKeySweeper } from "./idempotency.ts";
+import { leaseHolderFor } from "./lease-holder.ts";
 import { paymentConsumers } from "./payment-events.ts";
 import { startRecovery, type Recovery } from "./recovery.ts";
 import { createSaga, type Saga } from "./saga.ts";
@@ -31,6 +32,7 @@ export function order(options: OrderOptions): ServiceDefinition {
   const name = options.name ?? "order";
   const upstreams = options.upstreams ?? {};
   const leaseMs = config.ORDER_SAGA_LEASE_MS;
+  const holder = leaseHolderFor(config, name);
   let saga: Saga | undefined;
 
   return {
@@ -47,11 +49,18 @@ export function order(options: OrderOptions): ServiceDefinition {
         reservationTtlSeconds: config.ORDER_RESERVATION_TTL_SECONDS,
         paymentUnavailableRetries: config.ORDER_PAYMENT_UNAVAILABLE_RETRIES,
       });
-      router.service(OrderService, orderHandlers({ runtime, database, saga, logger: runtime.logger, upstreams, leaseMs }));
+      router.service(OrderService, orderHandlers({ runtime, database, saga, logger: runtime.logger, upstreams, leaseMs, holder }));
     },
-    consumers: (runtime) => paymentConsumers({ name, saga: saga!, logger: runtime.logger, leaseMs }),
+    consumers: (runtime) => paymentConsumers({ name, saga: saga!, logger: runtime.logger, leaseMs, holder }),
     background(runtime) {
-      const recovery = startRecovery({ database: runtime.database!, saga: saga!, logger: runtime.logger, intervalMs: config.ORDER_RECOVERY_INTERVAL_MS, leaseMs });
+      const recovery = startRecovery({
+        database: runtime.database!,
+        saga: saga!,
+        logger: runtime.logger,
+        intervalMs: config.ORDER_RECOVERY_INTERVAL_MS,
+        leaseMs,
+        holder,
+      });
       options.onRecovery?.(recovery);
       return [recovery, startKeySweeper({ database: runtime.database!, logger: runtime.logger, retentionHours: config.ORDER_IDEMPOTENCY_RETENTION_HOURS })];
     },

@@ -2,7 +2,7 @@
 // (serviceClientFor): a customer may not reserve stock or move money directly, the checkout may.
 // Each maps the callee's documented answers (see their .proto comments) to an outcome; anything else
 // is thrown for a later re-drive.
-import type { ServiceRuntime } from "@bazaar/platform";
+import { UnavailableError, type ServiceRuntime } from "@bazaar/platform";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { InventoryService, ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -27,6 +27,17 @@ const call = { timeoutMs: STEP_TIMEOUT_MS };
 export function failureOf(error: unknown): { code: Code; reason: string | undefined; error: ConnectError } {
   const e = ConnectError.from(error);
   return { code: e.code, reason: e.findDetails(ErrorInfoSchema)[0]?.reason, error: e };
+}
+
+/**
+ * A dependency's `unavailable` as this service's: when the dependency answered it itself, because a
+ * service behind it failed, it said which (its reason and message) and that is carried up; without a
+ * reason it could not be reached at all (or gave no detail), and `service` is named.
+ */
+export function dependencyUnavailable(service: string, error: unknown, consequence = "nothing was done"): UnavailableError {
+  const { reason, error: e } = failureOf(error);
+  if (reason) return new UnavailableError(`${e.rawMessage} (${consequence})`, { reason, cause: e });
+  return new UnavailableError(`the ${service} service cannot be reached; ${consequence} — try again`, { reason: `${service.toUpperCase()}_UNAVAILABLE`, cause: e });
 }
 
 const reservationStates: Partial<Record<ReservationState, State>> = {
@@ -95,7 +106,7 @@ export function createSteps(runtime: ServiceRuntime, upstreams: Upstreams = {}):
         }
       } catch (error) {
         const { code, reason } = failureOf(error);
-        if (code === Code.Unavailable || code === Code.DeadlineExceeded) return { kind: "unavailable" };
+        if (code === Code.Unavailable || code === Code.DeadlineExceeded) return { kind: "unavailable", what: reason === "GATEWAY_UNAVAILABLE" ? "the payment gateway" : "the payment service" };
         if (code === Code.FailedPrecondition && reason && declineReasons[reason]) return { kind: "declined", reason: declineReasons[reason] };
         if (code === Code.FailedPrecondition && reason === "PAYMENT_VOIDED") return { kind: "voided" };
         // The gateway refuses this payment for good (e.g. a malformed method): a failed payment.

@@ -115,7 +115,7 @@ function fromDomainError(error: DomainError, domain: string): ConnectError | und
     }
   } else if (error instanceof UnavailableError) code = Code.Unavailable;
   else return undefined; // a DomainError subclass this mapping does not know: treated as unexpected
-  if (error.reason) details.push({ desc: ErrorInfoSchema, value: { reason: error.reason, domain } });
+  if (error.reason) details.push({ desc: ErrorInfoSchema, value: { reason: error.reason, domain, metadata: { ...error.metadata } } });
   // Domain messages are written for the caller; the cause (e.g. a driver error) stays server-side.
   return new ConnectError(error.message, code, undefined, details);
 }

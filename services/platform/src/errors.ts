@@ -11,13 +11,17 @@ export interface DomainErrorOptions {
   cause?: unknown;
   /** Machine-readable reason in UPPER_SNAKE_CASE (sent as google.rpc.ErrorInfo), e.g. "OUT_OF_STOCK". */
   reason?: string;
+  /** Facts the caller can act on, sent with the reason in google.rpc.ErrorInfo's metadata, e.g. { order_id }. */
+  metadata?: Record<string, string>;
 }
 
 export abstract class DomainError extends Error {
   readonly reason: string | undefined;
+  readonly metadata: Readonly<Record<string, string>> | undefined;
   constructor(message: string, options: DomainErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.reason = options.reason;
+    this.metadata = options.metadata;
   }
 }
 
