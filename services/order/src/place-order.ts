@@ -284,7 +284,11 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
     const cartId = request.cartId || (await activeCartId());
     // Before pricing: a click after a finished checkout gets this clear answer, not cart's "checked out".
     await refuseIfClaimed(cartId, userId, cartToken);
-    const { cart } = await prepare(cartId, userId, cartToken, request);
+    const { cart } = await prepare(cartId, userId, cartToken, request).catch(async (error: unknown) => {
+      // Refused because another checkout of the cart got further meanwhile (it is checked out now)?
+      await refuseIfClaimed(cartId, userId, cartToken);
+      throw error;
+    });
     const total = cart!.totals?.total;
     if (request.expectedTotal && (request.expectedTotal.amountMinor !== total?.amountMinor || request.expectedTotal.currencyCode !== total?.currencyCode)) {
       throw new FailedPreconditionError(

@@ -1,9 +1,12 @@
 // The order service killed with SIGKILL in the middle of 100 checkouts, then restarted on the same
 // database: every order ends terminal, the money captured equals the totals of the CONFIRMED orders,
-// no stock stays reserved, and clients retrying with their keys get one order per cart.
+// no stock stays reserved, and clients retrying with their keys get one order per cart. And a restart
+// with the same instance identity resumes the orders its predecessor held at once, not when their
+// leases run out.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import test from "ava";
@@ -117,4 +120,53 @@ test("SIGKILL in the middle of 100 checkouts, then a restart: every order termin
     const stock = await stockOf(m, sku);
     return stock.reserved === 0 && stock.onHand === 1000 - units;
   }, 30_000);
+});
+
+test("a restart with the same ORDER_INSTANCE_ID resumes the orders its killed predecessor held within seconds, not when the 30 s leases end", async (t) => {
+  // pm_test_slow keeps each checkout in its authorisation for a while: the kill finds them mid-saga.
+  const m = await startMesh(t, { withoutOrder: true, paymentEnv: { PAYMENT_TEST_SLOW_MS: "2500" } });
+  const env: NodeJS.ProcessEnv = {
+    ...meshEnv,
+    AUTH_JWKS_URL: await jwksServer(m, t),
+    PORT: "0",
+    ORDER_SAGA_LEASE_MS: "30000",
+    ORDER_RECOVERY_INTERVAL_MS: "200",
+    ORDER_INSTANCE_ID: `order-crash-${randomUUID()}`,
+    ORDER_TEST_NAME: m.names.order,
+    ORDER_TEST_TOKEN: await m.signer.token({ subject: "order", service: true, expiresIn: "1h" }),
+    ORDER_TEST_CART: m.names.cart,
+    ORDER_TEST_INVENTORY: m.names.inventory,
+    ORDER_TEST_PAYMENT: m.names.payment,
+  };
+  const sku = await sellable(m, { stock: 100, price: 500 });
+  const carts = await Promise.all(Array.from({ length: 8 }, () => guestCart(m, [{ sku, quantity: 1 }])));
+
+  const first = await startOrderProcess(env);
+  t.teardown(() => void first.child.kill("SIGKILL"));
+  const client = m.ordersAt(first.address);
+  const inFlight = carts.map(({ cartId, token }) => failure(client.guest(token).placeOrder(placeRequest(cartId, { paymentMethod: "pm_test_slow" }))));
+  await eventually("orders mid-saga", async () => {
+    const [row] = await m.sql<{ n: string }>("order", "select count(*) as n from orders where status = 'PENDING'");
+    return Number(row!.n) >= 4;
+  }, 60_000, 5);
+  first.child.kill("SIGKILL");
+  t.is(await first.exited, "SIGKILL");
+  await Promise.all(inFlight);
+  const held = await m.sql<{ id: string }>("order", "select id from orders where status = 'PENDING' and lease_until > clock_timestamp() + interval '15 seconds'");
+  t.true(held.length > 0, "orders whose lease would hold them for many seconds more");
+
+  const second = await startOrderProcess(env);
+  t.teardown(() => void second.child.kill("SIGKILL"));
+  // Well under the lease: without the take-over these orders would wait for it to end.
+  await eventually(
+    "every order the killed process held finished",
+    async () => {
+      const [row] = await m.sql<{ n: string }>("order", "select count(*) as n from orders where status = 'PENDING' or (status = 'CONFIRMED' and not cart_completed)");
+      return Number(row!.n) === 0;
+    },
+    10_000,
+    100,
+  );
+  const rows = await m.sql<{ status: string }>("order", "select status from orders");
+  t.true(rows.every((row) => row.status === "CONFIRMED"), rows.map((r) => r.status).join(", "));
 });

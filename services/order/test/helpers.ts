@@ -79,6 +79,11 @@ export interface Mesh {
   };
   /** SQL against one service's own database. */
   sql<T extends Record<string, unknown>>(service: "order" | "payment" | "inventory" | "cart", text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Stops one of the in-process services (deregistered from Consul, drained, closed) until `end()`
+   * starts it again on the same database and Consul name (a restart).
+   */
+  outage(service: "catalog" | "payment"): Promise<{ end(): Promise<void> }>;
   /** Order clients of an order service at another address (a child process). */
   ordersAt(address: string): { admin: OrderClient; guest(cartToken?: string): OrderClient };
 }
@@ -140,16 +145,21 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   const platformConfig = loadConfig(platformConfigSchema, meshEnv);
   const cartConfig = loadConfig(cartConfigSchema, { ...meshEnv, CART_CURRENCIES: "USD,EUR", CART_HOME_COUNTRY: "US" });
   const paymentConfig = loadConfig(paymentConfigSchema, { ...meshEnv, ...options.paymentEnv });
+  const starters = {
+    catalog: () => createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier, serviceCredentials: credentials("catalog") }),
+    payment: () => createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier, serviceCredentials: credentials("payment") }),
+  };
   const [catalogService, inventory, cartService, paymentService] = await Promise.all([
-    createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier, serviceCredentials: credentials("catalog") }),
+    starters.catalog(),
     createService(inventoryService({ name: names.inventory }), { config: platformConfig, verifier, serviceCredentials: credentials("inventory") }),
     createService(cart({ config: cartConfig, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory } }), {
       config: cartConfig,
       verifier,
       serviceCredentials: credentials("cart"),
     }),
-    createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier, serviceCredentials: credentials("payment") }),
+    starters.payment(),
   ]);
+  const running = { catalog: catalogService!, payment: paymentService! };
   started.push(...(identityService ? [identityService] : []), catalogService!, inventory!, cartService!, paymentService!);
 
   let recovery: Recovery | undefined;
@@ -186,6 +196,12 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   const serviceToken = await signer.token({ subject: "tester", service: true });
   const orderClient = (address: string, interceptors: Interceptor[]) => createClient(OrderService, grpc(address, interceptors));
   const orderAddress = orderService?.address ?? "127.0.0.1:1";
+  const adminClients = new Map<string, unknown>();
+  const adminClient = <S extends typeof CatalogService | typeof PaymentService>(service: S, address: string): Client<S> => {
+    const key = `${service.typeName} ${address}`;
+    if (!adminClients.has(key)) adminClients.set(key, createClient(service, grpc(address, [bearer(adminToken)])));
+    return adminClients.get(key) as Client<S>;
+  };
   const pool = (service: keyof Mesh["names"]) => {
     let p = pools.get(service);
     if (!p) {
@@ -207,9 +223,26 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     signer,
     order: orderService,
     recovery: () => recovery!,
-    catalogAdmin: createClient(CatalogService, grpc(catalogService!.address, [bearer(adminToken)])),
+    async outage(service) {
+      const stopped = running[service];
+      await stopped.stop();
+      started.splice(started.indexOf(stopped), 1);
+      return {
+        async end() {
+          running[service] = await starters[service]();
+          started.push(running[service]);
+          await passing(platformConfig.CONSUL_HTTP_ADDR, names[service]);
+        },
+      };
+    },
+    // Getters: after an outage the service is at another address.
+    get catalogAdmin() {
+      return adminClient(CatalogService, running.catalog.address);
+    },
     inventoryAdmin: createClient(InventoryService, grpc(inventory!.address, [bearer(adminToken)])),
-    paymentAdmin: createClient(PaymentService, grpc(paymentService!.address, [bearer(adminToken)])),
+    get paymentAdmin() {
+      return adminClient(PaymentService, running.payment.address);
+    },
     orders: {
       guest: (token) => orderClient(orderAddress, [cartTokenHeader(token)]),
       user: async (userId) => orderClient(orderAddress, [bearer(await signer.token({ subject: userId }))]),

@@ -8,7 +8,7 @@ import { createLogger, type Database } from "@bazaar/platform";
 import { OrderCancelledSchema, OrderPlacedSchema, OrderRejectedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
 import { createOrder, loadOrder, type NewOrder } from "../src/orders.ts";
 import { createSaga } from "../src/saga.ts";
-import type { SagaSteps } from "../src/saga-steps.ts";
+import type { AuthorizeOutcome, SagaSteps } from "../src/saga-steps.ts";
 import { openOrderDatabase } from "./database.ts";
 
 const logger = createLogger({ service: "order-saga-test", level: "silent" });
@@ -151,19 +151,32 @@ test("a declined payment releases the reservation and rejects with the gateway's
   t.deepEqual(steps.named("completeCart"), [], "the cart stays as it was");
 });
 
-test("payment unavailable after the configured retries voids, releases and rejects PAYMENT_FAILED", async (t) => {
+test("payment unavailable after the configured retries is not a decline: the order stays PENDING, nothing undone, and a later drive confirms", async (t) => {
   const id = await pendingOrder();
-  const steps = scripted({ authorize: async () => ({ kind: "unavailable" }) });
-  const order = await sagaWith(steps, 2).drive(id);
-  t.is(order.status, "REJECTED");
-  t.is(order.failureReason, "PAYMENT_FAILED");
-  t.is(order.paymentStatus, "VOIDED");
+  let outcome: AuthorizeOutcome = { kind: "unavailable", what: "the payment gateway" };
+  const steps = scripted({ authorize: async () => outcome });
+  const error = await t.throwsAsync(sagaWith(steps, 2).drive(id));
+  t.regex(error!.message, /the payment gateway cannot be reached/);
   t.is(steps.named("authorize").length, 3, "one attempt and two retries");
-  t.deepEqual(
-    steps.calls.slice(-2).map((c) => c[0]),
-    ["voidPayment", "release"],
-    "the void comes before the release (reverse order)",
-  );
+  t.deepEqual(steps.named("voidPayment"), [], "nothing voided");
+  t.deepEqual(steps.named("release"), [], "the stock stays held for the order");
+  const order = (await loadOrder(database.em(), id))!;
+  t.is(order.status, "PENDING");
+  t.is(order.compensation, undefined);
+
+  outcome = { kind: "authorized" };
+  t.is((await sagaWith(steps).drive(id)).status, "CONFIRMED");
+});
+
+test("a capture that cannot reach the payment service leaves the order PENDING for a re-drive, not REJECTED", async (t) => {
+  const id = await pendingOrder();
+  let capture: "unavailable" | "captured" = "unavailable";
+  const steps = scripted({ capture: async () => capture });
+  await t.throwsAsync(sagaWith(steps, 1).drive(id), { message: /payment service cannot be reached/ });
+  t.is((await loadOrder(database.em(), id))!.status, "PENDING");
+  t.deepEqual(steps.named("voidPayment"), []);
+  capture = "captured";
+  t.is((await sagaWith(steps).drive(id)).status, "CONFIRMED");
 });
 
 test("a reservation found expired at a re-drive refunds what was captured and rejects RESERVATION_EXPIRED", async (t) => {
