@@ -1200,7 +1200,9 @@ export const CartService: GenService<{
    * `cart_token` is the guest cart's token), prices it now for the destination and shipping option,
    * and returns it with totals. Services only (PERMISSION_DENIED otherwise). NOT_FOUND for an unknown
    * or foreign cart; FAILED_PRECONDITION with reason CART_EMPTY, CART_NOT_ACTIVE or LINE_UNAVAILABLE
-   * (a line is flagged; the message names its SKU); INVALID_ARGUMENT for an unknown shipping option.
+   * (a line is flagged; the message names its SKU); INVALID_ARGUMENT for an unknown shipping option;
+   * UNAVAILABLE with reason CATALOG_UNAVAILABLE or INVENTORY_UNAVAILABLE when the cart cannot be
+   * priced because that service cannot be reached (every method that prices a cart answers so).
    *
    * @generated from rpc bazaar.cart.v1.CartService.PrepareCheckout
    */

@@ -981,14 +981,26 @@ export const OrderService: GenService<{
    * with the same request returns the original result — the order, or the error it ended with — and
    * never a second order or charge; the same key with a different request gets INVALID_ARGUMENT
    * naming `idempotency_key`; while the first request with a key is still running, others with it
-   * get ABORTED (retry later). Keys are scoped to the buyer and kept at least 24 hours.
+   * get ABORTED (retry later) — also when a duplicate finds the cart already claimed by the first.
+   * Keys are scoped to the buyer and kept at least 24 hours.
+   * One cart, one order: a cart is checked out at most once. The order a checkout creates claims the
+   * cart until it is REJECTED (which frees the cart for a new attempt), so a PlaceOrder for a claimed
+   * cart with another key (a second click, another tab) creates nothing and gets FAILED_PRECONDITION
+   * with reason CART_CHECKOUT_IN_PROGRESS (that order is still being placed) or CART_CHECKED_OUT,
+   * naming the order in the message and in ErrorInfo metadata `order_id` (and `cart_id`).
    * Errors: INVALID_ARGUMENT for a missing or over-long key, a malformed address (naming the field),
    * an unknown shipping option, a malformed payment method or a missing email for a guest;
-   * NOT_FOUND for an unknown or foreign cart; FAILED_PRECONDITION with reason CART_EMPTY,
-   * LINE_UNAVAILABLE, TOTAL_MISMATCH (the total is not `expected_total`), OUT_OF_STOCK,
-   * PAYMENT_DECLINED, INSUFFICIENT_FUNDS or PAYMENT_FAILED — the last four after the order was
-   * created and rejected (its id is in the message); UNAVAILABLE when a dependency is down before
-   * anything was done.
+   * NOT_FOUND for an unknown or foreign cart; FAILED_PRECONDITION with reason NO_ACTIVE_CART (a
+   * signed-in buyer without `cart_id` has no active cart, e.g. just checked out), CART_EMPTY,
+   * LINE_UNAVAILABLE, TOTAL_MISMATCH (the total is not `expected_total`), CART_CHECKOUT_IN_PROGRESS,
+   * CART_CHECKED_OUT, OUT_OF_STOCK, PAYMENT_DECLINED, INSUFFICIENT_FUNDS or PAYMENT_FAILED — the last
+   * four after the order was created and rejected (its id is in the message); UNAVAILABLE before
+   * anything was done when a dependency is down, with the reason of the one that failed (e.g.
+   * CART_UNAVAILABLE, or CATALOG_UNAVAILABLE when the cart cannot price without the catalog);
+   * UNAVAILABLE with reason PAYMENT_UNAVAILABLE (or CHECKOUT_INTERRUPTED) and the order's id when the
+   * order exists but could not be finished now (the payment service or gateway cannot be reached —
+   * never a decline): it stays PENDING, the service finishes it in the background, and the same
+   * request with the same key answers its outcome.
    *
    * @generated from rpc bazaar.order.v1.OrderService.PlaceOrder
    */
