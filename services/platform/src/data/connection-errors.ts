@@ -10,7 +10,9 @@ const retryDelayMs = 50;
 
 // SQLSTATE codes of a connection that is gone or cannot be had: class 08 (connection exception),
 // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up / shutting down).
-const lostSqlStates = /^(08...|57P0[123])$/;
+// Not 08P01 protocol_violation: the request itself broke the protocol (e.g. a NUL in inlined SQL
+// text), and repeating it would break it again.
+const lostSqlStates = /^(08(?!P01)...|57P0[123])$/;
 // Socket-level failures on the way to the server.
 const lostErrnos = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 // node-postgres and its pool report a dead socket or an exhausted connect wait with these texts only.
