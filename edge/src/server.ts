@@ -16,6 +16,7 @@ import {
   createHealthService,
   createMetricsRegistry,
   protocolOptions,
+  refuseMalformedBinary,
   reflectionServices,
   registerReflection,
   redMetricsInterceptor,
@@ -147,6 +148,7 @@ export function createEdge(options: EdgeOptions): Edge {
       // Reflection describes exactly what is routed: the public services with their public methods.
       registerReflection(router, [...services.map((s) => s.service), HealthService, ...reflectionServices]);
       for (const { service } of services) health.setStatus(service.typeName, "SERVING");
+      refuseMalformedBinary(router, { readMaxBytes: maxBodyBytes });
     },
     interceptors: [serverTracingInterceptor(), redMetricsInterceptor(registry)],
     readMaxBytes: maxBodyBytes,

@@ -18,6 +18,7 @@ import {
   UnavailableError,
   type FieldViolation,
 } from "./errors.ts";
+import { isDatabaseConnectionLost } from "./data/connection-errors.ts";
 import { downstreamProcedure, fromDownstream } from "./downstream-errors.ts";
 import type { Logger } from "./logger.ts";
 
@@ -71,6 +72,11 @@ export function toConnectError(error: unknown, options: ToConnectErrorOptions): 
     // Any other answer of a dependency is one this service did not expect: a bug, reported as such.
   }
   const domain = options.domain ?? "bazaar";
+  // A lost or refused database connection (restart, failover): the same request may succeed soon.
+  if (!(error instanceof DomainError) && !(error instanceof ConnectError) && isDatabaseConnectionLost(error)) {
+    options.logger.warn({ err: error, procedure: options.procedure }, "database connection lost");
+    error = new UnavailableError("the database is unavailable; try again", { cause: error });
+  }
   if (error instanceof DomainError) {
     const mapped = fromDomainError(error, domain);
     if (mapped) {

@@ -23,6 +23,7 @@ export { watchConsulKv, type ConsulKvWatch, type ConsulKvWatchOptions } from "./
 // Errors
 export * from "./errors.ts";
 export { errorsInterceptor, toConnectError, violations, type ErrorsInterceptorOptions, type Violations } from "./errors-interceptor.ts";
+export { nulTextInterceptor, nulTextViolations } from "./nul-text-interceptor.ts";
 export { decodePageToken, encodePageToken, type DecodePageTokenOptions } from "./page-tokens.ts";
 export { isUuid } from "./ids.ts";
 
@@ -45,7 +46,7 @@ export type { EndpointSnapshot } from "./clients/balancer.ts";
 
 // Serving, health, registration, lifecycle
 export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
-export { protocolOptions } from "./serve/protocol-options.ts";
+export { protocolOptions, refuseMalformedBinary } from "./serve/protocol-options.ts";
 export type { HttpDocument, WebhookHandler } from "./serve/http-routes.ts";
 export { createHealth, createHealthService, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
 export { createFront, type Front, type FrontOptions } from "./serve/front.ts";
@@ -54,6 +55,7 @@ export { registerInConsul, type ConsulRegistration, type ConsulRegistrationOptio
 export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions, type ShutdownPhase, type ShutdownStep } from "./lifecycle.ts";
 
 // Data
+export { isDatabaseConnectionLost, retryLostReadsInterceptor } from "./data/connection-errors.ts";
 export { createDatabase, DatabaseConfigError, withDatabase, type Database, type DatabaseOptions, type EntityManager, type MigrationEntry } from "./data/database.ts";
 
 // Events

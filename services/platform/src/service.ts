@@ -11,9 +11,11 @@ import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.t
 import { callContextInterceptor } from "./call-context-interceptor.ts";
 import { clientFor, closeClient, type ClientForOptions } from "./clients/client-for.ts";
 import type { PlatformConfig } from "./config/platform-schema.ts";
+import { retryLostReadsInterceptor } from "./data/connection-errors.ts";
 import { createDatabase, type Database, type DatabaseOptions } from "./data/database.ts";
 import { downstreamErrorsInterceptor } from "./downstream-errors.ts";
 import { errorsInterceptor } from "./errors-interceptor.ts";
+import { nulTextInterceptor } from "./nul-text-interceptor.ts";
 import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
 import { createRelay, type Relay } from "./events/relay.ts";
 import { ensureStreams } from "./events/streams.ts";
@@ -244,6 +246,10 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     errorsInterceptor({ logger }),
     callContextInterceptor(),
     ...(verifier ? [authInterceptor(verifier, { logger })] : []),
+    // Text PostgreSQL cannot store is refused before any handler sees it.
+    nulTextInterceptor(),
+    // A read that lost its database connection runs once more on a fresh one.
+    ...(database ? [retryLostReadsInterceptor()] : []),
   ];
   const server = createRpcServer({
     routes: (router) => definition.routes(router, runtime),

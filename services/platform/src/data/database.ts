@@ -4,6 +4,7 @@ import { MikroORM, type EntityManager } from "@mikro-orm/postgresql";
 import pg from "pg";
 import { platformMigrations, platformTables } from "../../migrations/index.ts";
 import type { Logger } from "../logger.ts";
+import { retireEndedConnections } from "./connection-errors.ts";
 
 export type { EntityManager } from "@mikro-orm/postgresql";
 
@@ -83,6 +84,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     // Created above, race-safely; MikroORM's own check would switch databases under our feet.
     ensureDatabase: false,
     pool: { min: 0, max: poolSize },
+    // A connection the server ended (restart, failover, terminated session) never serves another query.
+    driverOptions: {
+      onPoolCreated: (pool: pg.Pool) => retireEndedConnections(pool, { onLeak: (error) => logger.warn({ db: dbName, err: error }, "released a dead connection") }),
+    },
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: false },
     logger: (message) => logger.debug({ component: "mikro-orm" }, message),

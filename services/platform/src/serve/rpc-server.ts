@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { protocolOptions } from "./protocol-options.ts";
+import { protocolOptions, refuseMalformedBinary } from "./protocol-options.ts";
 import { Health as HealthService } from "@bazaar/contracts/grpc/health/v1/health_pb";
 import type { Logger } from "../logger.ts";
 import type { Registry } from "../metrics.ts";
@@ -90,6 +90,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const cutOff = createCutOffInterceptor(shutdown.signal);
   const infrastructure = { interceptors: [cutOff] };
 
+  const readMaxBytes = options.readMaxBytes ?? 4 * MiB;
   const rpc = connectNodeAdapter({
     routes(router) {
       options.routes(router);
@@ -98,10 +99,11 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       router.service(HealthService, createHealthService(health), infrastructure);
       services = [...own, HealthService, ...reflectionServices];
       registerReflection(router, services, infrastructure);
+      refuseMalformedBinary(router, { readMaxBytes });
     },
     // Innermost, so the service's own interceptors (metrics, tracing) see the unavailable it raises.
     interceptors: [...(options.interceptors ?? []), cutOff],
-    readMaxBytes: options.readMaxBytes ?? 4 * MiB,
+    readMaxBytes,
     ...protocolOptions,
     writeMaxBytes: options.writeMaxBytes ?? 16 * MiB,
     shutdownSignal: shutdown.signal,
