@@ -7,6 +7,8 @@ import { authInterceptor } from "./auth/auth-interceptor.ts";
 import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
 import { identityCredentialsFor } from "./auth/identity-service-credentials.ts";
 import type { ServiceCredentials } from "./auth/service-credentials.ts";
+import { startRevocationFeed } from "./auth/revocation-feed.ts";
+import { createRevocations, refusingRevoked } from "./auth/revocations.ts";
 import type { TokenVerifier } from "./auth/token-verifier.ts";
 import { tokenVerifierFromConfig } from "./auth/verifier-from-config.ts";
 import { callContextInterceptor } from "./call-context-interceptor.ts";
@@ -203,8 +205,37 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
 
   const ownVerifier = options.verifier ? undefined : tokenVerifierFromConfig(config, { logger });
   if (ownVerifier) lifecycle.onShutdown("close", "token verifier", () => ownVerifier.close?.());
-  const verifier = options.verifier ?? ownVerifier;
-  if (!verifier) logger.warn("no AUTH_JWKS_URL and AUTH_JWKS_DISCOVERY off: bearer tokens are not accepted; every call is anonymous");
+  const tokenVerifier = options.verifier ?? ownVerifier;
+  if (!tokenVerifier) logger.warn("no AUTH_JWKS_URL and AUTH_JWKS_DISCOVERY off: bearer tokens are not accepted; every call is anonymous");
+  // Disabled and deleted users lose access within seconds, not when their tokens expire: identity's
+  // events feed a revocation list checked after every verification.
+  let verifier = tokenVerifier;
+  if (tokenVerifier) {
+    const lookbackMs = config.AUTH_REVOCATION_LOOKBACK_SECONDS * 1000;
+    const revocations = createRevocations({ retainMs: lookbackMs });
+    verifier = refusingRevoked(tokenVerifier, revocations);
+    // A service without events of its own still needs NATS for this; it does not wait for it to start.
+    let feedNats: NatsConnection | Promise<NatsConnection> | undefined = nats;
+    if (!feedNats) {
+      let closing = false;
+      const own = connect({ servers: config.NATS_URL.split(","), name: `${instanceId}-revocations`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+      own.then(
+        (nc) => void (closing && nc.close()),
+        () => {},
+      );
+      lifecycle.onShutdown("close", "nats (revocations)", () => {
+        closing = true;
+        // Not awaited while NATS never answered: nothing to close yet (the line above closes it later).
+        void own.then((nc) => nc.close(), () => {});
+      });
+      feedNats = own;
+    }
+    const feed = startRevocationFeed({ nats: feedNats, revocations, lookbackMs, retention: streamRetention, logger });
+    lifecycle.onShutdown("drain", "revocation feed", () => feed.stop());
+    // A restarted service knows the recent revocations before it serves (unless NATS is away).
+    const until = Date.now() + 3_000;
+    while (!feed.caughtUp() && Date.now() < until) await sleep(25);
+  }
 
   const clientInterceptors = (asService: boolean): Interceptor[] => [
     downstreamErrorsInterceptor(),

@@ -208,12 +208,12 @@ function discoveredJwks(discovery: JwksDiscovery): JwksSource {
 }
 
 function principalFrom(payload: JWTPayload, token: string): Principal {
-  const { sub, roles = [], svc } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
+  const { sub, roles = [], svc, iat } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
   const invalid = (what: string) => new UnauthenticatedError(`invalid token: ${what}`, { reason: "INVALID_TOKEN" });
   if (typeof sub !== "string" || sub === "") throw invalid('"sub" must be a non-empty string');
   if (!Array.isArray(roles) || roles.some((role) => typeof role !== "string")) throw invalid('"roles" must be an array of strings');
   if (svc !== undefined && typeof svc !== "boolean") throw invalid('"svc" must be a boolean');
-  return { subject: sub, roles: Object.freeze([...(roles as string[])]), kind: svc ? "service" : "user", token };
+  return { subject: sub, roles: Object.freeze([...(roles as string[])]), kind: svc ? "service" : "user", token, ...(typeof iat === "number" ? { issuedAt: iat } : {}) };
 }
 
 function staticKeys(jwks: JSONWebKeySet) {

@@ -81,6 +81,11 @@ export const authConfig = {
    */
   AUTH_JWKS_DISCOVERY: defaultsByMode(z.stringbool(), { development: "false", production: "true" }),
   IDENTITY_SERVICE_NAME: identityServiceName,
+  /**
+   * How far back each service reads identity's UserDisabled/UserDeleted events at start, and how long
+   * it remembers one: at least the access-token lifetime (15 min) plus clock skew.
+   */
+  AUTH_REVOCATION_LOOKBACK_SECONDS: positiveInt.default(1200),
   AUTH_ISSUER: z.string().min(1).default("bazaar-identity"),
   AUTH_AUDIENCE: z.string().min(1).default("bazaar"),
 };
