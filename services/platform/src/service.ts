@@ -19,6 +19,7 @@ import { downstreamErrorsInterceptor } from "./downstream-errors.ts";
 import { errorsInterceptor } from "./errors-interceptor.ts";
 import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
 import { createRelay, type Relay } from "./events/relay.ts";
+import { natsConnectedGauge } from "./events/event-metrics.ts";
 import { ensureStreams } from "./events/streams.ts";
 import { streamName } from "./events/subjects.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
@@ -177,10 +178,13 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     // The relay and consumers outlive NATS outages: the client reconnects forever.
     nats = await connect({ servers: config.NATS_URL.split(","), name: instanceId, maxReconnectAttempts: -1 });
     natsConnected = true;
+    const connectedGauge = natsConnectedGauge(registry);
+    connectedGauge.set(1);
     void (async () => {
       for await (const status of nats.status()) {
         if (status.type === "disconnect") natsConnected = false;
         else if (status.type === "reconnect") natsConnected = true;
+        connectedGauge.set(natsConnected ? 1 : 0);
       }
     })();
     lifecycle.onShutdown("close", "nats", () => nats!.drain());
@@ -194,12 +198,13 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     }
   }
 
+  // Readiness is about serving RPCs: the outbox buffers events while NATS is away (the relay waits,
+  // consumers pause), so NATS is a non-critical check — reported in health.degraded(), the logs and
+  // bazaar_events_nats_connected — and never takes the service out of Consul.
   const health = createHealth({
     logger,
-    checks: {
-      ...(database ? { database: () => database.isConnected() } : {}),
-      ...(nats ? { nats: () => natsConnected && !nats.isClosed() } : {}),
-    },
+    checks: database ? { database: () => database.isConnected() } : {},
+    nonCritical: nats ? { nats: () => natsConnected && !nats.isClosed() } : {},
   });
   lifecycle.onShutdown("health", "not serving", () => health.shutdown());
 
