@@ -1,16 +1,17 @@
 // The edge process: telemetry first, then config, then the server; SIGTERM/SIGINT close it in order.
 import { hostname } from "node:os";
-import { createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry } from "@bazaar/platform";
+import { createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry, tokenVerifierFromConfig } from "@bazaar/platform";
 import { edgeConfigSchema } from "./config.ts";
 import { createEdge } from "./server.ts";
 
 const telemetry = startTelemetry({ serviceName: "edge" });
 const config = loadConfig(edgeConfigSchema);
 const logger = createLogger({ service: "edge", level: config.LOG_LEVEL });
-// Without AUTH_JWKS_URL (development only) no token verifies: every token is refused.
-const verifier = config.AUTH_JWKS_URL
-  ? createTokenVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, logger })
-  : createTokenVerifier({ jwks: { keys: [] }, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
+// Identity's JWKS at AUTH_JWKS_URL, else through Consul (AUTH_JWKS_DISCOVERY); without either
+// (development only) no token verifies: every token is refused.
+const verifier =
+  tokenVerifierFromConfig(config, { logger }) ??
+  createTokenVerifier({ jwks: { keys: [] }, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
 const edge = createEdge({
   logger,
   verifier,
@@ -39,6 +40,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     logger.info({ signal }, "edge stopping");
     await registration.deregister();
     await edge.close();
+    verifier.close?.();
     await telemetry.shutdown();
     process.exit(0);
   });

@@ -7,4 +7,6 @@ export interface Principal {
   kind: "user" | "service";
   /** The verified token, forwarded when this call makes further calls on the same behalf. */
   token: string;
+  /** The token's `iat`, in seconds since the epoch (tokens issued before a user was disabled are refused). */
+  issuedAt?: number;
 }

@@ -7,7 +7,10 @@ import { authInterceptor } from "./auth/auth-interceptor.ts";
 import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
 import { identityCredentialsFor } from "./auth/identity-service-credentials.ts";
 import type { ServiceCredentials } from "./auth/service-credentials.ts";
-import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
+import { startRevocationFeed } from "./auth/revocation-feed.ts";
+import { createRevocations, refusingRevoked } from "./auth/revocations.ts";
+import type { TokenVerifier } from "./auth/token-verifier.ts";
+import { tokenVerifierFromConfig } from "./auth/verifier-from-config.ts";
 import { callContextInterceptor } from "./call-context-interceptor.ts";
 import { clientFor, closeClient, type ClientForOptions } from "./clients/client-for.ts";
 import type { PlatformConfig } from "./config/platform-schema.ts";
@@ -18,6 +21,7 @@ import { errorsInterceptor } from "./errors-interceptor.ts";
 import { nulTextInterceptor } from "./nul-text-interceptor.ts";
 import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
 import { createRelay, type Relay } from "./events/relay.ts";
+import { natsConnectedGauge } from "./events/event-metrics.ts";
 import { ensureStreams } from "./events/streams.ts";
 import { streamName } from "./events/subjects.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
@@ -98,11 +102,14 @@ export interface ServiceOptions {
   config: PlatformConfig;
   /** Default: JSON logs to stdout at LOG_LEVEL. */
   logger?: Logger;
-  /** Default: a verifier of AUTH_JWKS_URL when set; without one, bearer tokens are not accepted at all. */
+  /**
+   * Default: a verifier of identity's JWKS at AUTH_JWKS_URL, else found through Consul (AUTH_JWKS_DISCOVERY);
+   * without either, bearer tokens are not accepted at all.
+   */
   verifier?: TokenVerifier;
   /**
    * This service's own credentials for calls it makes on its own behalf (event handlers, sagas).
-   * Default: tokens from identity with SERVICE_CLIENT_SECRET when AUTH_JWKS_URL is set (see
+   * Default: tokens from identity with SERVICE_CLIENT_SECRET when identity's tokens are verified (see
    * identityCredentialsFor); otherwise none.
    */
   serviceCredentials?: ServiceCredentials;
@@ -173,10 +180,13 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     // The relay and consumers outlive NATS outages: the client reconnects forever.
     nats = await connect({ servers: config.NATS_URL.split(","), name: instanceId, maxReconnectAttempts: -1 });
     natsConnected = true;
+    const connectedGauge = natsConnectedGauge(registry);
+    connectedGauge.set(1);
     void (async () => {
       for await (const status of nats.status()) {
         if (status.type === "disconnect") natsConnected = false;
         else if (status.type === "reconnect") natsConnected = true;
+        connectedGauge.set(natsConnected ? 1 : 0);
       }
     })();
     lifecycle.onShutdown("close", "nats", () => nats!.drain());
@@ -190,21 +200,49 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     }
   }
 
+  // Readiness is about serving RPCs: the outbox buffers events while NATS is away (the relay waits,
+  // consumers pause), so NATS is a non-critical check — reported in health.degraded(), the logs and
+  // bazaar_events_nats_connected — and never takes the service out of Consul.
   const health = createHealth({
     logger,
-    checks: {
-      ...(database ? { database: () => database.isConnected() } : {}),
-      ...(nats ? { nats: () => natsConnected && !nats.isClosed() } : {}),
-    },
+    checks: database ? { database: () => database.isConnected() } : {},
+    nonCritical: nats ? { nats: () => natsConnected && !nats.isClosed() } : {},
   });
   lifecycle.onShutdown("health", "not serving", () => health.shutdown());
 
-  const verifier =
-    options.verifier ??
-    (config.AUTH_JWKS_URL
-      ? createTokenVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, logger })
-      : undefined);
-  if (!verifier) logger.warn("no AUTH_JWKS_URL: bearer tokens are not accepted; every call is anonymous");
+  const ownVerifier = options.verifier ? undefined : tokenVerifierFromConfig(config, { logger });
+  if (ownVerifier) lifecycle.onShutdown("close", "token verifier", () => ownVerifier.close?.());
+  const tokenVerifier = options.verifier ?? ownVerifier;
+  if (!tokenVerifier) logger.warn("no AUTH_JWKS_URL and AUTH_JWKS_DISCOVERY off: bearer tokens are not accepted; every call is anonymous");
+  // Disabled and deleted users lose access within seconds, not when their tokens expire: identity's
+  // events feed a revocation list checked after every verification.
+  let verifier = tokenVerifier;
+  if (tokenVerifier) {
+    const lookbackMs = config.AUTH_REVOCATION_LOOKBACK_SECONDS * 1000;
+    const revocations = createRevocations({ retainMs: lookbackMs });
+    verifier = refusingRevoked(tokenVerifier, revocations);
+    // A service without events of its own still needs NATS for this; it does not wait for it to start.
+    let feedNats: NatsConnection | Promise<NatsConnection> | undefined = nats;
+    if (!feedNats) {
+      let closing = false;
+      const own = connect({ servers: config.NATS_URL.split(","), name: `${instanceId}-revocations`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+      own.then(
+        (nc) => void (closing && nc.close()),
+        () => {},
+      );
+      lifecycle.onShutdown("close", "nats (revocations)", () => {
+        closing = true;
+        // Not awaited while NATS never answered: nothing to close yet (the line above closes it later).
+        void own.then((nc) => nc.close(), () => {});
+      });
+      feedNats = own;
+    }
+    const feed = startRevocationFeed({ nats: feedNats, revocations, lookbackMs, retention: streamRetention, logger });
+    lifecycle.onShutdown("drain", "revocation feed", () => feed.stop());
+    // A restarted service knows the recent revocations before it serves (unless NATS is away).
+    const until = Date.now() + 3_000;
+    while (!feed.caughtUp() && Date.now() < until) await sleep(25);
+  }
 
   const clientInterceptors = (asService: boolean): Interceptor[] => [
     downstreamErrorsInterceptor(),

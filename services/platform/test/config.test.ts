@@ -41,6 +41,8 @@ test("in development every platform variable has a local-stack default", (t) => 
     EVENTS_RETENTION_HOURS: 168,
     EVENTS_DLQ_RETENTION_HOURS: 720,
     AUTH_JWKS_URL: undefined,
+    AUTH_JWKS_DISCOVERY: false,
+    AUTH_REVOCATION_LOOKBACK_SECONDS: 1200,
     AUTH_ISSUER: "bazaar-identity",
     AUTH_AUDIENCE: "bazaar",
     SERVICE_CLIENT_SECRET: "development-only-service-secret",
@@ -79,13 +81,16 @@ test("every problem is reported at once, each naming its variable and the offend
 test("without BAZAAR_ENV it is production: secrets and production-required variables have no defaults", (t) => {
   t.is(configMode({}), "production");
   const error = problemsOf(() => loadConfig(platformConfigSchema, {}));
-  t.deepEqual(error.problems.map((p) => p.variable).sort(), ["AUTH_JWKS_URL", "DATABASE_URL", "NATS_URL", "SERVICE_CLIENT_SECRET"]);
+  // AUTH_JWKS_URL may stay unset: production finds identity's JWKS through Consul (AUTH_JWKS_DISCOVERY).
+  t.deepEqual(error.problems.map((p) => p.variable).sort(), ["DATABASE_URL", "NATS_URL", "SERVICE_CLIENT_SECRET"]);
   t.regex(error.message, /DATABASE_URL: required \(its default applies only with BAZAAR_ENV=development\)/);
   t.regex(error.message, /set BAZAAR_ENV=development/);
 
   const config = loadConfig(platformConfigSchema, productionEnv);
   t.is(config.BAZAAR_ENV, "production");
   t.is(config.MIGRATE_ON_START, false, "migrations are not applied at start in production unless asked");
+  t.true(loadConfig(platformConfigSchema, { ...productionEnv, AUTH_JWKS_URL: "" }).AUTH_JWKS_DISCOVERY, "the JWKS is found through Consul in production");
+  t.false(loadConfig(platformConfigSchema, dev).AUTH_JWKS_DISCOVERY, "and only when asked in development");
   t.is(config.DATABASE_URL, productionEnv.DATABASE_URL);
 });
 

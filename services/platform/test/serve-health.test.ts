@@ -23,6 +23,21 @@ test("Check is NOT_SERVING while a readiness check fails and SERVING once every 
   t.deepEqual(health.failing(), ["nats"]);
 });
 
+test("a non-critical check that fails is reported as degraded and never makes the server NOT_SERVING", async (t) => {
+  const up = { nats: true };
+  const health = createHealth({ checks: { database: () => true }, nonCritical: { nats: () => up.nats } });
+  t.teardown(() => health.shutdown());
+  t.is(await health.refresh(), "SERVING");
+  t.deepEqual(health.degraded(), []);
+  up.nats = false;
+  t.is(await health.refresh(), "SERVING");
+  t.deepEqual(health.degraded(), ["nats"]);
+  t.deepEqual(health.failing(), []);
+  up.nats = true;
+  await health.refresh();
+  t.deepEqual(health.degraded(), []);
+});
+
 test("a readiness check that throws or outlasts checkTimeoutMs counts as failing", async (t) => {
   const throwing = createHealth({ checks: { broken: () => { throw new Error("boom"); } } });
   const hanging = createHealth({ checks: { slow: () => new Promise<boolean>(() => {}) }, checkTimeoutMs: 50 });

@@ -170,7 +170,7 @@ test("a deadline set by the first caller reaches two hops down, and so does its 
   t.is(late.code, Code.DeadlineExceeded);
 });
 
-test("readiness follows NATS: /readyz and health turn NOT_SERVING while it is down and SERVING once it is back", async (t) => {
+test("NATS away does not take a service out of Consul: it stays ready, reports nats degraded and bazaar_events_nats_connected 0, and recovers", async (t) => {
   const stateDir = mkdtempSync(path.join(tmpdir(), "bazaar-readiness-"));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const supervisor = createSupervisor({ write: () => {} });
@@ -187,15 +187,22 @@ test("readiness follows NATS: /readyz and health turn NOT_SERVING while it is do
     await dropDatabase(name);
   });
   const ready = async () => (await fetch(`http://${service.address}/readyz`)).status;
+  const connectedGauge = async () => /^bazaar_events_nats_connected(?:\{[^}]*\})? (\d)/m.exec(await (await fetch(`http://${service.address}/metrics`)).text())?.[1];
   await eventually("ready", async () => (await ready()) === 200);
+  await eventually("passing in Consul", async () => (await passingInstances(name)).length === 1, 30_000);
+  t.is(await connectedGauge(), "1");
 
   await natsServer.process!.stop();
-  await eventually("not ready while NATS is down", async () => (await ready()) === 503, 30_000);
-  t.is(service.runtime.health.status(), "NOT_SERVING");
+  await eventually("nats reported degraded", async () => (await service.runtime.health.refresh(), service.runtime.health.degraded().includes("nats")), 30_000);
+  t.is(await connectedGauge(), "0");
+  t.is(service.runtime.health.status(), "SERVING");
+  t.deepEqual(service.runtime.health.failing(), []);
+  t.is(await ready(), 200);
+  t.is((await passingInstances(name)).length, 1, "still passing in Consul");
 
   await ensureNats(settings, supervisor);
-  await eventually("ready again once NATS is back", async () => (await ready()) === 200, 30_000);
-  t.is(service.runtime.health.status(), "SERVING");
+  await eventually("no longer degraded once NATS is back", async () => (await service.runtime.health.refresh(), service.runtime.health.degraded().length === 0), 30_000);
+  t.is(await connectedGauge(), "1");
 });
 
 function spawnService(t: { teardown(fn: () => void): void }, name: string): Promise<{ child: ChildProcess; port: number }> {

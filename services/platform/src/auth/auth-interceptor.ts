@@ -1,6 +1,6 @@
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { currentCall, runInCallContext } from "../call-context.ts";
-import { UnavailableError } from "../errors.ts";
+import { UnauthenticatedError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Principal } from "../principal.ts";
 import type { TokenVerifier } from "./token-verifier.ts";
@@ -46,6 +46,8 @@ export function authInterceptor(verifier: TokenVerifier, options: AuthIntercepto
         throw new ConnectError("cannot verify credentials right now", Code.Unavailable);
       }
       options.logger?.info({ procedure, reason: error instanceof Error ? error.message : String(error) }, "refused credentials");
+      // A revoked token is genuine: its holder is told why (sign in again), nothing about the keys leaks.
+      if (error instanceof UnauthenticatedError && error.reason === "TOKEN_REVOKED") throw new ConnectError(error.message, Code.Unauthenticated);
       throw new ConnectError("invalid credentials", Code.Unauthenticated);
     }
     req.contextValues.set(principalKey, principal);

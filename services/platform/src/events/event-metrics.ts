@@ -27,6 +27,15 @@ export function outboxMetrics(registry: Registry) {
   };
 }
 
+/** 1 while this instance's NATS connection is up, 0 while the client reconnects (events wait in the outbox). */
+export function natsConnectedGauge(registry: Registry): Gauge {
+  return getOrCreate(
+    registry,
+    "bazaar_events_nats_connected",
+    (name) => new Gauge({ name, help: "1 while connected to NATS, 0 while reconnecting (the outbox buffers, consumers pause)", registers: [registry] }),
+  );
+}
+
 export function consumerMetrics(registry: Registry) {
   return {
     lag: getOrCreate(

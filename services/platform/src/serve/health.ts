@@ -20,6 +20,11 @@ export interface HealthOptions {
    * server is SERVING from the first evaluation on.
    */
   checks?: Record<string, ReadinessCheck>;
+  /**
+   * Non-critical checks: run and reported like the others (`degraded()`, logs) but they never make the
+   * server NOT_SERVING — a dependency the service can do without for a while (NATS behind an outbox).
+   */
+  nonCritical?: Record<string, ReadinessCheck>;
   /** How often the checks are re-run (default 5000 ms). */
   intervalMs?: number;
   /** How long one check may take before it counts as failed (default 2000 ms). */
@@ -42,6 +47,8 @@ export interface Health {
   refresh(): Promise<ServingStatus>;
   /** Names of the checks that failed in the last evaluation. */
   failing(): string[];
+  /** Names of the non-critical checks that failed in the last evaluation (the service serves without them). */
+  degraded(): string[];
   /**
    * Calls `listener` with the status of `service` whenever it changes (undefined while unknown).
    * Returns the function that stops it.
@@ -58,9 +65,10 @@ export interface Health {
  */
 export function createHealth(options: HealthOptions = {}): Health {
   const checks = Object.entries(options.checks ?? {});
+  const nonCritical = Object.entries(options.nonCritical ?? {});
   const intervalMs = options.intervalMs ?? 5000;
   const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
-  for (const [name, check] of checks) {
+  for (const [name, check] of [...checks, ...nonCritical]) {
     if (typeof check !== "function") throw new TypeError(`createHealth: check "${name}" must be a function`);
   }
   if (!(intervalMs > 0)) throw new RangeError(`createHealth: intervalMs must be > 0 (got ${intervalMs})`);
@@ -68,6 +76,7 @@ export function createHealth(options: HealthOptions = {}): Health {
 
   let serverServing = false;
   let failingNow: string[] = checks.map(([name]) => name);
+  let degradedNow: string[] = [];
   let down = false;
   let evaluated = false;
   let running: Promise<ServingStatus> | undefined;
@@ -112,8 +121,14 @@ export function createHealth(options: HealthOptions = {}): Health {
   };
 
   const evaluate = async (): Promise<ServingStatus> => {
-    const results = await Promise.all(checks.map(runCheck));
+    const [results, optional] = await Promise.all([Promise.all(checks.map(runCheck)), Promise.all(nonCritical.map(runCheck))]);
     const failed = checks.filter((_, i) => !results[i]).map(([name]) => name);
+    const degraded = nonCritical.filter((_, i) => !optional[i]).map(([name]) => name);
+    if (!down && degraded.join() !== degradedNow.join()) {
+      if (degraded.length) options.logger?.warn({ degraded }, "degraded: non-critical checks failing; still serving");
+      else if (degradedNow.length) options.logger?.info({ recovered: degradedNow }, "no longer degraded");
+      degradedNow = degraded;
+    }
     if (!down) {
       const changed = !evaluated || failed.join() !== failingNow.join();
       evaluated = true;
@@ -173,6 +188,7 @@ export function createHealth(options: HealthOptions = {}): Health {
     },
     refresh,
     failing: () => (down ? ["shutdown"] : [...failingNow]),
+    degraded: () => [...degradedNow],
     watch(service, listener) {
       let set = listeners.get(service);
       if (!set) listeners.set(service, (set = new Set()));
