@@ -284,16 +284,19 @@ export function createEdge(options: EdgeOptions): Edge {
   }
 
   // A body sent without a declared length (chunked) is only found too large while Connect reads it,
-  // and Connect answers resource_exhausted with its HTTP status, 429. Count what is read (a 'data'
-  // listener on a paused stream sees every chunk read() hands out, without reading anything itself)
+  // and Connect answers resource_exhausted with its HTTP status, 429. Count what arrives (at push,
+  // where HTTP/1 and HTTP/2 hand the body to the request stream: no listener, so the flow is untouched)
   // and answer 413, as for a declared length: a client must not retry it as if rate-limited.
   function answerOversizeWith413(request: NodeRequest, response: NodeResponse) {
-    let read = 0;
-    request.pause();
-    request.on("data", (chunk: Buffer) => (read += chunk.length));
+    let received = 0;
+    const push = request.push;
+    request.push = function (this: NodeRequest, chunk: unknown, encoding?: BufferEncoding) {
+      if (chunk) received += (chunk as Buffer).length;
+      return push.call(this, chunk, encoding);
+    };
     const writeHead = response.writeHead;
     response.writeHead = function (this: NodeResponse, status: number, ...rest: unknown[]) {
-      return (writeHead as (...args: unknown[]) => NodeResponse).call(this, status === 429 && read > maxBodyBytes ? 413 : status, ...rest);
+      return (writeHead as (...args: unknown[]) => NodeResponse).call(this, status === 429 && received > maxBodyBytes ? 413 : status, ...rest);
     } as NodeResponse["writeHead"];
   }
 

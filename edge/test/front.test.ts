@@ -1,6 +1,7 @@
 // What the edge's node-level front answers by itself, with no service behind it: body limits whether
 // the length is declared or not, and which requests its access log keeps at info.
 import http from "node:http";
+import http2 from "node:http2";
 import test from "ava";
 import { createTokenVerifier } from "@bazaar/platform";
 import { capturingLogger, eventually, testEnv, uniqueName } from "@bazaar/platform/testing";
@@ -80,4 +81,23 @@ test("health checks (Consul's every few seconds, probes) are logged at debug, ca
   t.is(levelOf("/healthz"), "debug");
   t.is(levelOf("/readyz"), "debug");
   t.is(levelOf("/openapi.json"), "info");
+});
+
+test("a gRPC health check over HTTP/2 with no content-length (as Consul sends it) answers SERVING", async (t) => {
+  const { port } = await startEdge(t);
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  t.teardown(() => session.close());
+  const answer = await new Promise<{ status: string | undefined; body: Buffer }>((resolve, reject) => {
+    const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/grpc", te: "trailers" });
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    stream.on("response", (headers) => (status ??= headers["grpc-status"] as string | undefined));
+    stream.on("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () => resolve({ status, body: Buffer.concat(chunks) }));
+    stream.on("error", reject);
+    stream.end(Buffer.from([0, 0, 0, 0, 0])); // an empty HealthCheckRequest
+  });
+  t.is(answer.status, "0");
+  t.deepEqual([...answer.body], [0, 0, 0, 0, 2, 8, 1], "HealthCheckResponse { status: SERVING }");
 });
