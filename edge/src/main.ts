@@ -4,17 +4,18 @@
 // is in flight within SHUTDOWN_GRACE_MS.
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLifecycle, createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry } from "@bazaar/platform";
+import { createLifecycle, createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry, tokenVerifierFromConfig } from "@bazaar/platform";
 import { edgeConfigSchema } from "./config.ts";
 import { createEdge } from "./server.ts";
 
 const telemetry = startTelemetry({ serviceName: "edge" });
 const config = loadConfig(edgeConfigSchema);
 const logger = createLogger({ service: "edge", level: config.LOG_LEVEL });
-// Without AUTH_JWKS_URL (development only) no token verifies: every token is refused.
-const verifier = config.AUTH_JWKS_URL
-  ? createTokenVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, logger })
-  : createTokenVerifier({ jwks: { keys: [] }, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
+// Identity's JWKS at AUTH_JWKS_URL, else through Consul (AUTH_JWKS_DISCOVERY); without either
+// (development only) no token verifies: every token is refused.
+const verifier =
+  tokenVerifierFromConfig(config, { logger }) ??
+  createTokenVerifier({ jwks: { keys: [] }, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE });
 const edge = createEdge({
   logger,
   verifier,
@@ -53,4 +54,5 @@ lifecycle.onShutdown("deregister", "consul", async (context) => {
   await sleep(Math.min(config.EDGE_DRAIN_MS, context.remainingMs()));
 });
 lifecycle.onShutdown("drain", "server", (context) => edge.close({ graceMs: Math.min(config.SHUTDOWN_GRACE_MS, context.remainingMs()) }));
+lifecycle.onShutdown("close", "verifier", () => verifier.close?.());
 lifecycle.onShutdown("close", "telemetry", () => telemetry.shutdown());

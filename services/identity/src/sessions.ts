@@ -74,18 +74,20 @@ export function createSessions(options: SessionsOptions): Sessions {
           "update refresh_tokens set rotated_at = now() where token_hash = ? and rotated_at is null returning session_id",
           [hash],
         );
-        if (!claimed) {
-          const [known] = await em.execute<Array<{ session_id: string }>>("select session_id from refresh_tokens where token_hash = ?", [hash]);
-          return known ? ({ kind: "reused", sessionId: known.session_id } as const) : ({ kind: "unknown" } as const);
-        }
-        const [session] = await em.execute<Array<{ user_id: string; roles: string[]; disabled_at: Date | null; deleted_at: Date | null }>>(
-          `select s.user_id, u.roles, u.disabled_at, u.deleted_at from sessions s join users u on u.id = s.user_id
-            where s.id = ? and s.revoked_at is null and s.expires_at > now() for update of s`,
-          [claimed.session_id],
+        const sessionId = claimed?.session_id ??
+          (await em.execute<Array<{ session_id: string }>>("select session_id from refresh_tokens where token_hash = ?", [hash]))[0]?.session_id;
+        if (!sessionId) return { kind: "unknown" } as const;
+        const [session] = await em.execute<Array<{ user_id: string; roles: string[]; disabled_at: Date | null; deleted_at: Date | null; live: boolean }>>(
+          `select s.user_id, u.roles, u.disabled_at, u.deleted_at, (s.revoked_at is null and s.expires_at > now()) as live
+             from sessions s join users u on u.id = s.user_id where s.id = ? for update of s`,
+          [sessionId],
         );
-        if (!session || session.deleted_at) return { kind: "unknown" } as const;
-        if (session.disabled_at) return { kind: "disabled" } as const;
-        return { kind: "ok", tokens: await issue(em, claimed.session_id, session.user_id, session.roles) } as const;
+        // A genuine refresh token of a disabled account (DisableUser revoked its session too) is told
+        // why, as Login tells it: the caller is known, the account state refuses it (PERMISSION_DENIED).
+        if (session?.disabled_at && !session.deleted_at) return { kind: "disabled" } as const;
+        if (!claimed) return { kind: "reused", sessionId } as const;
+        if (!session || session.deleted_at || !session.live) return { kind: "unknown" } as const;
+        return { kind: "ok", tokens: await issue(em, sessionId, session.user_id, session.roles) } as const;
       });
       switch (outcome.kind) {
         case "ok":

@@ -105,9 +105,16 @@ test("admin-only RPCs are refused to customers and work for the configured first
   t.true(disabled.user?.disabled);
   t.truthy((await identity.events(UserDisabledSchema)).find((e) => e.userId === target.userId && e.disabledBy === admin.userId));
   t.is(codeOf(await t.throwsAsync(identity.client().login({ email: target.email, password: target.password }))), Code.PermissionDenied);
-  t.is(codeOf(await t.throwsAsync(identity.client().refreshToken({ refreshToken: target.tokens.refreshToken }))), Code.Unauthenticated, "sessions were revoked");
+  // As the contract says, and as Login answers: the refresh token is genuine, the account is what refuses it.
+  for (const attempt of ["first", "second"]) {
+    const refused = ConnectError.from(await t.throwsAsync(identity.client().refreshToken({ refreshToken: target.tokens.refreshToken })));
+    t.is(refused.code, Code.PermissionDenied, `${attempt} refresh of a disabled account`);
+    t.regex(refused.rawMessage, /disabled/);
+  }
   await admin.client.enableUser({ userId: target.userId });
   t.truthy((await identity.client().login({ email: target.email, password: target.password })).tokens);
+  // Enabling does not bring the revoked sessions back: their refresh tokens stay dead.
+  t.is(codeOf(await t.throwsAsync(identity.client().refreshToken({ refreshToken: target.tokens.refreshToken }))), Code.Unauthenticated, "sessions were revoked");
 
   await admin.client.setUserRoles({ userId: target.userId, roles: [Role.CUSTOMER, Role.ADMIN] });
   const promoted = (await identity.client().login({ email: target.email, password: target.password })).tokens!;

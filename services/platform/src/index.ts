@@ -28,7 +28,8 @@ export { isUuid } from "./ids.ts";
 
 // Auth
 export type { Principal } from "./principal.ts";
-export { ACCESS_TOKEN_TYPE, createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from "./auth/token-verifier.ts";
+export { ACCESS_TOKEN_TYPE, createTokenVerifier, type JwksDiscovery, type TokenVerifier, type TokenVerifierOptions } from "./auth/token-verifier.ts";
+export { tokenVerifierFromConfig, verifiesIdentityTokens, type VerifierConfig } from "./auth/verifier-from-config.ts";
 export { authInterceptor, principalKey, type AuthInterceptorOptions } from "./auth/auth-interceptor.ts";
 export { ADMIN_ROLE, currentPrincipal, requireOwner, requirePrincipal, requireRole, requireUser } from "./auth/require.ts";
 export { createServiceCredentials, type ServiceCredentials, type ServiceCredentialsOptions } from "./auth/service-credentials.ts";

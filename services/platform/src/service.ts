@@ -7,7 +7,8 @@ import { authInterceptor } from "./auth/auth-interceptor.ts";
 import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
 import { identityCredentialsFor } from "./auth/identity-service-credentials.ts";
 import type { ServiceCredentials } from "./auth/service-credentials.ts";
-import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
+import type { TokenVerifier } from "./auth/token-verifier.ts";
+import { tokenVerifierFromConfig } from "./auth/verifier-from-config.ts";
 import { callContextInterceptor } from "./call-context-interceptor.ts";
 import { clientFor, closeClient, type ClientForOptions } from "./clients/client-for.ts";
 import type { PlatformConfig } from "./config/platform-schema.ts";
@@ -96,11 +97,14 @@ export interface ServiceOptions {
   config: PlatformConfig;
   /** Default: JSON logs to stdout at LOG_LEVEL. */
   logger?: Logger;
-  /** Default: a verifier of AUTH_JWKS_URL when set; without one, bearer tokens are not accepted at all. */
+  /**
+   * Default: a verifier of identity's JWKS at AUTH_JWKS_URL, else found through Consul (AUTH_JWKS_DISCOVERY);
+   * without either, bearer tokens are not accepted at all.
+   */
   verifier?: TokenVerifier;
   /**
    * This service's own credentials for calls it makes on its own behalf (event handlers, sagas).
-   * Default: tokens from identity with SERVICE_CLIENT_SECRET when AUTH_JWKS_URL is set (see
+   * Default: tokens from identity with SERVICE_CLIENT_SECRET when identity's tokens are verified (see
    * identityCredentialsFor); otherwise none.
    */
   serviceCredentials?: ServiceCredentials;
@@ -197,12 +201,10 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   });
   lifecycle.onShutdown("health", "not serving", () => health.shutdown());
 
-  const verifier =
-    options.verifier ??
-    (config.AUTH_JWKS_URL
-      ? createTokenVerifier({ jwksUrl: config.AUTH_JWKS_URL, issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, logger })
-      : undefined);
-  if (!verifier) logger.warn("no AUTH_JWKS_URL: bearer tokens are not accepted; every call is anonymous");
+  const ownVerifier = options.verifier ? undefined : tokenVerifierFromConfig(config, { logger });
+  if (ownVerifier) lifecycle.onShutdown("close", "token verifier", () => ownVerifier.close?.());
+  const verifier = options.verifier ?? ownVerifier;
+  if (!verifier) logger.warn("no AUTH_JWKS_URL and AUTH_JWKS_DISCOVERY off: bearer tokens are not accepted; every call is anonymous");
 
   const clientInterceptors = (asService: boolean): Interceptor[] => [
     downstreamErrorsInterceptor(),

@@ -107,9 +107,10 @@ export async function startServiceInstances(services: ServiceDefinition[], optio
 }
 
 /**
- * Starts the token issuer (identity) first, then everything else with AUTH_JWKS_URL pointing at the
- * issuer's JWKS — every service verifies bearer tokens itself against it. Without an issuer, or with
- * AUTH_JWKS_URL already set, the others start as they are.
+ * Starts the token issuer (identity) first, then everything else. Every service finds the issuer's
+ * JWKS through Consul (AUTH_JWKS_DISCOVERY, IDENTITY_SERVICE_NAME), never at a pinned address, so a
+ * restarted identity on a new port, or several of them, keep verifying. An AUTH_JWKS_URL already set
+ * (a fixed address) is passed on as it is.
  */
 export async function startMesh(
   services: ServiceDefinition[],
@@ -117,11 +118,9 @@ export async function startMesh(
 ): Promise<ServiceInstance[]> {
   const issuerName = options.tokenIssuer ?? "identity";
   const issuers = services.filter((s) => s.name === issuerName);
-  const started = await startServiceInstances(issuers, options);
   let env = options.env;
-  if (issuers.length > 0 && !env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_URL) {
-    env = { ...env, AUTH_JWKS_URL: `http://${await passingAddress(options.consulAddr, issuerName)}/.well-known/jwks.json` };
-  }
+  if (!env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_URL) env = { ...env, AUTH_JWKS_DISCOVERY: "true", IDENTITY_SERVICE_NAME: issuerName };
+  const started = await startServiceInstances(issuers, { ...options, env });
   const others = services.filter((s) => s.name !== issuerName);
   return [...started, ...(await startServiceInstances(others, { ...options, env }))];
 }

@@ -10,6 +10,7 @@ import type { PlatformConfig } from "../config/platform-schema.ts";
 import { UnavailableError } from "../errors.ts";
 import { clientTracingInterceptor } from "../telemetry/tracing-interceptors.ts";
 import type { ServiceCredentials } from "./service-credentials.ts";
+import { verifiesIdentityTokens } from "./verifier-from-config.ts";
 
 export type IdentityClient = Client<typeof IdentityService>;
 
@@ -112,16 +113,16 @@ export function identityServiceCredentials(options: IdentityServiceCredentialsOp
 /**
  * createService's default credentials for the service named `service`: tokens from identity (found in
  * Consul as IDENTITY_SERVICE_NAME) with SERVICE_CLIENT_SECRET, when the service has a secret, is not
- * identity itself, and verifies tokens against identity's JWKS (AUTH_JWKS_URL; a mesh without it,
- * such as tests with their own signer, would not accept identity's tokens anyway). The client is made
+ * identity itself, and verifies tokens against identity's JWKS (AUTH_JWKS_URL or AUTH_JWKS_DISCOVERY; a
+ * mesh without either, such as tests with their own signer, would not accept identity's tokens anyway). The client is made
  * on first use, with tracing only — no credentials interceptor — and `close` lets it go.
  */
 export function identityCredentialsFor(
   service: string,
-  config: Pick<PlatformConfig, "SERVICE_CLIENT_SECRET" | "IDENTITY_SERVICE_NAME" | "AUTH_JWKS_URL" | "CONSUL_HTTP_ADDR">,
+  config: Pick<PlatformConfig, "SERVICE_CLIENT_SECRET" | "IDENTITY_SERVICE_NAME" | "AUTH_JWKS_URL" | "AUTH_JWKS_DISCOVERY" | "CONSUL_HTTP_ADDR">,
 ): { credentials: ServiceCredentials; close(): void } | undefined {
   const clientSecret = config.SERVICE_CLIENT_SECRET;
-  if (!clientSecret || !config.AUTH_JWKS_URL || service === config.IDENTITY_SERVICE_NAME) return undefined;
+  if (!clientSecret || !verifiesIdentityTokens(config) || service === config.IDENTITY_SERVICE_NAME) return undefined;
   let client: IdentityClient | undefined;
   const issued = identityServiceCredentials({
     service,

@@ -24,6 +24,7 @@ import {
   type JWSAlgorithm,
   type JWTPayload,
 } from "jose";
+import { watchConsulService, type ConsulWatch } from "../clients/consul-watch.ts";
 import { UnauthenticatedError, UnavailableError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Principal } from "../principal.ts";
@@ -31,9 +32,26 @@ import type { Principal } from "../principal.ts";
 /** The `typ` header of access tokens (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 
+/** Identity found through Consul: its JWKS is fetched from a passing instance, whichever it is now. */
+export interface JwksDiscovery {
+  /** Consul HTTP API, host:port (CONSUL_HTTP_ADDR). */
+  consulAddr: string;
+  /** Identity's Consul name (IDENTITY_SERVICE_NAME). */
+  serviceName: string;
+  /** Path of the JWKS on an instance. Default "/.well-known/jwks.json". */
+  path?: string;
+  /** Consul ACL token. Default none. */
+  consulToken?: string;
+}
+
 export interface TokenVerifierOptions {
-  /** Where identity publishes its JWKS. Exactly one of `jwksUrl` and `jwks`. */
+  /** Where identity publishes its JWKS. Exactly one of `jwksUrl`, `discovery` and `jwks`. */
   jwksUrl?: string | URL;
+  /**
+   * Identity's instances in Consul instead of a fixed URL: follows identity across restarts on new
+   * ports and across several instances (the first that answers serves the keys).
+   */
+  discovery?: JwksDiscovery;
   /** A fixed key set instead of a URL (tests, or keys distributed as config). */
   jwks?: JSONWebKeySet;
   /** Expected `iss`. */
@@ -63,13 +81,15 @@ export interface TokenVerifier {
    * message says why, for the log), UnavailableError when the JWKS cannot be fetched.
    */
   verify(token: string): Promise<Principal>;
+  /** Stops the Consul watch of a discovering verifier (nothing to do otherwise). Idempotent. */
+  close?(): void;
 }
 
 const SYMMETRIC = /^(HS|none$)/i;
 
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  if ((options.jwksUrl === undefined) === (options.jwks === undefined)) {
-    throw new TypeError("createTokenVerifier: give exactly one of jwksUrl and jwks");
+  if ([options.jwksUrl, options.jwks, options.discovery].filter((source) => source !== undefined).length !== 1) {
+    throw new TypeError("createTokenVerifier: give exactly one of jwksUrl, discovery and jwks");
   }
   if (!options.issuer || !options.audience) throw new TypeError("createTokenVerifier: issuer and audience are required");
   const algorithms = options.algorithms ?? ["EdDSA", "ES256"];
@@ -77,7 +97,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     // An HMAC algorithm next to public keys invites the key-confusion attack.
     throw new TypeError(`createTokenVerifier: algorithms must be asymmetric, got ${JSON.stringify(algorithms)}`);
   }
-  const keys = options.jwks ? staticKeys(options.jwks) : remoteKeys(new URL(options.jwksUrl!), options);
+  const keys = options.jwks
+    ? staticKeys(options.jwks)
+    : options.discovery
+      ? remoteKeys(discoveredJwks(options.discovery), options)
+      : remoteKeys(fixedJwks(new URL(options.jwksUrl!)), options);
   const clockTolerance = options.clockToleranceSeconds ?? 5;
   // Tokens verified already, by their exact text: inside the mesh every call of a service presents
   // the same service token, so its signature is checked once per token rather than once per call.
@@ -116,6 +140,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       return principal;
     },
+    close: () => keys.close(),
   };
 }
 
@@ -125,7 +150,62 @@ const CACHE_MS = 60_000;
 const CACHE_ENTRIES = 10_000;
 
 /** A key set for jwtVerify, with a version that changes whenever the keys may have changed (-1 while they are changing). */
-type KeySet = Parameters<typeof jwtVerify>[1] & { version(): number; refreshIfDue(): void };
+type KeySet = Parameters<typeof jwtVerify>[1] & { version(): number; refreshIfDue(): void; close(): void };
+
+/** Where the JWKS can be fetched right now: candidate URLs, tried in order until one answers. */
+interface JwksSource {
+  /** For logs and for jose (which needs a URL; our fetch uses the candidates instead). */
+  readonly description: string;
+  readonly placeholder: URL;
+  candidates(signal: AbortSignal | undefined): Promise<string[]>;
+  close(): void;
+}
+
+function fixedJwks(url: URL): JwksSource {
+  return { description: url.href, placeholder: url, candidates: async () => [url.href], close: () => {} };
+}
+
+/**
+ * The JWKS of whichever instances of identity Consul lists as passing, in random order (a dead one
+ * still listed costs one refused connection, then the next is asked). The watch starts on first use.
+ */
+function discoveredJwks(discovery: JwksDiscovery): JwksSource {
+  if (!discovery.consulAddr || !discovery.serviceName) throw new TypeError("createTokenVerifier: discovery needs consulAddr and serviceName");
+  const path = discovery.path ?? "/.well-known/jwks.json";
+  let watch: ConsulWatch | undefined;
+  let closed = false;
+  return {
+    description: `${path} of Consul service "${discovery.serviceName}"`,
+    placeholder: new URL(`http://${encodeURIComponent(discovery.serviceName)}.consul.invalid${path}`),
+    async candidates(signal) {
+      if (closed) throw new UnavailableError("JWKS unavailable: the verifier is closed");
+      watch ??= watchConsulService({
+        consulAddr: discovery.consulAddr,
+        serviceName: discovery.serviceName,
+        ...(discovery.consulToken ? { token: discovery.consulToken } : {}),
+      });
+      let instances;
+      try {
+        instances = await watch.ready(signal);
+      } catch (error) {
+        throw new UnavailableError(`JWKS unavailable: Consul has not answered for "${discovery.serviceName}" (${watch.lastError()?.message ?? String(error)})`, {
+          cause: error,
+        });
+      }
+      if (instances.length === 0) throw new UnavailableError(`JWKS unavailable: no passing instance of "${discovery.serviceName}" in Consul`);
+      const urls = instances.map((instance) => `${instance.url}${path}`);
+      for (let i = urls.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [urls[i], urls[j]] = [urls[j]!, urls[i]!];
+      }
+      return urls;
+    },
+    close() {
+      closed = true;
+      watch?.close();
+    },
+  };
+}
 
 function principalFrom(payload: JWTPayload, token: string): Principal {
   const { sub, roles = [], svc } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
@@ -142,7 +222,7 @@ function staticKeys(jwks: JSONWebKeySet) {
     if (key.kty === "oct") throw new TypeError("createTokenVerifier: jwks must hold public keys only (found a symmetric key)");
     if ("d" in key) throw new TypeError("createTokenVerifier: jwks must hold public keys only (found a private key)");
   }
-  return Object.assign(createLocalJWKSet(jwks), { version: () => 0, refreshIfDue: () => {} }) as KeySet;
+  return Object.assign(createLocalJWKSet(jwks), { version: () => 0, refreshIfDue: () => {}, close: () => {} }) as KeySet;
 }
 
 /**
@@ -151,7 +231,7 @@ function staticKeys(jwks: JSONWebKeySet) {
  * caller is not at fault), and the cache never expires on its own (a refresh that fails keeps the
  * keys we have) but is refreshed in the background every `refreshIntervalMs`.
  */
-function remoteKeys(url: URL, options: TokenVerifierOptions): KeySet {
+function remoteKeys(source: JwksSource, options: TokenVerifierOptions): KeySet {
   const floorMs = options.minRefetchIntervalMs ?? 10_000;
   const refreshMs = options.refreshIntervalMs ?? 300_000;
   let lastAttempt = -Infinity;
@@ -160,18 +240,34 @@ function remoteKeys(url: URL, options: TokenVerifierOptions): KeySet {
   // Every fetched key set counts as new: tokens verified before it are checked again.
   let version = 0;
 
-  const gatedFetch: FetchImplementation = async (href, init) => {
+  const fetchOne = async (href: string, init: RequestInit): Promise<string> => {
+    const response = await fetch(href, init);
+    if (response.status !== 200) throw new Error(`JWKS fetch from ${href} answered HTTP ${response.status}`);
+    const body = await response.text();
+    const parsed = JSON.parse(body) as { keys?: unknown };
+    if (!Array.isArray(parsed.keys)) throw new Error(`JWKS response from ${href} is not a JSON Web Key Set`);
+    return body;
+  };
+
+  const gatedFetch: FetchImplementation = async (_href, init) => {
     const now = Date.now();
     if (lastFailure !== undefined && now - lastAttempt < floorMs) {
       throw new UnavailableError("JWKS unavailable (last fetch failed; waiting before the next)", { cause: lastFailure });
     }
     lastAttempt = now;
     try {
-      const response = await fetch(href, init);
-      if (response.status !== 200) throw new Error(`JWKS fetch answered HTTP ${response.status}`);
-      const body = await response.text();
-      const parsed = JSON.parse(body) as { keys?: unknown };
-      if (!Array.isArray(parsed.keys)) throw new Error("JWKS response is not a JSON Web Key Set");
+      let body: string | undefined;
+      let failure: unknown;
+      for (const href of await source.candidates(init.signal ?? undefined)) {
+        try {
+          body = await fetchOne(href, init as RequestInit);
+          break;
+        } catch (error) {
+          failure = error;
+          if (error instanceof Error && error.name === "TimeoutError") break;
+        }
+      }
+      if (body === undefined) throw failure;
       lastFailure = undefined;
       lastSuccess = Date.now();
       version += 1;
@@ -179,11 +275,12 @@ function remoteKeys(url: URL, options: TokenVerifierOptions): KeySet {
     } catch (error) {
       lastFailure = error;
       if (error instanceof Error && error.name === "TimeoutError") throw error; // jose reports it as JWKSTimeout
+      if (error instanceof UnavailableError) throw error;
       throw new UnavailableError(`JWKS unavailable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   };
 
-  const remote = createRemoteJWKSet(url, {
+  const remote = createRemoteJWKSet(source.placeholder, {
     cooldownDuration: floorMs,
     cacheMaxAge: Infinity,
     timeoutDuration: options.fetchTimeoutMs ?? 5_000,
@@ -193,7 +290,7 @@ function remoteKeys(url: URL, options: TokenVerifierOptions): KeySet {
   const refreshIfDue = () => {
     const now = Date.now();
     if (lastSuccess !== -Infinity && now - lastSuccess > refreshMs && now - lastAttempt >= floorMs && !remote.reloading) {
-      remote.reload().catch((error: unknown) => options.logger?.warn({ err: error, url: url.href }, "JWKS refresh failed; keeping the keys we have"));
+      remote.reload().catch((error: unknown) => options.logger?.warn({ err: error, jwks: source.description }, "JWKS refresh failed; keeping the keys we have"));
     }
   };
   const keys = (...args: Parameters<typeof remote>) => {
@@ -201,5 +298,5 @@ function remoteKeys(url: URL, options: TokenVerifierOptions): KeySet {
     return remote(...args);
   };
   // While a fetch is being applied the keys are in flux: nothing is trusted from the cache or added to it.
-  return Object.assign(keys, { version: () => (remote.reloading ? -1 : version), refreshIfDue }) as KeySet;
+  return Object.assign(keys, { version: () => (remote.reloading ? -1 : version), refreshIfDue, close: () => source.close() }) as KeySet;
 }

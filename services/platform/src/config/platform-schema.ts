@@ -64,10 +64,23 @@ export const natsConfig = {
   EVENTS_DLQ_RETENTION_HOURS: z.coerce.number().int().min(0).max(87_600).default(720),
 };
 
+/** Consul name of identity, the token issuer (its JWKS and its service tokens are found under it). */
+const identityServiceName = z.string().min(1).default("identity");
+
 /** Verifying bearer tokens. */
 export const authConfig = {
-  /** Identity's JWKS. Required in production; in development it may stay unset (no token verifies then). */
-  AUTH_JWKS_URL: defaultsByMode(z.url().optional(), { development: null }),
+  /**
+   * A fixed URL of identity's JWKS (e.g. a Kubernetes Service). Unset: found through Consul when
+   * AUTH_JWKS_DISCOVERY is on, else no token verifies.
+   */
+  AUTH_JWKS_URL: z.url().optional(),
+  /**
+   * Without AUTH_JWKS_URL, fetch the JWKS from a passing instance of IDENTITY_SERVICE_NAME in Consul,
+   * so verification follows identity across restarts and instances. Default: on in production, off in
+   * development (a lone service or a test with its own signer verifies nothing unless told).
+   */
+  AUTH_JWKS_DISCOVERY: defaultsByMode(z.stringbool(), { development: "false", production: "true" }),
+  IDENTITY_SERVICE_NAME: identityServiceName,
   AUTH_ISSUER: z.string().min(1).default("bazaar-identity"),
   AUTH_AUDIENCE: z.string().min(1).default("bazaar"),
 };
@@ -86,7 +99,7 @@ export const serviceCredentialsConfig = {
    */
   SERVICE_CLIENT_SECRET: secret(z.string().min(16, "must be at least 16 characters").optional(), { development: DEVELOPMENT_SERVICE_CLIENT_SECRET }),
   /** Consul name of the token issuer. */
-  IDENTITY_SERVICE_NAME: z.string().min(1).default("identity"),
+  IDENTITY_SERVICE_NAME: identityServiceName,
 };
 
 /** Every platform variable. */
