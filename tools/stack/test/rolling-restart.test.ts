@@ -169,6 +169,10 @@ test("a rolling restart of two instances of everything at ~10 guest checkouts/s 
 
   const rate = requests.failed.length / requests.total;
   t.log(`${requests.total} requests, ${checkouts} checkouts confirmed, ${requests.failed.length} failed (${(rate * 100).toFixed(3)}%)`);
+  if (rate >= 0.001) {
+    // What the services logged as errors (LOG_LEVEL=warn): where the failures came from.
+    for (const line of lines.filter((l) => /"level":"(error|fatal)"/.test(l)).slice(0, 40)) t.log(line.slice(0, 600));
+  }
   t.true(checkouts > 100, `checkouts ran during the whole restart (${checkouts})`);
   t.true(rate < 0.001, requests.failed.slice(0, 20).join("\n"));
 });
