@@ -27,6 +27,13 @@ export const edgeConfigSchema = z.object({
   EDGE_RATE_LIMITS_KEY: z.string().min(1).default("bazaar/edge/rate-limits"),
   /** Consul names of the services forwarded to, as "typeName=name,…" (default: derived from the package). */
   EDGE_UPSTREAMS: csv.transform((list) => Object.fromEntries(list.map((pair) => pair.split("=", 2) as [string, string]))),
+  /**
+   * On SIGTERM, how long the edge keeps accepting and serving after it has left Consul (and turned
+   * not ready), so callers' discovery and load balancers move away before it stops accepting.
+   */
+  EDGE_DRAIN_MS: z.coerce.number().int().min(0).default(3000),
+  /** This process's stable name (e.g. "edge-1" under `npm start`), registered as Consul meta `instance`. */
+  INSTANCE_ID: z.string().min(1).optional(),
   /** Trust the first x-forwarded-for hop as the client address (behind a known proxy only). */
   EDGE_TRUST_PROXY: z.stringbool().default(false),
 });

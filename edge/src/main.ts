@@ -1,6 +1,10 @@
-// The edge process: telemetry first, then config, then the server; SIGTERM/SIGINT close it in order.
+// The edge process: telemetry first, then config, then the server; SIGTERM/SIGINT drain it without
+// refusing anyone (the platform's lifecycle phases, as every service): not ready and out of Consul,
+// still serving for EDGE_DRAIN_MS while callers move away, then it stops accepting and finishes what
+// is in flight within SHUTDOWN_GRACE_MS.
 import { hostname } from "node:os";
-import { createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry, tokenVerifierFromConfig } from "@bazaar/platform";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createLifecycle, createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry, tokenVerifierFromConfig } from "@bazaar/platform";
 import { edgeConfigSchema } from "./config.ts";
 import { createEdge } from "./server.ts";
 
@@ -30,18 +34,25 @@ const edge = createEdge({
 });
 const { port } = await edge.listen();
 const address = config.ADVERTISE_ADDRESS ?? (config.SERVICE_HOST === "0.0.0.0" ? "127.0.0.1" : config.SERVICE_HOST);
-const registration = await registerInConsul({ consulAddr: config.CONSUL_HTTP_ADDR, name: "edge", id: `edge-${hostname()}-${port}`, address, port, tags: ["version=1.0.0"], logger });
+const registration = await registerInConsul({
+  consulAddr: config.CONSUL_HTTP_ADDR,
+  name: "edge",
+  id: `edge-${hostname()}-${port}`,
+  address,
+  port,
+  tags: ["version=1.0.0"],
+  // INSTANCE_ID: the stable name the local stack (or an orchestrator) gives this process.
+  meta: config.INSTANCE_ID ? { instance: config.INSTANCE_ID } : {},
+  logger,
+});
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "edge stopping");
-    await registration.deregister();
-    await edge.close();
-    verifier.close?.();
-    await telemetry.shutdown();
-    process.exit(0);
-  });
-}
+const lifecycle = createLifecycle({ logger, graceMs: config.EDGE_DRAIN_MS + config.SHUTDOWN_GRACE_MS });
+lifecycle.onShutdown("health", "not ready", () => edge.drain());
+lifecycle.onShutdown("deregister", "consul", async (context) => {
+  await registration.deregister();
+  // Still accepting and serving: callers that had this address a moment ago keep being answered.
+  await sleep(Math.min(config.EDGE_DRAIN_MS, context.remainingMs()));
+});
+lifecycle.onShutdown("drain", "server", (context) => edge.close({ graceMs: Math.min(config.SHUTDOWN_GRACE_MS, context.remainingMs()) }));
+lifecycle.onShutdown("close", "verifier", () => verifier.close?.());
+lifecycle.onShutdown("close", "telemetry", () => telemetry.shutdown());

@@ -70,9 +70,21 @@ export interface EdgeOptions {
   closeGraceMs?: number;
 }
 
+/** Paths probes and Consul's check call every few seconds: logged at debug, not info. */
+const healthCheckPaths = new Set(["/healthz", "/readyz", "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"]);
+
 export interface Edge {
   listen(): Promise<{ port: number }>;
-  close(): Promise<void>;
+  /**
+   * First step of a graceful stop: /readyz answers 503 and grpc.health NOT_SERVING (so load balancers
+   * and Consul's check send no new callers), while every call, on new connections too, is still served.
+   */
+  drain(): void;
+  /**
+   * Stops accepting connections, asks keep-alive (Connection: close) and HTTP/2 (GOAWAY) clients to go,
+   * lets in-flight calls finish within `graceMs` (default closeGraceMs), then cuts what is left.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
   readonly services: readonly PublicService[];
   /** The rate limits in effect (from Consul KV). */
   rateLimits(): RateLimits;
@@ -182,7 +194,8 @@ export function createEdge(options: EdgeOptions): Edge {
     const address = clientAddress(request);
     addressOf.set(request, address);
     response.on("finish", () => {
-      logger.info(
+      if (closing) http1.closeIdleConnections();
+      logger[healthCheckPaths.has(path) ? "debug" : "info"](
         {
           request_id: requestId,
           method: request.method,
@@ -198,6 +211,7 @@ export function createEdge(options: EdgeOptions): Edge {
       );
     });
     for (const [name, value] of Object.entries(securityHeaders)) response.setHeader(name, value);
+    if (closing && request.httpVersionMajor === 1) response.setHeader("connection", "close");
     response.setHeader("x-request-id", requestId);
     response.setHeader("x-trace-id", traceId);
 
@@ -232,6 +246,7 @@ export function createEdge(options: EdgeOptions): Edge {
         headers: { connection: "close" },
       });
     }
+    if (length === 0 && request.method === "POST" && request.headers["content-length"] === undefined) answerOversizeWith413(request, response);
 
     if (request.method === "GET" || request.method === "HEAD") {
       switch (path) {
@@ -270,6 +285,23 @@ export function createEdge(options: EdgeOptions): Edge {
     rpc(request, response);
   }
 
+  // A body sent without a declared length (chunked) is only found too large while Connect reads it,
+  // and Connect answers resource_exhausted with its HTTP status, 429. Count what arrives (at push,
+  // where HTTP/1 and HTTP/2 hand the body to the request stream: no listener, so the flow is untouched)
+  // and answer 413, as for a declared length: a client must not retry it as if rate-limited.
+  function answerOversizeWith413(request: NodeRequest, response: NodeResponse) {
+    let received = 0;
+    const push = request.push;
+    request.push = function (this: NodeRequest, chunk: unknown, encoding?: BufferEncoding) {
+      if (chunk) received += (chunk as Buffer).length;
+      return push.call(this, chunk, encoding);
+    };
+    const writeHead = response.writeHead;
+    response.writeHead = function (this: NodeResponse, status: number, ...rest: unknown[]) {
+      return (writeHead as (...args: unknown[]) => NodeResponse).call(this, status === 429 && received > maxBodyBytes ? 413 : status, ...rest);
+    } as NodeResponse["writeHead"];
+  }
+
   async function proxyJwks(request: NodeRequest, response: NodeResponse) {
     try {
       const upstream = await fetch(options.jwksUrl!, { signal: AbortSignal.timeout(5000) });
@@ -297,6 +329,7 @@ export function createEdge(options: EdgeOptions): Edge {
     session.once("close", () => sessions.delete(session));
   });
   const front = createFront({ http1, http2: http2Server });
+  let closing = false;
 
   return {
     services,
@@ -314,7 +347,11 @@ export function createEdge(options: EdgeOptions): Edge {
       logger.info({ port, services: services.map((s) => s.service.typeName) }, "edge listening");
       return { port };
     },
-    async close() {
+    drain() {
+      health.shutdown();
+    },
+    async close(closeOptions = {}) {
+      closing = true;
       health.shutdown();
       // Stop accepting, let HTTP/2 sessions finish their streams, close idle keep-alive connections.
       const closed = new Promise<void>((resolve) => (front.server.listening ? front.server.close(() => resolve()) : resolve()));
@@ -322,7 +359,7 @@ export function createEdge(options: EdgeOptions): Edge {
       http1.closeIdleConnections();
       const grace = setTimeout(() => {
         for (const socket of front.sockets) socket.destroy();
-      }, options.closeGraceMs ?? 5000);
+      }, closeOptions.graceMs ?? options.closeGraceMs ?? 5000);
       await closed;
       clearTimeout(grace);
       http1.close(() => {});

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { findBinary } from "./binaries.ts";
@@ -37,9 +37,14 @@ export async function ensureConsul(settings: StackSettings, supervisor: Supervis
   const binary = await consulBinary(settings);
   // Private ports for the agent's own traffic, so a second agent on the machine never collides.
   const [serfLan, serfWan, server] = [await freePort(), await freePort(), await freePort()];
+  // A dev agent keeps its state relative to its working directory (it reads "./services" as service
+  // definitions): give it a directory of its own under the stack's state, never the repository root.
+  const workDir = path.join(settings.stateDir, "consul");
+  mkdirSync(workDir, { recursive: true });
   const processHandle = supervisor.start({
     name: "consul",
     command: binary,
+    cwd: workDir,
     args: [
       "agent", "-dev", "-node=bazaar-dev", "-log-level=warn",
       "-bind=127.0.0.1", `-client=${host}`, `-http-port=${port}`,

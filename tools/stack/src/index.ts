@@ -7,6 +7,7 @@ export { freePort, isListening } from "./ports.ts";
 export { ensurePostgres, postgresAnswers } from "./postgres.ts";
 export { createSupervisor, type ManagedProcess, type Supervisor } from "./processes.ts";
 export type { Provisioned } from "./provisioned.ts";
-export { discoverServices, isPassing, passingAddress, startMesh, startServices, type ServiceDefinition } from "./services.ts";
+export { discoverServices, isPassing, passingAddress, passingCount, passingIds, startMesh, startServiceInstances, startServices, type ServiceDefinition, type ServiceInstance, type StartServicesOptions } from "./services.ts";
+export { createBackoff, type Backoff, type RestartPolicy } from "./restart-policy.ts";
 export { infrastructureEnv, repositoryRoot, stackSettings, type StackSettings } from "./settings.ts";
 export { waitFor } from "./wait.ts";

@@ -5,9 +5,15 @@ import { createSupervisor } from "./processes.ts";
 import { discoverServices, startMesh } from "./services.ts";
 import { stackSettings } from "./settings.ts";
 
-const settings = stackSettings();
-const supervisor = createSupervisor();
 const say = (line: string) => process.stdout.write(`stack | ${line}\n`);
+let settings: ReturnType<typeof stackSettings>;
+try {
+  settings = stackSettings(process.env, process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`stack: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+const supervisor = createSupervisor();
 
 let stopping: Promise<void> | undefined;
 function shutdown(code: number): Promise<void> {
@@ -29,10 +35,22 @@ try {
   }
   const services = discoverServices(settings.root);
   say(services.length ? `starting ${services.map((s) => s.name).join(", ")}` : "no services yet (services/*/src/main.ts)");
-  await startMesh(services, { supervisor, consulAddr: settings.consulAddr, env: infra.env });
+  // Each edge instance on a port of its own, counting up from EDGE_PORT.
+  const edgePort = Number(process.env.EDGE_PORT ?? 8080);
+  await startMesh(services, {
+    supervisor,
+    consulAddr: settings.consulAddr,
+    env: infra.env,
+    instances: settings.instances,
+    instanceEnv: (service, n): Record<string, string> => (service.name === "edge" ? { EDGE_PORT: String(edgePort + n - 1) } : {}),
+    // As an orchestrator would: a process that ends on its own comes back, 0.5 s doubling to 30 s.
+    restart: true,
+  });
   say(`Consul UI  http://${settings.consulAddr}/ui/`);
-  if (services.some((s) => s.name === "edge")) say(`edge       http://127.0.0.1:${process.env.EDGE_PORT ?? 8080}/`);
-  say("all healthy — Ctrl-C stops everything");
+  if (services.some((s) => s.name === "edge")) {
+    for (let n = 1; n <= settings.instances; n++) say(`edge       http://127.0.0.1:${edgePort + n - 1}/`);
+  }
+  say(`all healthy${settings.instances > 1 ? ` (${settings.instances} instances of each)` : ""}; a process that ends is restarted — Ctrl-C stops everything`);
 } catch (error) {
   process.stderr.write(`stack: ${error instanceof PrerequisiteError ? error.message : error instanceof Error ? error.message : String(error)}\n`);
   await shutdown(1);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { ManagedProcess, Supervisor } from "./processes.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
 import { waitFor } from "./wait.ts";
 
 /** A deployable of the repository: a folder under services/ (or edge/) with a src/main.ts. */
@@ -45,28 +46,62 @@ export interface StartServicesOptions {
   env: Record<string, string>;
   /** Per service (default 60 s). */
   healthyTimeoutMs?: number;
+  /** Processes per service (default 1); each waits until that many instances pass in Consul. */
+  instances?: number;
+  /** Extra environment for instance `n` (1-based) of a service, e.g. a port of its own. */
+  instanceEnv?: (service: ServiceDefinition, n: number) => Record<string, string>;
+  /** Restart a process that ends without being stopped (see RestartPolicy). Default: not restarted. */
+  restart?: RestartPolicy | boolean;
 }
 
-/** Starts each service on the current Node (with tsx) and waits until Consul reports it passing. */
+/** One process of a service: `name` is its log prefix and INSTANCE_ID, `<service>-<n>`. */
+export interface ServiceInstance {
+  service: ServiceDefinition;
+  /** 1-based. */
+  n: number;
+  id: string;
+  process: ManagedProcess;
+}
+
+/**
+ * Starts each service on the current Node (with tsx) and waits until Consul reports it passing (as
+ * many passing instances as were started). Each process gets INSTANCE_ID=`<service>-<n>`, a stable
+ * name of its own; a service that exits before it is healthy fails the start at once.
+ */
 export async function startServices(services: ServiceDefinition[], options: StartServicesOptions): Promise<ManagedProcess[]> {
-  const started = services.map((service) =>
-    options.supervisor.start({
-      name: service.name,
-      command: process.execPath,
-      args: ["--import", "tsx", service.entry],
-      cwd: service.dir,
-      env: { ...process.env, ...options.env },
+  return (await startServiceInstances(services, options)).map((instance) => instance.process);
+}
+
+/** startServices, returning which service and instance number each process is. */
+export async function startServiceInstances(services: ServiceDefinition[], options: StartServicesOptions): Promise<ServiceInstance[]> {
+  const count = options.instances ?? 1;
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`instances must be a whole number >= 1 (got ${count})`);
+  const started = services.flatMap((service) =>
+    Array.from({ length: count }, (_, i) => {
+      const n = i + 1;
+      const id = `${service.name}-${n}`;
+      const process_ = options.supervisor.start({
+        name: count > 1 ? id : service.name,
+        command: process.execPath,
+        args: ["--import", "tsx", service.entry],
+        cwd: service.dir,
+        env: { ...process.env, ...options.env, INSTANCE_ID: id, ...options.instanceEnv?.(service, n) },
+        restart: options.restart,
+      });
+      return { service, n, id, process: process_ };
     }),
   );
   await Promise.all(
-    services.map((service, i) =>
-      waitFor(() => isPassing(options.consulAddr, service.name), {
+    services.map((service) => {
+      const own = started.filter((s) => s.service === service);
+      return waitFor(async () => (await passingCount(options.consulAddr, service.name)) >= count, {
         what: `${service.name} to be healthy in Consul`,
         timeoutMs: options.healthyTimeoutMs ?? 60_000,
         intervalMs: 250,
-        abortReason: started[i]!.exitReason,
-      }),
-    ),
+        // Any exit before the service is healthy fails the start, even one a restart policy would retry.
+        abortReason: () => own.map((s) => s.process.exitReason() ?? s.process.lastExit()).find(Boolean),
+      });
+    }),
   );
   return started;
 }
@@ -80,14 +115,14 @@ export async function startServices(services: ServiceDefinition[], options: Star
 export async function startMesh(
   services: ServiceDefinition[],
   options: StartServicesOptions & { tokenIssuer?: string },
-): Promise<ManagedProcess[]> {
+): Promise<ServiceInstance[]> {
   const issuerName = options.tokenIssuer ?? "identity";
   const issuers = services.filter((s) => s.name === issuerName);
   let env = options.env;
   if (!env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_URL) env = { ...env, AUTH_JWKS_DISCOVERY: "true", IDENTITY_SERVICE_NAME: issuerName };
-  const started = await startServices(issuers, { ...options, env });
+  const started = await startServiceInstances(issuers, { ...options, env });
   const others = services.filter((s) => s.name !== issuerName);
-  return [...started, ...(await startServices(others, { ...options, env }))];
+  return [...started, ...(await startServiceInstances(others, { ...options, env }))];
 }
 
 /** host:port of a passing instance of `name` in Consul. */
@@ -100,7 +135,17 @@ export async function passingAddress(consulAddr: string, name: string): Promise<
 
 /** Whether Consul has at least one instance of `name` with every check passing. */
 export async function isPassing(consulAddr: string, name: string): Promise<boolean> {
+  return (await passingCount(consulAddr, name)) > 0;
+}
+
+/** How many instances of `name` Consul has with every check passing. */
+export async function passingCount(consulAddr: string, name: string): Promise<number> {
+  return (await passingIds(consulAddr, name)).length;
+}
+
+/** The Consul service ids of the passing instances of `name`. */
+export async function passingIds(consulAddr: string, name: string): Promise<string[]> {
   const response = await fetch(`http://${consulAddr}/v1/health/service/${encodeURIComponent(name)}?passing=true`);
-  if (!response.ok) return false;
-  return ((await response.json()) as unknown[]).length > 0;
+  if (!response.ok) throw new Error(`Consul answered ${response.status} for the instances of ${name}`);
+  return ((await response.json()) as Array<{ Service: { ID: string } }>).map((entry) => entry.Service.ID);
 }

@@ -14,12 +14,14 @@ export interface StackSettings {
   natsUrl: string;
   /** Consul HTTP API address, host:port (same form as Consul's own CONSUL_HTTP_ADDR). */
   consulAddr: string;
+  /** Processes per service under `npm start` (BAZAAR_INSTANCES or `--instances N`, default 1). */
+  instances: number;
 }
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** Reads the settings from the environment; every default fits the local stack. */
-export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+export function stackSettings(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): StackSettings {
   const root = env.BAZAAR_ROOT ?? repositoryRoot;
   const home = env.HOME ?? "/tmp";
   return {
@@ -29,7 +31,19 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     databaseUrl: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     natsUrl: env.NATS_URL ?? "nats://127.0.0.1:4222",
     consulAddr: (env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500").replace(/^https?:\/\//, ""),
+    instances: instancesSetting(argv, env.BAZAAR_INSTANCES),
   };
+}
+
+/** `--instances N` / `--instances=N`, else BAZAAR_INSTANCES, else 1; anything but 1..16 is refused by name. */
+function instancesSetting(argv: readonly string[], fromEnv: string | undefined): number {
+  const at = argv.findIndex((arg) => arg === "--instances" || arg.startsWith("--instances="));
+  const [source, raw] =
+    at >= 0 ? ["--instances", argv[at]!.includes("=") ? argv[at]!.split("=", 2)[1] : argv[at + 1]] : ["BAZAAR_INSTANCES", fromEnv];
+  if (raw === undefined || raw === "") return 1;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 16) throw new RangeError(`${source} must be a whole number from 1 to 16 (got ${JSON.stringify(raw)})`);
+  return value;
 }
 
 /**

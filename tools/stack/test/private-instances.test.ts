@@ -1,6 +1,6 @@
 // On a machine where nothing answers at the configured addresses, the stack starts private
 // PostgreSQL, NATS and Consul instances — and stopping leaves no process behind.
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -52,6 +52,7 @@ test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers
   t.true(await postgresAnswers(settings.databaseUrl));
   t.is(await natsAnswers(settings.natsUrl), "jetstream");
   t.true(await consulAnswers(settings.consulAddr));
+  const consulCwd = readlinkSync(`/proc/${infra.consul.process!.pid}/cwd`);
   t.deepEqual(infra.env, {
     DATABASE_URL: settings.databaseUrl,
     NATS_URL: settings.natsUrl,
@@ -68,6 +69,10 @@ test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers
   t.is(await natsAnswers(settings.natsUrl), "none");
   t.false(await consulAnswers(settings.consulAddr));
   t.true(lines.some((line) => line.startsWith("postgres | ")), "PostgreSQL's log lines carry its name");
+  // The dev agent ran in its own directory under the state dir, not in the repository (whose
+  // services/README.md it used to try to load as a service definition).
+  t.is(consulCwd, path.join(settings.stateDir, "consul"));
+  t.false(lines.some((line) => /Failed decoding service file|README/.test(line)), lines.filter((line) => line.startsWith("consul |")).join("\n"));
 });
 
 test("reuses a PostgreSQL that already answers instead of starting one", async (t) => {

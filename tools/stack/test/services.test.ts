@@ -67,7 +67,7 @@ test("the token issuer starts first and every service finds its JWKS through Con
   delete process.env.AUTH_JWKS_URL;
 
   const started = await startMesh(services, { supervisor, consulAddr, env, tokenIssuer: `${prefix}-issuer` });
-  t.is(started[0]!.name, `${prefix}-issuer`, "the issuer starts first");
+  t.is(started[0]!.process.name, `${prefix}-issuer`, "the issuer starts first");
   const said = (role: string) => lines.find((line) => line.startsWith(`${prefix}-${role} | port`)) ?? "";
   for (const role of ["issuer", "verifier"]) {
     t.true(said(role).endsWith(`AUTH_JWKS_URL= AUTH_JWKS_DISCOVERY=true IDENTITY_SERVICE_NAME=${prefix}-issuer`), said(role));
