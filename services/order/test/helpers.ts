@@ -30,6 +30,8 @@ import type { AuthorizeOutcome, SagaSteps } from "../src/saga-steps.ts";
 export { Code, eventually };
 
 type OrderClient = Client<typeof OrderService>;
+/** The services a mesh always starts in-process (order unless withoutOrder). */
+export type MeshService = "catalog" | "inventory" | "cart" | "payment" | "order";
 type CartClient = Client<typeof CartService>;
 
 export interface MeshOptions {
@@ -41,6 +43,8 @@ export interface MeshOptions {
   withoutOrder?: boolean;
   /** Start identity too; every service then also accepts identity's tokens (see signIn). */
   withIdentity?: boolean;
+  /** The NATS every service connects to (e.g. a private nats-server a test stops). Default: the test environment's. */
+  natsUrl?: string;
 }
 
 /** Test hooks the order service's saga calls before its real steps, per cart (tests of one file share a mesh). */
@@ -78,7 +82,9 @@ export interface Mesh {
     withToken(token: string): CartClient;
   };
   /** SQL against one service's own database. */
-  sql<T extends Record<string, unknown>>(service: "order" | "payment" | "inventory" | "cart", text: string, params?: unknown[]): Promise<T[]>;
+  sql<T extends Record<string, unknown>>(service: "order" | "payment" | "inventory" | "cart" | "catalog", text: string, params?: unknown[]): Promise<T[]>;
+  /** The running instance of one of the in-process services (its address for /readyz and /metrics). */
+  service(name: MeshService): RunningService;
   /**
    * Stops one of the in-process services (deregistered from Consul, drained, closed) until `end()`
    * starts it again on the same database and Consul name (a restart).
@@ -123,11 +129,12 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     order: uniqueName("order"),
     identity: uniqueName("identity"),
   };
+  const env: NodeJS.ProcessEnv = options.natsUrl ? { ...meshEnv, NATS_URL: options.natsUrl } : meshEnv;
   const signer = await createTestSigner();
   let verifier: TokenVerifier = signer.verifier;
   let identityService: RunningService | undefined;
   if (options.withIdentity) {
-    const identityConfig = loadConfig(identityConfigSchema, meshEnv);
+    const identityConfig = loadConfig(identityConfigSchema, env);
     const definition = identity({ config: identityConfig, name: names.identity });
     identityService = await createService(definition, { config: identityConfig, verifier: definition.verifier });
     const identityTokens = createTokenVerifier({ jwksUrl: `http://${identityService.address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" });
@@ -142,9 +149,9 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     await Promise.all(started.reverse().map((s) => s.stop()));
     await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
   });
-  const platformConfig = loadConfig(platformConfigSchema, meshEnv);
-  const cartConfig = loadConfig(cartConfigSchema, { ...meshEnv, CART_CURRENCIES: "USD,EUR", CART_HOME_COUNTRY: "US" });
-  const paymentConfig = loadConfig(paymentConfigSchema, { ...meshEnv, ...options.paymentEnv });
+  const platformConfig = loadConfig(platformConfigSchema, env);
+  const cartConfig = loadConfig(cartConfigSchema, { ...env, CART_CURRENCIES: "USD,EUR", CART_HOME_COUNTRY: "US" });
+  const paymentConfig = loadConfig(paymentConfigSchema, { ...env, ...options.paymentEnv });
   const starters = {
     catalog: () => createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier, serviceCredentials: credentials("catalog") }),
     payment: () => createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier, serviceCredentials: credentials("payment") }),
@@ -176,7 +183,7 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   });
   let orderService: RunningService | undefined;
   if (!options.withoutOrder) {
-    const orderConfig = loadConfig(orderConfigSchema, { ...meshEnv, ORDER_SAGA_LEASE_MS: "5000", ...options.orderEnv });
+    const orderConfig = loadConfig(orderConfigSchema, { ...env, ORDER_SAGA_LEASE_MS: "5000", ...options.orderEnv });
     orderService = await createService(
       order({
         config: orderConfig,
@@ -256,6 +263,11 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
       withToken: (token) => createClient(CartService, grpc(cartService!.address, [bearer(token)])),
     },
     sql: async (service, text, params = []) => (await pool(service).query(text, params)).rows,
+    service(name) {
+      const instance = { ...running, inventory: inventory!, cart: cartService!, order: orderService }[name];
+      if (!instance) throw new Error(`the mesh runs no ${name} in-process`);
+      return instance;
+    },
     ordersAt: (address) => ({ admin: orderClient(address, [bearer(adminToken)]), guest: (token) => orderClient(address, [cartTokenHeader(token)]) }),
   };
 }

@@ -152,23 +152,34 @@ test("GET /metrics serves the registry's metrics as Prometheus text over HTTP/1.
   t.regex(overH2.body, /serve_test_marker_total/);
 });
 
-test("/healthz answers 200 while the process lives; /readyz follows readiness and shutdown", async (t) => {
+test("/healthz answers 200 while the process lives; /readyz follows readiness and shutdown and names failing and degraded checks", async (t) => {
   let databaseUp = false;
-  const { baseUrl, health } = await startServer(t, { health: { checks: { database: () => databaseUp } } });
+  let natsUp = true;
+  const { baseUrl, health } = await startServer(t, { health: { checks: { database: () => databaseUp }, nonCritical: { nats: () => natsUp } } });
   await health.refresh();
   t.is((await fetch(`${baseUrl}/healthz`)).status, 200);
+  const readyz = async () => {
+    const response = await fetch(`${baseUrl}/readyz`);
+    t.is(response.headers.get("content-type"), "application/json");
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
 
-  const notReady = await fetch(`${baseUrl}/readyz`);
-  t.is(notReady.status, 503);
-  t.regex(await notReady.text(), /database/);
+  t.deepEqual(await readyz(), { status: 503, body: { status: "NOT_SERVING", failing: ["database"], degraded: [] } });
 
   databaseUp = true;
   await health.refresh();
-  const ready = await fetch(`${baseUrl}/readyz`);
-  t.is(ready.status, 200);
+  t.deepEqual(await readyz(), { status: 200, body: { status: "SERVING", failing: [], degraded: [] } });
+
+  // A non-critical dependency away: still ready (200), and the body says what the service does without.
+  natsUp = false;
+  await health.refresh();
+  t.deepEqual(await readyz(), { status: 200, body: { status: "SERVING", failing: [], degraded: ["nats"] } });
+  databaseUp = false;
+  await health.refresh();
+  t.deepEqual(await readyz(), { status: 503, body: { status: "NOT_SERVING", failing: ["database"], degraded: ["nats"] } });
 
   health.shutdown();
-  t.is((await fetch(`${baseUrl}/readyz`)).status, 503);
+  t.deepEqual(await readyz(), { status: 503, body: { status: "NOT_SERVING", failing: ["shutdown"], degraded: ["nats"] } });
   t.is((await fetch(`${baseUrl}/healthz`)).status, 200);
 });
 

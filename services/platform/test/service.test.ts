@@ -198,6 +198,7 @@ test("NATS away does not take a service out of Consul: it stays ready, reports n
   t.is(service.runtime.health.status(), "SERVING");
   t.deepEqual(service.runtime.health.failing(), []);
   t.is(await ready(), 200);
+  t.deepEqual(await (await fetch(`http://${service.address}/readyz`)).json(), { status: "SERVING", failing: [], degraded: ["nats"] });
   t.is((await passingInstances(name)).length, 1, "still passing in Consul");
 
   await ensureNats(settings, supervisor);

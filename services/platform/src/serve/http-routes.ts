@@ -44,8 +44,9 @@ export interface HttpRouteDeps {
 
 /**
  * Answers GET/HEAD /metrics (Prometheus text), /healthz (the process is alive: 200) and /readyz (200
- * only while the health says SERVING, else 503 naming the failing checks), the service's documents
- * (GET/HEAD) and webhooks (POST). Returns false for any other path, so the caller routes it to the RPCs.
+ * only while the health says SERVING, else 503; its JSON body names the failing and the degraded
+ * checks), the service's documents (GET/HEAD) and webhooks (POST). Returns false for any other path,
+ * so the caller routes it to the RPCs.
  */
 export function handleHttpRoute(request: Request, response: Response, deps: HttpRouteDeps): boolean {
   const path = (request.url ?? "").split("?", 1)[0] ?? "";
@@ -75,8 +76,12 @@ export function handleHttpRoute(request: Request, response: Response, deps: Http
       send(request, response, 200, "text/plain; charset=utf-8", "ok\n");
       break;
     case "/readyz": {
-      const ready = deps.health.status("") === "SERVING";
-      send(request, response, ready ? 200 : 503, "text/plain; charset=utf-8", ready ? "ready\n" : `not ready: ${deps.health.failing().join(", ") || "starting"}\n`);
+      // Degraded non-critical checks are named even while ready: a probe reads only the status code,
+      // a person or a dashboard sees what the service is doing without.
+      const status = deps.health.status("") ?? "NOT_SERVING";
+      const failing = status === "SERVING" ? [] : deps.health.failing();
+      const body = { status, failing: status === "SERVING" || failing.length ? failing : ["starting"], degraded: deps.health.degraded() };
+      send(request, response, status === "SERVING" ? 200 : 503, "application/json", `${JSON.stringify(body)}\n`);
       break;
     }
     case "/metrics":
