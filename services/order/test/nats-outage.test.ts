@@ -21,6 +21,8 @@ const CHECKOUTS = 100;
 const AT_A_TIME = 4;
 const OUTAGE_MS = 30_000;
 const services: MeshService[] = ["catalog", "inventory", "cart", "payment", "order"];
+// Cart has no events of its own (no outbox, no nats readiness check): NATS only feeds its revocations.
+const withEvents: MeshService[] = ["catalog", "inventory", "payment", "order"];
 const consulAddr = process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500";
 
 interface Sample {
@@ -108,7 +110,7 @@ test("NATS stopped for 30 s during 100 checkouts: all CONFIRMED, every service p
   await eventually(
     "every outbox drained and every OrderPlaced applied by catalog",
     async () => {
-      const unsent = await Promise.all(services.map((s) => m.sql<{ n: number }>(s, "select count(*)::int as n from platform_outbox where sent_at is null")));
+      const unsent = await Promise.all(withEvents.map((s) => m.sql<{ n: number }>(s, "select count(*)::int as n from platform_outbox where sent_at is null")));
       const [purchases] = await m.sql<{ n: number }>("catalog", "select count(*)::int as n from purchase");
       return unsent.every(([row]) => row!.n === 0) && purchases!.n >= confirmed.length;
     },
@@ -125,24 +127,24 @@ test("NATS stopped for 30 s during 100 checkouts: all CONFIRMED, every service p
   t.deepEqual(notPassing.map(describe), [], "every service passing in Consul in every sample");
   t.deepEqual(notReady.map(describe), [], "every /readyz 200 in every sample");
   t.true(
-    samples.slice(0, outageSamples).some((s) => s.degraded.length === services.length),
-    "while NATS was down every service's /readyz named nats as degraded",
+    samples.slice(0, outageSamples).some((s) => withEvents.every((name) => s.degraded.includes(name))),
+    "while NATS was down the /readyz of every service with events named nats as degraded",
   );
 
   // The stream: each order's OrderPlaced once (the relay's retries are deduplicated by Nats-Msg-Id).
   const placed = await orderPlacedOnStream(settings.natsUrl);
   t.is(placed.length, confirmed.length, "one message per order in BAZAAR_ORDER");
   t.is(new Set(placed.map((p) => p.msgId)).size, placed.length, "no Nats-Msg-Id twice");
-  t.deepEqual(new Set(placed.map((p) => p.eventId)), new Set(placed.map((p) => p.msgId)), "Nats-Msg-Id = event_id");
-  t.deepEqual(new Set(placed.map((p) => p.orderId)), new Set(confirmed), "exactly the confirmed orders");
+  t.true(placed.every((p) => p.msgId === p.eventId), "Nats-Msg-Id = event_id");
+  t.deepEqual(sorted(placed.map((p) => p.orderId)), sorted(confirmed), "exactly the confirmed orders, each once");
 
   // The consumer: one inbox row and one purchase per order, the handler applied once per event.
   const catalogDurable = `${m.names.catalog}-purchases`;
   const inbox = await m.sql<{ event_id: string }>("catalog", "select event_id from platform_inbox where consumer = $1 and subject = 'bazaar.order.order_placed'", [catalogDurable]);
-  t.deepEqual(new Set(inbox.map((r) => r.event_id)), new Set(placed.map((p) => p.eventId)));
+  t.deepEqual(sorted(inbox.map((r) => r.event_id)), sorted(placed.map((p) => p.eventId)));
   const purchases = await m.sql<{ order_id: string }>("catalog", "select order_id from purchase");
   t.is(purchases.length, confirmed.length);
-  t.deepEqual(new Set(purchases.map((r) => r.order_id)), new Set(confirmed));
+  t.deepEqual(sorted(purchases.map((r) => r.order_id)), sorted(confirmed));
   t.is(await handled(m.service("catalog").address, catalogDurable, "applied"), confirmed.length, "catalog ran its OrderPlaced handler once per event");
 
   // And the sale itself: every unit sold once, nothing left reserved, one capture per order.
@@ -179,6 +181,8 @@ async function sample(names: Record<MeshService, string>, addressOf: (name: Mesh
     degraded: results.filter((r) => r.degraded).map((r) => r.name),
   };
 }
+
+const sorted = (values: string[]) => [...values].sort();
 
 const describe = (s: Sample) => `${new Date(s.at).toISOString()} not passing: ${s.notPassing.join(",") || "-"}; not ready: ${s.notReady.join(",") || "-"}`;
 
