@@ -156,7 +156,10 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     catalog: () => createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier, serviceCredentials: credentials("catalog") }),
     payment: () => createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier, serviceCredentials: credentials("payment") }),
   };
-  const [catalogService, inventory, cartService, paymentService] = await Promise.all([
+  if (identityService) started.push(identityService);
+  // Every service that did start is stopped at teardown even when another one failed to (e.g. the
+  // server out of connections): left running, its pool would meet the forced drop of its database.
+  const settled = await Promise.allSettled([
     starters.catalog(),
     createService(inventoryService({ name: names.inventory }), { config: platformConfig, verifier, serviceCredentials: credentials("inventory") }),
     createService(cart({ config: cartConfig, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory } }), {
@@ -166,8 +169,11 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     }),
     starters.payment(),
   ]);
+  for (const result of settled) if (result.status === "fulfilled") started.push(result.value);
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  const [catalogService, inventory, cartService, paymentService] = settled.map((result) => (result as PromiseFulfilledResult<RunningService>).value);
   const running = { catalog: catalogService!, payment: paymentService! };
-  started.push(...(identityService ? [identityService] : []), catalogService!, inventory!, cartService!, paymentService!);
 
   let recovery: Recovery | undefined;
   const hooks = new Map<string, StepHooks>();
