@@ -56,7 +56,7 @@ test("NATS stopped for 30 s during 100 checkouts: all CONFIRMED, every service p
   const clients = await Promise.all(buyers.map((userId) => m.orders.user(userId)));
   await Promise.all(services.map((name) => passingIn(consulAddr, m.names[name])));
 
-  // Consul and every /readyz, sampled from the stop until every event is delivered.
+  // Consul and every /readyz, sampled about every half second from just before the stop until every event is delivered.
   const samples: Sample[] = [];
   let sampling = true;
   const sampler = (async () => {
@@ -219,7 +219,7 @@ async function orderPlacedOnStream(url: string): Promise<{ msgId: string; eventI
 
 /** bazaar_events_handled_total of one consumer's OrderPlaced with `outcome`, from a service's /metrics. */
 async function handled(address: string, durable: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`http://${address}/metrics`)).text();
+  const text = await (await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   const line = text
     .split("\n")
     .find((l) => l.startsWith("bazaar_events_handled_total{") && l.includes(`consumer="${durable}"`) && l.includes('type="bazaar.order.v1.OrderPlaced"') && l.includes(`outcome="${outcome}"`));
