@@ -32,8 +32,6 @@ export const edgeConfigSchema = z.object({
    * not ready), so callers' discovery and load balancers move away before it stops accepting.
    */
   EDGE_DRAIN_MS: z.coerce.number().int().min(0).default(3000),
-  /** This process's stable name (e.g. "edge-1" under `npm start`), registered as Consul meta `instance`. */
-  INSTANCE_ID: z.string().min(1).optional(),
   /** Trust the first x-forwarded-for hop as the client address (behind a known proxy only). */
   EDGE_TRUST_PROXY: z.stringbool().default(false),
 });

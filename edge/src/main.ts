@@ -41,7 +41,7 @@ const registration = await registerInConsul({
   address,
   port,
   tags: ["version=1.0.0"],
-  // INSTANCE_ID: the stable name the local stack (or an orchestrator) gives this process.
+  // INSTANCE_ID: the stable name the local stack (or an orchestrator) gives this process (platform config).
   meta: config.INSTANCE_ID ? { instance: config.INSTANCE_ID } : {},
   logger,
 });

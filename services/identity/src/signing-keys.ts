@@ -173,8 +173,11 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   /** The access-token contract of token-verifier.ts: typ at+jwt, iss, aud, sub, iat, exp, jti, plus `claims`. */
   async function signAccessToken(subject: string, claims: Record<string, unknown>): Promise<SignedToken> {
     const key = await currentKey();
+    // The jti is a UUIDv7: its first 48 bits are the issue time in milliseconds, which services use to
+    // tell a token issued before a revocation from one issued after it within the same second; `iat`
+    // is taken from the same instant so the two always agree.
     const jti = uuidv7();
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(Number.parseInt(jti.slice(0, 8) + jti.slice(9, 13), 16) / 1000);
     const exp = now + options.accessTokenTtlSeconds;
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: ACCESS_TOKEN_TYPE })

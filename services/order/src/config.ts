@@ -21,12 +21,6 @@ export const orderConfigSchema = platformConfigSchema.extend({
    * request's deadline); after them the order stays PENDING for the recovery driver, never rejected.
    */
   ORDER_PAYMENT_UNAVAILABLE_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-  /**
-   * This instance's identity, the holder recorded on the sagas it drives; it must survive a restart
-   * (a Kubernetes pod name does), so a restarted instance resumes at once what it held before.
-   * Default: "<hostname>/<service name>/<PORT>". Two live instances must not share one.
-   */
-  ORDER_INSTANCE_ID: z.string().trim().min(1).max(200).optional(),
 });
 
 export type OrderConfig = z.output<typeof orderConfigSchema>;

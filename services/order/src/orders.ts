@@ -93,7 +93,7 @@ export type NewOrder = Pick<
 type Row = Record<string, unknown>;
 
 /**
- * Who takes a saga's lease: the instance's identity, stable over restarts (ORDER_INSTANCE_ID), and
+ * Who takes a saga's lease: the instance's identity, stable over restarts (the platform's INSTANCE_ID), and
  * this process's incarnation. A restarted instance takes over at once the leases its earlier
  * incarnations held (`takeOverLeases`) instead of waiting for them to run out.
  */

@@ -8,11 +8,13 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  remainingMs,
   UnavailableError,
   type Database,
   type Logger,
   type ServiceRuntime,
 } from "@bazaar/platform";
+import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { HandlerContext } from "@connectrpc/connect";
@@ -117,7 +119,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       await database.transaction((em) => releaseLease(em, orderId));
       const deadline = Date.now() + pendingWaitMs;
       while (order.status === "PENDING" && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         order = (await loadOrder(database.em(), orderId, { history: false }))!;
       }
     }
@@ -126,11 +128,18 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
 
   /** A key seen before: its stored result, or the saga driven on when its driver is gone. */
   async function resume(orderId: string): Promise<PlaceOrderResponse> {
-    const order = (await loadOrder(database.em(), orderId, { history: false }))!;
-    if (order.status !== "PENDING") return answer(order);
-    const claimed = await database.transaction((em) => claimLease(em, orderId, deps.leaseMs, deps.holder));
-    if (!claimed) throw inProgress(orderId);
-    return driveAndAnswer(orderId);
+    // Another driver (the first request, a retry of it, the recovery driver) holding the order usually
+    // finishes within moments: wait for its outcome, within this call's deadline, rather than answer
+    // ABORTED to a retry that arrived while it ran.
+    const left = remainingMs();
+    const deadline = Date.now() + Math.min(pendingWaitMs, left === undefined ? pendingWaitMs : left - 500);
+    for (;;) {
+      const order = (await loadOrder(database.em(), orderId, { history: false }))!;
+      if (order.status !== "PENDING") return answer(order);
+      if (await database.transaction((em) => claimLease(em, orderId, deps.leaseMs, deps.holder))) return driveAndAnswer(orderId);
+      if (Date.now() >= deadline) throw inProgress(orderId);
+      await sleep(100);
+    }
   }
 
   async function prepare(cartId: string, userId: string, cartToken: string, request: PlaceOrderRequest): Promise<PrepareCheckoutResponse> {

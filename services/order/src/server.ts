@@ -32,7 +32,7 @@ export function order(options: OrderOptions): ServiceDefinition {
   const name = options.name ?? "order";
   const upstreams = options.upstreams ?? {};
   const leaseMs = config.ORDER_SAGA_LEASE_MS;
-  const holder = leaseHolderFor(config, name);
+  const holder = leaseHolderFor(config);
   let saga: Saga | undefined;
 
   return {

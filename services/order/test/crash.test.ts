@@ -122,7 +122,7 @@ test("SIGKILL in the middle of 100 checkouts, then a restart: every order termin
   }, 30_000);
 });
 
-test("a restart with the same ORDER_INSTANCE_ID resumes the orders its killed predecessor held within seconds, not when the 30 s leases end", async (t) => {
+test("a restart with the same INSTANCE_ID resumes the orders its killed predecessor held within seconds, not when the 30 s leases end", async (t) => {
   // pm_test_slow keeps each checkout in its authorisation for a while: the kill finds them mid-saga.
   const m = await startMesh(t, { withoutOrder: true, paymentEnv: { PAYMENT_TEST_SLOW_MS: "2500" } });
   const env: NodeJS.ProcessEnv = {
@@ -131,7 +131,7 @@ test("a restart with the same ORDER_INSTANCE_ID resumes the orders its killed pr
     PORT: "0",
     ORDER_SAGA_LEASE_MS: "30000",
     ORDER_RECOVERY_INTERVAL_MS: "200",
-    ORDER_INSTANCE_ID: `order-crash-${randomUUID()}`,
+    INSTANCE_ID: `order-crash-${randomUUID()}`,
     ORDER_TEST_NAME: m.names.order,
     ORDER_TEST_TOKEN: await m.signer.token({ subject: "order", service: true, expiresIn: "1h" }),
     ORDER_TEST_CART: m.names.cart,

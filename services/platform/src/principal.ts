@@ -9,4 +9,6 @@ export interface Principal {
   token: string;
   /** The token's `iat`, in seconds since the epoch (tokens issued before a user was disabled are refused). */
   issuedAt?: number;
+  /** The issue time in milliseconds since the epoch, from the token's UUIDv7 `jti` (else the start of the `iat` second). */
+  issuedAtMs?: number;
 }

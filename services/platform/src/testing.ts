@@ -69,8 +69,11 @@ export interface TestSigner {
   readonly publicJwk: JWK;
   /** A verifier of this signer's tokens, for createService's `verifier` option. */
   readonly verifier: TokenVerifier;
-  /** An access token for `subject` with `roles` (default: a new user, customer), or a service token. */
-  token(options?: { subject?: string; roles?: string[]; service?: boolean; expiresIn?: string }): Promise<string>;
+  /**
+   * An access token for `subject` with `roles` (default: a new user, customer), or a service token;
+   * `jti` (default a random UUID) and `issuedAt` (seconds, default now) for tests of the issue time.
+   */
+  token(options?: { subject?: string; roles?: string[]; service?: boolean; expiresIn?: string; jti?: string; issuedAt?: number }): Promise<string>;
 }
 
 /** An EdDSA key pair standing in for identity's: tokens it signs verify like identity's do. */
@@ -81,15 +84,15 @@ export async function createTestSigner(): Promise<TestSigner> {
   return {
     publicJwk,
     verifier: createTokenVerifier({ jwks: { keys: [publicJwk] }, issuer: "bazaar-identity", audience: "bazaar" }),
-    token: ({ subject = randomUUID(), roles = ["customer"], service = false, expiresIn = "10m" } = {}) =>
+    token: ({ subject = randomUUID(), roles = ["customer"], service = false, expiresIn = "10m", jti = randomUUID(), issuedAt } = {}) =>
       new SignJWT({ roles, ...(service ? { svc: true } : {}) })
         .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
         .setIssuer("bazaar-identity")
         .setAudience("bazaar")
         .setSubject(subject)
-        .setIssuedAt()
+        .setIssuedAt(issuedAt)
         .setExpirationTime(expiresIn)
-        .setJti(randomUUID())
+        .setJti(jti)
         .sign(privateKey),
   };
 }

@@ -120,6 +120,8 @@ async function setup(t: ExecutionContext, options: { withCallContext?: boolean }
 }
 
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+/** The issue times a principal carries for `token` (a random jti: the start of its `iat` second). */
+const issued = (token: string) => ({ issuedAt: decodeJwt(token).iat!, issuedAtMs: decodeJwt(token).iat! * 1000 });
 
 test("a valid user token yields its principal in the handler, through the call context and Connect's context values", async (t) => {
   const { client, seenByHandler } = await setup(t);
@@ -128,7 +130,7 @@ test("a valid user token yields its principal in the handler, through the call c
   t.is(me.userId, "user-7");
   t.deepEqual(me.roles, ["customer", "reviewer"]);
   t.false(me.service);
-  const expected: Principal = { subject: "user-7", roles: ["customer", "reviewer"], kind: "user", token };
+  const expected: Principal = { subject: "user-7", roles: ["customer", "reviewer"], kind: "user", token, ...issued(token) };
   t.deepEqual(seenByHandler, [{ fromCallContext: expected, fromContextValues: expected }]);
 });
 
@@ -299,7 +301,7 @@ test("outgoing calls carry the user's token when made on a user's behalf, else t
   await toA.relay({});
   await runInCallContext({ signal: new AbortController().signal }, () => toB.whoAmI({})); // an event handler, say
   t.is(seenByB.length, 3);
-  t.deepEqual(seenByB[0], { subject: "user-3", roles: ["customer"], kind: "user", token: userToken });
+  t.deepEqual(seenByB[0], { subject: "user-3", roles: ["customer"], kind: "user", token: userToken, ...issued(userToken) });
   for (const principal of seenByB.slice(1)) {
     t.is(principal.kind, "service");
     t.is(principal.subject, "cart");
@@ -325,7 +327,10 @@ test("service credentials reuse one token and make a new one before the old expi
   t.is(first, again);
   t.is(await credentials.token(), first);
   const principal = await verifier.verify(first);
-  t.deepEqual({ ...principal, token: "" }, { subject: "payment", roles: ["service"], kind: "service", token: "" });
+  const { issuedAt, issuedAtMs, ...rest } = principal;
+  t.deepEqual({ ...rest, token: "" }, { subject: "payment", roles: ["service"], kind: "service", token: "" });
+  t.is(issuedAt, decodeJwt(first).iat);
+  t.is(Math.floor(issuedAtMs! / 1000), issuedAt!, "to the millisecond, within its iat second");
   const firstExpiry = decodeJwt(first).exp! * 1000;
 
   const deadline = Date.now() + 10_000;

@@ -11,7 +11,7 @@ import { silentLogger, startServer } from "./fixtures/serve/start.ts";
 const withCode = (code: string, message = "x") => Object.assign(new Error(message), { code });
 
 test("lost or refused connections are recognised, also as a cause; other database errors are not", (t) => {
-  for (const code of ["08006", "08003", "57P01", "57P02", "57P03", "ECONNREFUSED", "ECONNRESET"]) t.true(isDatabaseConnectionLost(withCode(code)), code);
+  for (const code of ["08006", "08003", "57P01", "57P02", "57P03", "53300", "ECONNREFUSED", "ECONNRESET"]) t.true(isDatabaseConnectionLost(withCode(code)), code);
   t.true(isDatabaseConnectionLost(new Error("Connection terminated unexpectedly")));
   t.true(isDatabaseConnectionLost(new Error("timeout exceeded when trying to connect")));
   t.true(isDatabaseConnectionLost(new Error("a unit of work failed", { cause: withCode("57P01") })));

@@ -5,6 +5,7 @@ export { ensureNats, natsAnswers } from "./nats.ts";
 export { findBinary, goInstall } from "./binaries.ts";
 export { freePort, isListening } from "./ports.ts";
 export { ensurePostgres, postgresAnswers } from "./postgres.ts";
+export { poolBudget, type PoolBudget } from "./pool-budget.ts";
 export { createSupervisor, type ManagedProcess, type Supervisor } from "./processes.ts";
 export type { Provisioned } from "./provisioned.ts";
 export { discoverServices, isPassing, passingAddress, passingCount, passingIds, startMesh, startServiceInstances, startServices, type ServiceDefinition, type ServiceInstance, type StartServicesOptions } from "./services.ts";

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { poolBudget } from "./pool-budget.ts";
 import type { ManagedProcess, Supervisor } from "./processes.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import { waitFor } from "./wait.ts";
@@ -110,7 +111,8 @@ export async function startServiceInstances(services: ServiceDefinition[], optio
  * Starts the token issuer (identity) first, then everything else. Every service finds the issuer's
  * JWKS through Consul (AUTH_JWKS_DISCOVERY, IDENTITY_SERVICE_NAME), never at a pinned address, so a
  * restarted identity on a new port, or several of them, keep verifying. An AUTH_JWKS_URL already set
- * (a fixed address) is passed on as it is.
+ * (a fixed address) is passed on as it is. Unless DB_POOL_SIZE is set, each process's connection pool
+ * is sized so that all of them fit in the server's max_connections (see pool-budget.ts).
  */
 export async function startMesh(
   services: ServiceDefinition[],
@@ -120,6 +122,11 @@ export async function startMesh(
   const issuers = services.filter((s) => s.name === issuerName);
   let env = options.env;
   if (!env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_URL) env = { ...env, AUTH_JWKS_DISCOVERY: "true", IDENTITY_SERVICE_NAME: issuerName };
+  const databaseUrl = env.DATABASE_URL ?? process.env.DATABASE_URL;
+  if (databaseUrl && !env.DB_POOL_SIZE && !process.env.DB_POOL_SIZE) {
+    const { perProcess } = await poolBudget(databaseUrl, services.length * (options.instances ?? 1));
+    env = { ...env, DB_POOL_SIZE: String(perProcess) };
+  }
   const started = await startServiceInstances(issuers, { ...options, env });
   const others = services.filter((s) => s.name !== issuerName);
   return [...started, ...(await startServiceInstances(others, { ...options, env }))];

@@ -24,26 +24,28 @@ export interface Revocations {
 
 export function createRevocations(options: RevocationsOptions = {}): Revocations {
   const retainMs = options.retainMs ?? 20 * 60_000;
-  // subject → the latest revocation (whole seconds, as `iat` is) and why.
-  const bySubject = new Map<string, { atSeconds: number; why: "disabled" | "deleted"; forgetAt: number }>();
+  // subject → the latest revocation (milliseconds) and why.
+  const bySubject = new Map<string, { atMs: number; why: "disabled" | "deleted"; forgetAt: number }>();
   const prune = (now: number) => {
     for (const [subject, entry] of bySubject) if (entry.forgetAt <= now) bySubject.delete(subject);
   };
   return {
     revoke(subject, at, why) {
       const now = Date.now();
-      const atSeconds = Math.floor(at.getTime() / 1000);
+      const atMs = at.getTime();
       const known = bySubject.get(subject);
-      if (!known || known.atSeconds <= atSeconds) bySubject.set(subject, { atSeconds, why, forgetAt: at.getTime() + retainMs });
+      if (!known || known.atMs <= atMs) bySubject.set(subject, { atMs, why, forgetAt: atMs + retainMs });
       if (bySubject.size % 1000 === 0) prune(now);
     },
     revoked(principal) {
       if (principal.kind !== "user") return undefined;
       const entry = bySubject.get(principal.subject);
       if (!entry) return undefined;
-      // `iat` has whole seconds: a token of the event's own second is refused (it may predate it). A
-      // re-enabled user signs in again and gets a later `iat`.
-      if (principal.issuedAt === undefined || principal.issuedAt <= entry.atSeconds) return entry.why;
+      // Identity's tokens carry their issue time to the millisecond (a UUIDv7 jti), so a user re-enabled
+      // and signed in again within the second of the event is let in; a token known only to the second
+      // counts as issued at that second's start (it may predate the event).
+      const issuedAtMs = principal.issuedAtMs ?? (principal.issuedAt === undefined ? undefined : principal.issuedAt * 1000);
+      if (issuedAtMs === undefined || issuedAtMs <= entry.atMs) return entry.why;
       return undefined;
     },
     size: () => bySubject.size,

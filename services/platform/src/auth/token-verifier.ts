@@ -208,12 +208,36 @@ function discoveredJwks(discovery: JwksDiscovery): JwksSource {
 }
 
 function principalFrom(payload: JWTPayload, token: string): Principal {
-  const { sub, roles = [], svc, iat } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
+  const { sub, roles = [], svc, iat, jti } = payload as JWTPayload & { roles?: unknown; svc?: unknown };
   const invalid = (what: string) => new UnauthenticatedError(`invalid token: ${what}`, { reason: "INVALID_TOKEN" });
   if (typeof sub !== "string" || sub === "") throw invalid('"sub" must be a non-empty string');
   if (!Array.isArray(roles) || roles.some((role) => typeof role !== "string")) throw invalid('"roles" must be an array of strings');
   if (svc !== undefined && typeof svc !== "boolean") throw invalid('"svc" must be a boolean');
-  return { subject: sub, roles: Object.freeze([...(roles as string[])]), kind: svc ? "service" : "user", token, ...(typeof iat === "number" ? { issuedAt: iat } : {}) };
+  const issuedAtMs = typeof iat === "number" ? issuedAtMillis(iat, jti) : undefined;
+  return {
+    subject: sub,
+    roles: Object.freeze([...(roles as string[])]),
+    kind: svc ? "service" : "user",
+    token,
+    ...(typeof iat === "number" ? { issuedAt: iat, issuedAtMs } : {}),
+  };
+}
+
+const uuidv7Pattern = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * The issue time to the millisecond: identity's `jti` is a UUIDv7, whose first 48 bits are the
+ * milliseconds it was made at — used when they fall in `iat`'s second. A token from another issuer, or
+ * a jti of another shape, counts as issued at the start of its `iat` second: the cautious reading, so
+ * a revocation within that second refuses it.
+ */
+function issuedAtMillis(iat: number, jti: unknown): number {
+  const match = typeof jti === "string" ? uuidv7Pattern.exec(jti) : null;
+  if (match) {
+    const ms = Number.parseInt(match[1]! + match[2]!, 16);
+    if (Math.floor(ms / 1000) === iat) return ms;
+  }
+  return iat * 1000;
 }
 
 function staticKeys(jwks: JSONWebKeySet) {

@@ -23,6 +23,13 @@ export const serviceConfig = {
   SERVICE_HOST: z.string().min(1).default("127.0.0.1"),
   /** Port to listen on; 0 picks a free one (it is what Consul gets told). */
   PORT: port.default(0),
+  /**
+   * This process's stable name among its service's instances: it survives a restart (a pod name; the
+   * local stack's `<service>-<n>`) and two live processes never share it. Work a service leases (the
+   * order saga) is recorded under it, so a restarted instance resumes at once what its predecessor held.
+   * Unset: "<hostname>/<PORT>" when PORT is fixed, else none (each process is new; leases run out).
+   */
+  INSTANCE_ID: z.string().trim().min(1).max(200).optional(),
   /** Address other services reach this instance at (registered in Consul). Default: SERVICE_HOST. */
   ADVERTISE_ADDRESS: z.string().min(1).optional(),
   /** Consul agent HTTP API, host:port. */

@@ -9,10 +9,11 @@ import type pg from "pg";
 const retryDelayMs = 50;
 
 // SQLSTATE codes of a connection that is gone or cannot be had: class 08 (connection exception),
-// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up / shutting down).
+// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up / shutting down),
+// 53300 too_many_connections (the server's max_connections is reached: a connection cannot be had now).
 // Not 08P01 protocol_violation: the request itself broke the protocol (e.g. a NUL in inlined SQL
 // text), and repeating it would break it again.
-const lostSqlStates = /^(08(?!P01)...|57P0[123])$/;
+const lostSqlStates = /^(08(?!P01)...|57P0[123]|53300)$/;
 // Socket-level failures on the way to the server.
 const lostErrnos = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 // node-postgres and its pool report a dead socket or an exhausted connect wait with these texts only.

@@ -981,7 +981,8 @@ export const OrderService: GenService<{
    * with the same request returns the original result — the order, or the error it ended with — and
    * never a second order or charge; the same key with a different request gets INVALID_ARGUMENT
    * naming `idempotency_key`; while the first request with a key is still running, others with it
-   * get ABORTED (retry later) — also when a duplicate finds the cart already claimed by the first.
+   * wait for its outcome (up to 10 s, within their deadline) and then get ABORTED (retry later) — also
+   * when a duplicate finds the cart already claimed by the first.
    * Keys are scoped to the buyer and kept at least 24 hours.
    * One cart, one order: a cart is checked out at most once. The order a checkout creates claims the
    * cart until it is REJECTED (which frees the cart for a new attempt), so a PlaceOrder for a claimed
