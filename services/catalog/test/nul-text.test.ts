@@ -1,23 +1,18 @@
 // U+0000, which PostgreSQL cannot store, in any text field of a catalog request is invalid_argument
 // naming the field (never internal), and changes nothing — over gRPC and Connect JSON.
 import test from "ava";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { Code } from "@connectrpc/connect";
+import { failure } from "@bazaar/platform/testing";
 import { category, product } from "./fixtures.ts";
 import { startCatalog } from "./helpers.ts";
 
 const nul = "\u0000";
 
-/** The code and the violated field paths of a failed call. */
-async function refusal(call: Promise<unknown>): Promise<{ code: string; fields: string[] }> {
-  try {
-    await call;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    return { code: Code[connectError.code], fields: connectError.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field)) };
-  }
-  return { code: "OK", fields: [] };
-}
+/** The code's name ("OK" when the call succeeded) and the violated field paths. */
+const refusal = async (call: Promise<unknown>) => {
+  const { code, fields } = await failure(call);
+  return { code: code === undefined ? "OK" : Code[code], fields };
+};
 
 test("search, filters and slug lookups with U+0000 are invalid_argument naming each field", async (t) => {
   const { admin, anonymous } = await startCatalog(t);

@@ -1,22 +1,18 @@
 // U+0000 in identity's requests (sign-up, password reset, the admin's user search) is invalid_argument
 // naming the field, and creates nothing — never the internal error PostgreSQL's refusal used to give.
 import test from "ava";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { Code } from "@connectrpc/connect";
+import { failure } from "@bazaar/platform/testing";
 import { PasswordResetRequestedSchema, UserRegisteredSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import { signedUpUser, startIdentity, strongPassword, unique } from "./helpers.ts";
 
 const nul = "\u0000";
 
-async function refusal(call: Promise<unknown>): Promise<{ code: string; fields: string[] }> {
-  try {
-    await call;
-  } catch (error) {
-    const connectError = ConnectError.from(error);
-    return { code: Code[connectError.code], fields: connectError.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field)) };
-  }
-  return { code: "OK", fields: [] };
-}
+/** The code's name ("OK" when the call succeeded) and the violated field paths. */
+const refusal = async (call: Promise<unknown>) => {
+  const { code, fields } = await failure(call);
+  return { code: code === undefined ? "OK" : Code[code], fields };
+};
 
 test("sign-up, password reset and the admin's user search with U+0000 are invalid_argument naming the field, and change nothing", async (t) => {
   const identity = await startIdentity();

@@ -1,6 +1,7 @@
 // `@bazaar/platform/testing`: what every service's integration tests need, once. Real PostgreSQL,
 // NATS and Consul come from `npm test`'s environment; tokens are signed with keys made here, in the
 // shape identity issues (see auth/token-verifier.ts).
+import http2 from "node:http2";
 import { randomBytes, randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
@@ -179,4 +180,39 @@ export function perFile<T>(test: FileHooks, start: (teardown: (fn: () => Promise
     for (const fn of teardowns.reverse()) await fn();
   });
   return () => value!;
+}
+
+/** `message` in the gRPC / Connect-streaming envelope: a flags byte (1 = compressed) and a 4-byte length. */
+export function grpcEnvelope(message: Uint8Array, flags = 0): Uint8Array {
+  const framed = new Uint8Array(5 + message.byteLength);
+  framed[0] = flags;
+  new DataView(framed.buffer).setUint32(1, message.byteLength);
+  framed.set(message, 5);
+  return framed;
+}
+
+/** The grpc-status of one raw gRPC call over HTTP/2 (`body` already enveloped), for tests of the wire. */
+export async function rawGrpcStatus(baseUrl: string, path: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<string | undefined> {
+  const session = http2.connect(baseUrl);
+  try {
+    return await new Promise<string | undefined>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...headers });
+      let status: string | undefined;
+      stream.on("response", (h) => (status ??= h["grpc-status"] as string | undefined));
+      stream.on("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
+      stream.on("data", () => undefined);
+      stream.on("end", () => resolve(status));
+      stream.on("error", reject);
+      stream.end(body);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+/** The grpc-status of one raw gRPC-Web call over HTTP/1.1: from the trailer frame, or the headers of a trailers-only answer. */
+export async function rawGrpcWebStatus(baseUrl: string, path: string, body: Uint8Array): Promise<string | undefined> {
+  const response = await fetch(baseUrl + path, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body });
+  const text = new TextDecoder().decode(await response.arrayBuffer());
+  return /grpc-status:\s*(\d+)/i.exec(text)?.[1] ?? response.headers.get("grpc-status") ?? undefined;
 }

@@ -1,9 +1,9 @@
 // Malformed protobuf binary requests — truncated, a bad varint, a bad wire type, invalid UTF-8 in a
 // string — are invalid_argument in every protocol the server speaks, never internal; and a good one
 // still works. Raw HTTP, so nothing in between could have fixed the bytes.
-import http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import test from "ava";
+import { grpcEnvelope, rawGrpcStatus, rawGrpcWebStatus } from "../src/testing.ts";
 import { startServer } from "./fixtures/serve/start.ts";
 
 const path = "/bazaar.platformtest.v1.TestService/Echo";
@@ -17,45 +17,10 @@ const malformedBodies: Record<string, Uint8Array> = {
 };
 const good = Uint8Array.of(0x0a, 0x02, 0x68, 0x69); // message: "hi"
 
-function envelope(message: Uint8Array, flags = 0): Uint8Array {
-  const framed = new Uint8Array(5 + message.byteLength);
-  framed[0] = flags;
-  new DataView(framed.buffer).setUint32(1, message.byteLength);
-  framed.set(message, 5);
-  return framed;
-}
-
 async function connectPost(baseUrl: string, body: Uint8Array, headers: Record<string, string> = {}) {
   const response = await fetch(baseUrl + path, { method: "POST", headers: { "content-type": "application/proto", ...headers }, body });
   const text = await response.text();
   return { status: response.status, code: response.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as { code?: string }).code : "ok" };
-}
-
-/** grpc-status of a gRPC (HTTP/2) or gRPC-Web (HTTP/1.1) call. */
-async function grpcPost(baseUrl: string, body: Uint8Array, contentType: string, headers: Record<string, string> = {}): Promise<string | undefined> {
-  const session = http2.connect(baseUrl);
-  try {
-    return await new Promise<string | undefined>((resolve, reject) => {
-      const stream = session.request({ ":method": "POST", ":path": path, "content-type": contentType, te: "trailers", ...headers });
-      let status: string | undefined;
-      stream.on("response", (headers) => (status ??= headers["grpc-status"] as string | undefined));
-      stream.on("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
-      stream.on("data", () => undefined);
-      stream.on("end", () => resolve(status));
-      stream.on("error", reject);
-      stream.end(body);
-    });
-  } finally {
-    session.close();
-  }
-}
-
-async function grpcWebPost(baseUrl: string, body: Uint8Array): Promise<string | undefined> {
-  const response = await fetch(baseUrl + path, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body });
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  // The trailer frame (flag 0x80) holds "grpc-status: N" lines; a trailers-only answer has it in headers.
-  const text = new TextDecoder().decode(bytes);
-  return /grpc-status:\s*(\d+)/i.exec(text)?.[1] ?? response.headers.get("grpc-status") ?? undefined;
 }
 
 test("malformed Connect binary bodies (plain and gzip) are invalid_argument (400), a good one is answered", async (t) => {
@@ -80,10 +45,10 @@ test("malformed binary in a Connect GET is invalid_argument", async (t) => {
 test("malformed gRPC and gRPC-Web messages get grpc-status 3 (invalid_argument), good ones 0", async (t) => {
   const { baseUrl } = await startServer(t);
   for (const [name, body] of Object.entries(malformedBodies)) {
-    t.is(await grpcPost(baseUrl, envelope(body), "application/grpc"), "3", `gRPC, ${name}`);
-    t.is(await grpcPost(baseUrl, envelope(gzipSync(body), 1), "application/grpc+proto", { "grpc-encoding": "gzip" }), "3", `gRPC gzip, ${name}`);
-    t.is(await grpcWebPost(baseUrl, envelope(body)), "3", `gRPC-Web, ${name}`);
+    t.is(await rawGrpcStatus(baseUrl, path, grpcEnvelope(body)), "3", `gRPC, ${name}`);
+    t.is(await rawGrpcStatus(baseUrl, path, grpcEnvelope(gzipSync(body), 1), { "content-type": "application/grpc+proto", "grpc-encoding": "gzip" }), "3", `gRPC gzip, ${name}`);
+    t.is(await rawGrpcWebStatus(baseUrl, path, grpcEnvelope(body)), "3", `gRPC-Web, ${name}`);
   }
-  t.is(await grpcPost(baseUrl, envelope(good), "application/grpc"), "0");
-  t.is(await grpcWebPost(baseUrl, envelope(good)), "0");
+  t.is(await rawGrpcStatus(baseUrl, path, grpcEnvelope(good)), "0");
+  t.is(await rawGrpcWebStatus(baseUrl, path, grpcEnvelope(good)), "0");
 });
