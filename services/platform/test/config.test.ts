@@ -28,6 +28,7 @@ test("in development every platform variable has a local-stack default", (t) => 
     BAZAAR_ENV: "development",
     SERVICE_HOST: "127.0.0.1",
     PORT: 0,
+    INSTANCE_ID: undefined,
     ADVERTISE_ADDRESS: undefined,
     CONSUL_HTTP_ADDR: "127.0.0.1:8500",
     SHUTDOWN_GRACE_MS: 10_000,

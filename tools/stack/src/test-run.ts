@@ -11,6 +11,7 @@ import { createSupervisor } from "./processes.ts";
 import { stackSettings } from "./settings.ts";
 import { stripeMockBinary } from "./stripe-mock.ts";
 import { tally } from "./tap.ts";
+import { aloneTestFiles, otherTestFiles } from "./test-files.ts";
 
 const settings = stackSettings();
 // Private instances' logs go to a file, so the test output stays the tests'.
@@ -23,17 +24,23 @@ try {
   const stripeMock = await stripeMockBinary(settings);
   // ava exports no path to its CLI; it sits beside the main entry point.
   const ava = path.join(path.dirname(createRequire(import.meta.url).resolve("ava")), "cli.js");
-  const child = spawn(process.execPath, [ava, "--tap", ...process.argv.slice(2)], {
-    cwd: settings.root,
-    env: { ...process.env, ...infra.env, STRIPE_MOCK_BIN: stripeMock },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const env = { ...process.env, ...infra.env, STRIPE_MOCK_BIN: stripeMock };
   const counts = tally();
-  createInterface({ input: child.stdout }).on("line", (line) => {
-    counts.add(line);
-    process.stdout.write(`${line}\n`);
-  });
-  const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 1)));
+  const runAva = (args: string[]) =>
+    new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [ava, "--tap", ...args], { cwd: settings.root, env, stdio: ["ignore", "pipe", "inherit"] });
+      createInterface({ input: child.stdout }).on("line", (line) => {
+        counts.add(line);
+        process.stdout.write(`${line}\n`);
+      });
+      child.once("exit", (c) => resolve(c ?? 1));
+    });
+  const args = process.argv.slice(2);
+  // Tests that take the whole machine (a mesh of every service, twice over) run after the others, one
+  // at a time: beside other files they would compete for PostgreSQL's connections and the two cores.
+  const alone = args.length === 0 ? aloneTestFiles(settings.root) : [];
+  let code = await runAva(args.length === 0 && alone.length > 0 ? [...otherTestFiles(settings.root, alone)] : args);
+  if (alone.length > 0) code = Math.max(code, await runAva(["--concurrency", "1", ...alone]));
   const { passed, skipped } = counts.result();
   // ava failing outside any test (bad config, a crashed worker) is a failure too.
   const failed = counts.result().failed || (code === 0 ? 0 : 1);
