@@ -25,7 +25,32 @@ export * from "./errors.ts";
 export { errorsInterceptor, toConnectError, violations, type ErrorsInterceptorOptions, type Violations } from "./errors-interceptor.ts";
 export { nulTextInterceptor, nulTextViolations } from "./nul-text-interceptor.ts";
 export { decodePageToken, encodePageToken, type DecodePageTokenOptions } from "./page-tokens.ts";
-export { isUuid } from "./ids.ts";
+export {
+  checkCountryCode,
+  checkCurrencyCode,
+  checkEmail,
+  checkPageSize,
+  checkPaymentMethod,
+  checkPhone,
+  checkPostalAddress,
+  checkPostalAddressField,
+  checkSku,
+  checkText,
+  checkUpdateMask,
+  checkUuid,
+  EMAIL_MAX_LENGTH,
+  hasControlCharacters,
+  isCountryCode,
+  isCurrencyCode,
+  isEmail,
+  isPhone,
+  isSku,
+  isUuid,
+  postalAddressPaths,
+  type PageSizeRule,
+  type PostalAddressPath,
+  type TextRule,
+} from "./field-rules.ts";
 
 // Auth
 export type { Principal } from "./principal.ts";
