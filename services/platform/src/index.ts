@@ -24,6 +24,7 @@ export { watchConsulKv, type ConsulKvWatch, type ConsulKvWatchOptions } from "./
 export * from "./errors.ts";
 export { errorsInterceptor, toConnectError, violations, type ErrorsInterceptorOptions, type Violations } from "./errors-interceptor.ts";
 export { nulTextInterceptor, nulTextViolations } from "./nul-text-interceptor.ts";
+export { checkFieldRules, fieldRulesInterceptor, hasFieldRules } from "./field-rules-interceptor.ts";
 export { decodePageToken, encodePageToken, type DecodePageTokenOptions } from "./page-tokens.ts";
 export {
   checkCountryCode,
