@@ -2,7 +2,7 @@
 // live, and optional JSON overrides of the built-in tax and shipping tables — validated at start, so a
 // bad table stops the service with a message naming the variable and the offending entry.
 import { z } from "zod";
-import { platformConfigSchema } from "@bazaar/platform";
+import { isCountryCode, isCurrencyCode, platformConfigSchema } from "@bazaar/platform";
 import { shippingRatesSchema, taxRatesSchema } from "./pricing.ts";
 
 const seconds = z.coerce.number().int().positive();
@@ -11,7 +11,7 @@ const currencyList = z
   .string()
   .default("USD,EUR")
   .transform((value) => [...new Set(value.split(",").map((c) => c.trim()).filter((c) => c !== ""))])
-  .pipe(z.array(z.string().regex(/^[A-Z]{3}$/, "each currency must be an ISO 4217 code such as USD")).min(1, "must name at least one currency"));
+  .pipe(z.array(z.string().refine(isCurrencyCode, "each currency must be an ISO 4217 code such as USD")).min(1, "must name at least one currency"));
 
 /** A variable holding JSON that must satisfy `schema`; problems name the path inside the JSON. */
 function jsonOf<T extends z.ZodType>(schema: T) {
@@ -38,9 +38,9 @@ export const cartConfigSchema = platformConfigSchema
     /** Currencies carts may be kept in, comma-separated ISO 4217 codes. */
     CART_CURRENCIES: currencyList,
     /** A new cart's currency when none is asked for; one of CART_CURRENCIES. */
-    CART_DEFAULT_CURRENCY: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD").default("USD"),
+    CART_DEFAULT_CURRENCY: z.string().refine(isCurrencyCode, "must be an ISO 4217 code such as USD").default("USD"),
     /** Where the shop ships from: destinations here get the domestic shipping rates. */
-    CART_HOME_COUNTRY: z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as US").default("US"),
+    CART_HOME_COUNTRY: z.string().refine(isCountryCode, "must be an ISO 3166-1 alpha-2 code such as US").default("US"),
     /** A guest cart not written to for this long expires. */
     CART_GUEST_TTL_SECONDS: seconds.default(7 * 24 * 3600),
     /** A signed-in user's cart not written to for this long expires. */

@@ -5,6 +5,9 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
+  checkCountryCode,
+  checkSku,
+  checkUuid,
   currentPrincipal,
   FailedPreconditionError,
   InvalidArgumentError,
@@ -43,7 +46,7 @@ import type { CartConfig } from "./config.ts";
 import { priceCart, unpricedCart, type Destination, type PricedCart } from "./priced-cart.ts";
 import type { PricedShippingOption, Pricing } from "./pricing.ts";
 import { completeLookup, type SkuFacts, type SkuLookup } from "./sku-lookup.ts";
-import { checkCountry, checkQuantity, checkSku, checkUuid, MAX_LINE_QUANTITY, MAX_LINES, MAX_POSTAL_CODE_LENGTH, MAX_REGION_LENGTH } from "./validation.ts";
+import { checkQuantity, MAX_LINE_QUANTITY, MAX_LINES, MAX_POSTAL_CODE_LENGTH, MAX_REGION_LENGTH } from "./validation.ts";
 
 export interface CartHandlerDeps {
   database: Database;
@@ -88,7 +91,7 @@ function checkAvailable(facts: Facts, sku: string, quantity: number) {
 function checkShipping(v: Violations, shipping: CartShipping | undefined): Destination | undefined {
   if (!v.check(shipping, "shipping", "is required")) return undefined;
   const countryCode = shipping!.countryCode.trim().toUpperCase();
-  checkCountry(v, "shipping.country_code", countryCode);
+  checkCountryCode(v, "shipping.country_code", countryCode);
   v.check([...shipping!.region].length <= MAX_REGION_LENGTH, "shipping.region", `must be at most ${MAX_REGION_LENGTH} characters`);
   v.check([...shipping!.postalCode].length <= MAX_POSTAL_CODE_LENGTH, "shipping.postal_code", `must be at most ${MAX_POSTAL_CODE_LENGTH} characters`);
   v.check(shipping!.shippingOptionId !== "", "shipping.shipping_option_id", "is required (one of ListShippingOptions' ids)");
@@ -282,7 +285,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
     async listShippingOptions(request) {
       const v = violations();
       const country = request.countryCode.trim().toUpperCase();
-      checkCountry(v, "country_code", country);
+      checkCountryCode(v, "country_code", country);
       const currency = checkCurrency(v, "currency_code", request.currencyCode);
       v.throwIfAny();
       return { options: pricing.shippingOptionsFor(country, currency).map((o) => shippingOptionMessage(o, currency)) };

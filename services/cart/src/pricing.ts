@@ -6,9 +6,10 @@
 // plus shipping at the destination's rate and is rounded half up to the minor unit:
 // tax = ⌊(base × rate_bps + 5 000) / 10 000⌋ for base ≥ 0.
 import { z } from "zod";
+import { isCurrencyCode } from "@bazaar/platform";
 
 const minor = z.number().int().min(0).max(1_000_000_000_000);
-const currencyCode = z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD");
+const currencyCode = z.string().refine(isCurrencyCode, "must be an ISO 4217 code such as USD");
 
 /** One zone (domestic or international) of a shipping option. */
 export const shippingZoneSchema = z

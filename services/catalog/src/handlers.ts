@@ -1,5 +1,5 @@
 // The CatalogService RPCs: authorisation and transactions around the domain functions.
-import { ADMIN_ROLE, currentPrincipal, requireRole, requireUser, violations, type Database, type ServiceRuntime } from "@bazaar/platform";
+import { ADMIN_ROLE, checkUuid, currentPrincipal, requireRole, requireUser, violations, type Database, type ServiceRuntime } from "@bazaar/platform";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { createCategory, deleteCategory, findCategory, listCategories, toCategory, updateCategory } from "./categories/categories.ts";
@@ -8,7 +8,6 @@ import { browse } from "./products/browse.ts";
 import { importProducts } from "./products/import.ts";
 import { archiveProduct, createProduct, getProduct, loadProducts, updateProduct } from "./products/products.ts";
 import { createReview, listReviews } from "./reviews/reviews.ts";
-import { checkId } from "./validation.ts";
 
 const isAdmin = () => currentPrincipal()?.roles.includes(ADMIN_ROLE) ?? false;
 
@@ -51,7 +50,7 @@ export function catalogHandlers(runtime: ServiceRuntime): ServiceImpl<typeof Cat
     },
     async getCategory(request) {
       const v = violations();
-      checkId(v, request.id, "id");
+      checkUuid(v, "id", request.id);
       v.throwIfAny();
       return { category: toCategory(await findCategory(read(), request.id)) };
     },

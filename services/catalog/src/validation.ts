@@ -1,21 +1,10 @@
-// Small checks shared by the catalog's request validation (the bounds are the contract's).
-import type { Violations } from "@bazaar/platform";
+// The catalog's own checks and bounds; the shared field rules (UUID, SKU, currency, page size,
+// update mask) are the platform's.
+import type { PageSizeRule, Violations } from "@bazaar/platform";
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 export const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-export const SKU = /^[A-Z0-9][A-Z0-9._-]{0,63}$/;
-export const CURRENCY = /^[A-Z]{3}$/;
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
+export const PAGE_SIZE: PageSizeRule = { default: 20, max: 100 };
 export const MAX_PRICE_MINOR = 1_000_000_000_000n;
-
-export const isUuid = (value: string) => UUID.test(value);
-
-/** Checks a required UUID field; returns whether it is fine. */
-export function checkId(v: Violations, value: string, field: string): boolean {
-  if (!v.check(value !== "", field, "is required")) return false;
-  return v.check(isUuid(value), field, "must be a UUID");
-}
 
 export function checkText(v: Violations, value: string, field: string, min: number, max: number): boolean {
   if (min > 0 && value.trim() === "") return v.check(false, field, "is required");
@@ -35,12 +24,6 @@ export function isHttpsUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** page_size: 0 → default; 1…100; anything else is invalid. */
-export function pageSize(v: Violations, value: number, field = "page_size"): number {
-  v.check(value >= 0 && value <= MAX_PAGE_SIZE, field, `must be between 1 and ${MAX_PAGE_SIZE} (0 for the default ${DEFAULT_PAGE_SIZE})`);
-  return value === 0 ? DEFAULT_PAGE_SIZE : value;
 }
 
 /** Version → etag and back. */

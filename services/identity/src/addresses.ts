@@ -2,12 +2,23 @@
 // bounded), at most one default for shipping and one for billing (unique indexes say so).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import countries from "i18n-iso-countries";
 import { uuidv7 } from "uuidv7";
-import { ConflictError, NotFoundError, ResourceExhaustedError, violations, type Database, type EntityManager } from "@bazaar/platform";
+import {
+  checkPostalAddressField,
+  checkUpdateMask,
+  checkUuid,
+  ConflictError,
+  isUuid,
+  NotFoundError,
+  postalAddressPaths,
+  ResourceExhaustedError,
+  violations,
+  type Database,
+  type EntityManager,
+  type PostalAddressPath,
+} from "@bazaar/platform";
 import { AddressSchema, type Address } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { loadReachableUser } from "./users.ts";
-import { checkLength, checkPhone, checkPrintable, checkUuid, isUuid } from "./validation.ts";
 
 export const MAX_ADDRESSES_PER_USER = 20;
 
@@ -29,16 +40,8 @@ interface AddressRow {
   updated_at: Date;
 }
 
-const textFields = {
-  recipient_name: { key: "recipientName", min: 1, max: 100 },
-  line1: { key: "line1", min: 1, max: 200 },
-  line2: { key: "line2", min: 0, max: 200 },
-  city: { key: "city", min: 1, max: 100 },
-  region: { key: "region", min: 0, max: 100 },
-  postal_code: { key: "postalCode", min: 1, max: 20 },
-} as const;
-
-export const editableAddressPaths = [...Object.keys(textFields), "country_code", "phone", "default_shipping", "default_billing"];
+// An Address's fields are those of bazaar.type.v1.PostalAddress (the same rules) plus its default flags.
+export const editableAddressPaths: readonly string[] = [...postalAddressPaths, "default_shipping", "default_billing"];
 
 function toAddress(row: AddressRow): Address {
   return create(AddressSchema, {
@@ -64,28 +67,17 @@ function toAddress(row: AddressRow): Address {
 function columnsOf(address: Address | undefined, paths: readonly string[], prefix: string): Record<string, string | boolean> {
   const v = violations();
   if (!address) {
-    v.add(prefix.replace(/\.$/, ""), "is required");
+    v.add(prefix, "is required");
     v.throwIfAny();
   }
   const a = address!;
   const columns: Record<string, string | boolean> = {};
   for (const path of paths) {
-    const field = `${prefix}${path}`;
-    if (path in textFields) {
-      const rule = textFields[path as keyof typeof textFields];
-      const value = (a[rule.key] as string).trim();
-      if (checkLength(v, value, field, rule.min, rule.max) && checkPrintable(v, value, field)) columns[path] = value;
-    } else if (path === "country_code") {
-      const code = a.countryCode.trim().toUpperCase();
-      if (v.check(/^[A-Z]{2}$/.test(code) && countries.isValid(code), field, "must be an ISO 3166-1 alpha-2 country code, e.g. DE")) columns[path] = code;
-    } else if (path === "phone") {
-      if (checkPhone(v, a.phone, field)) columns[path] = a.phone;
-    } else if (path === "default_shipping") {
-      columns[path] = a.defaultShipping;
-    } else if (path === "default_billing") {
-      columns[path] = a.defaultBilling;
-    } else {
-      v.add("update_mask", `"${path.slice(0, 50)}" is not an editable address field`);
+    if (path === "default_shipping") columns[path] = a.defaultShipping;
+    else if (path === "default_billing") columns[path] = a.defaultBilling;
+    else if ((postalAddressPaths as readonly string[]).includes(path)) {
+      const value = checkPostalAddressField(v, prefix, path as PostalAddressPath, a);
+      if (value !== undefined) columns[path] = value;
     }
   }
   v.throwIfAny();
@@ -102,9 +94,9 @@ export function createAddressHandlers(database: Database) {
   return {
     async createAddress(userId: string, address: Address | undefined): Promise<Address> {
       const v = violations();
-      checkUuid(v, userId, "user_id");
+      checkUuid(v, "user_id", userId);
       v.throwIfAny();
-      const columns = columnsOf(address, editableAddressPaths, "address.");
+      const columns = columnsOf(address, editableAddressPaths, "address");
       return database.transaction(async (em) => {
         await loadReachableUser(em, userId, true);
         const [{ count } = { count: 0 }] = await em.execute<Array<{ count: number }>>("select count(*)::int as count from addresses where user_id = ?", [userId]);
@@ -128,7 +120,7 @@ export function createAddressHandlers(database: Database) {
 
     async listAddresses(userId: string): Promise<Address[]> {
       const v = violations();
-      checkUuid(v, userId, "user_id");
+      checkUuid(v, "user_id", userId);
       v.throwIfAny();
       const em = database.em();
       await loadReachableUser(em, userId);
@@ -140,14 +132,13 @@ export function createAddressHandlers(database: Database) {
       const v = violations();
       if (!address) v.add("address", "is required");
       else {
-        checkUuid(v, address.id, "address.id");
-        checkUuid(v, address.userId, "address.user_id");
+        checkUuid(v, "address.id", address.id);
+        checkUuid(v, "address.user_id", address.userId);
       }
-      v.check(paths.length > 0, "update_mask", "must name at least one field");
-      v.check(paths.length <= editableAddressPaths.length, "update_mask", "has too many paths");
+      const mask = checkUpdateMask(v, paths, editableAddressPaths);
       v.check(!address || address.etag === "" || /^[0-9]{1,10}$/.test(address.etag), "address.etag", "is not an etag of this API");
       v.throwIfAny();
-      const columns = columnsOf(address, [...new Set(paths)], "address.");
+      const columns = columnsOf(address, mask, "address");
       const { id, userId, etag } = address!;
       return database.transaction(async (em) => {
         await loadReachableUser(em, userId, true);
@@ -168,8 +159,8 @@ export function createAddressHandlers(database: Database) {
 
     async deleteAddress(userId: string, addressId: string): Promise<void> {
       const v = violations();
-      checkUuid(v, userId, "user_id");
-      checkUuid(v, addressId, "address_id");
+      checkUuid(v, "user_id", userId);
+      checkUuid(v, "address_id", addressId);
       v.throwIfAny();
       await database.transaction(async (em) => {
         await loadReachableUser(em, userId, true);

@@ -8,8 +8,15 @@ import { uuidv7 } from "uuidv7";
 import {
   ADMIN_ROLE,
   AlreadyExistsError,
+  checkEmail,
+  checkPageSize,
+  checkPhone,
+  checkText,
+  checkUpdateMask,
+  checkUuid,
   ConflictError,
   decodePageToken,
+  EMAIL_MAX_LENGTH,
   encodePageToken,
   FailedPreconditionError,
   isUuid,
@@ -43,7 +50,7 @@ import { SERVICE_NAME, type ServiceTokenIssuer } from "./service-tokens.ts";
 import type { Sessions } from "./sessions.ts";
 import type { KeyStore } from "./signing-keys.ts";
 import { findUser, findUserByEmail, loadReachableUser, requireSelfOrAdmin, roleNames, toUser, type UserRow } from "./users.ts";
-import { checkEmail, checkLength, checkPhone, checkPrintable, checkUuid, EMAIL_MAX, normaliseEmail, TOKEN_MAX } from "./validation.ts";
+import { DISPLAY_NAME, normaliseEmail, TOKEN_MAX, USERS_PAGE_SIZE } from "./validation.ts";
 
 export interface IdentityDeps {
   database: Database;
@@ -163,9 +170,9 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
       const email = normaliseEmail(req.email);
       const displayName = req.displayName.trim();
       const v = violations();
-      checkEmail(v, email);
+      checkEmail(v, "email", email, { required: true });
       if (v.check(req.password.length > 0, "password", "is required")) checkNewPassword(v, req.password, email, "password");
-      if (checkLength(v, displayName, "display_name", 0, 100)) checkPrintable(v, displayName, "display_name");
+      checkText(v, "display_name", displayName, DISPLAY_NAME);
       v.throwIfAny();
       const taken = () => new AlreadyExistsError("email: an account with this email exists already", { reason: "EMAIL_TAKEN" });
       if (await findUserByEmail(database.em(), email)) throw taken();
@@ -225,7 +232,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async login(req, ctx) {
       const email = normaliseEmail(req.email);
       const v = violations();
-      checkEmail(v, email);
+      checkEmail(v, "email", email, { required: true });
       if (v.check(req.password.length > 0, "password", "is required")) {
         v.check(req.password.length <= PASSWORD_MAX_LENGTH * 4, "password", `must be at most ${PASSWORD_MAX_LENGTH} characters`);
       }
@@ -334,7 +341,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
 
     async getUser(req) {
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
+      checkUuid(v, "user_id", req.userId);
       v.throwIfAny();
       return { user: toUser(await loadReachableUser(database.em(), req.userId)) };
     },
@@ -343,16 +350,14 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
       const v = violations();
       const paths = [...new Set(req.updateMask?.paths ?? [])];
       if (v.check(req.user, "user", "is required")) {
-        checkUuid(v, req.user!.id, "user.id");
+        checkUuid(v, "user.id", req.user!.id);
         v.check(req.user!.etag === "" || /^[0-9]{1,10}$/.test(req.user!.etag), "user.etag", "is not an etag of this API");
       }
-      v.check(paths.length > 0, "update_mask", "must name at least one field (display_name, phone)");
-      for (const path of paths.slice(0, 10)) v.check(path === "display_name" || path === "phone", "update_mask", `"${path.slice(0, 50)}" cannot be updated here`);
-      v.check(paths.length <= 2, "update_mask", "has too many paths");
+      checkUpdateMask(v, paths, ["display_name", "phone"]);
       const user = req.user;
       const displayName = user?.displayName.trim() ?? "";
-      if (paths.includes("display_name") && checkLength(v, displayName, "user.display_name", 0, 100)) checkPrintable(v, displayName, "user.display_name");
-      if (paths.includes("phone")) checkPhone(v, user?.phone ?? "", "user.phone");
+      if (paths.includes("display_name")) checkText(v, "user.display_name", displayName, DISPLAY_NAME);
+      if (paths.includes("phone")) checkPhone(v, "user.phone", user?.phone ?? "");
       v.throwIfAny();
       const row = await database.transaction(async (em) => {
         const existing = await loadReachableUser(em, user!.id, true);
@@ -387,7 +392,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
 
     async deleteUser(req, ctx) {
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
+      checkUuid(v, "user_id", req.userId);
       v.check(req.password.length > 0, "password", "is required");
       v.check(req.password.length <= PASSWORD_MAX_LENGTH * 4, "password", "is too long");
       v.throwIfAny();
@@ -418,7 +423,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async requestPasswordReset(req) {
       const email = normaliseEmail(req.email);
       const v = violations();
-      checkEmail(v, email);
+      checkEmail(v, "email", email, { required: true });
       v.throwIfAny();
       await database.transaction(async (em) => {
         const user = await findUserByEmail(em, email);
@@ -470,7 +475,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
 
     async listSessions(req) {
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
+      checkUuid(v, "user_id", req.userId);
       v.throwIfAny();
       const em = database.em();
       const principal = requireSelfOrAdmin(req.userId);
@@ -498,8 +503,8 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
 
     async revokeSession(req) {
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
-      checkUuid(v, req.sessionId, "session_id");
+      checkUuid(v, "user_id", req.userId);
+      checkUuid(v, "session_id", req.sessionId);
       v.throwIfAny();
       await database.transaction(async (em) => {
         await loadReachableUser(em, req.userId);
@@ -594,14 +599,13 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async listUsers(req) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      v.check(req.pageSize >= 0 && req.pageSize <= 100, "page_size", "must be between 0 and 100");
+      const size = checkPageSize(v, req.pageSize, USERS_PAGE_SIZE);
       const query = req.query.trim().toLowerCase();
-      v.check(query.length <= EMAIL_MAX, "query", `must be at most ${EMAIL_MAX} characters`);
+      v.check(query.length <= EMAIL_MAX_LENGTH, "query", `must be at most ${EMAIL_MAX_LENGTH} characters`);
       // A page token is bound to its query: reusing it with another query is refused, not misread.
       const position = decodePageToken(v, { query }, req.pageToken, { valid: ([id]) => id !== undefined && isUuid(id) });
       const after = position?.[0] ?? "00000000-0000-0000-0000-000000000000";
       v.throwIfAny();
-      const size = req.pageSize || 50;
       const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const rows = await database.em().execute<UserRow[]>(
         "select * from users where deleted_at is null and id > ? and (? = '' or email like ?) order by id limit ?",
@@ -617,7 +621,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async setUserRoles(req) {
       const principal = requireRole(ADMIN_ROLE);
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
+      checkUuid(v, "user_id", req.userId);
       if (v.check(req.roles.length > 0, "roles", "must name at least one role")) {
         v.check(req.roles.length <= 2, "roles", "has too many entries");
         v.check(new Set(req.roles).size === req.roles.length, "roles", "must not repeat a role");
@@ -647,7 +651,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async disableUser(req) {
       const principal = requireRole(ADMIN_ROLE);
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
+      checkUuid(v, "user_id", req.userId);
       v.throwIfAny();
       if (req.userId === principal.subject) throw new FailedPreconditionError("admins cannot disable their own account", { reason: "SELF_DISABLE" });
       const row = await database.transaction(async (em) => {
@@ -668,7 +672,7 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     async enableUser(req) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      checkUuid(v, req.userId, "user_id");
+      checkUuid(v, "user_id", req.userId);
       v.throwIfAny();
       const row = await database.transaction(async (em) => {
         const user = await findUser(em, req.userId, true);

@@ -1,9 +1,8 @@
 // Users as stored and as the contract shows them, and the ownership rule for reaching one.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ADMIN_ROLE, NotFoundError, requireUser, type EntityManager, type Principal } from "@bazaar/platform";
+import { ADMIN_ROLE, isUuid, NotFoundError, requireUser, type EntityManager, type Principal } from "@bazaar/platform";
 import { Role, UserSchema, type User } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
-import { isUuid } from "./validation.ts";
 
 export interface UserRow {
   id: string;

@@ -2,6 +2,9 @@
 // the domain functions and shape their results as messages.
 import {
   ADMIN_ROLE,
+  checkPageSize,
+  checkSku,
+  checkUuid,
   decodePageToken,
   encodePageToken,
   isUuid,
@@ -43,16 +46,14 @@ import {
 import {
   checkLocation,
   checkNote,
-  checkPageSize,
   checkQuantity,
   checkReference,
-  checkSku,
   checkTtl,
-  checkUuid,
   MAX_BATCH_SKUS,
   MAX_LINE_QUANTITY,
   MAX_LINES,
   MAX_STOCK_QUANTITY,
+  PAGE_SIZE,
   violations,
 } from "./validation.ts";
 
@@ -159,7 +160,7 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
     async listStockLevels(request) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      const limit = checkPageSize(v, "page_size", request.pageSize);
+      const limit = checkPageSize(v, request.pageSize, PAGE_SIZE);
       const location = request.location === "" ? undefined : checkLocation(v, "location", request.location);
       const query = { rpc: "ListStockLevels", location };
       const position = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 2 }) as [string, string] | undefined;
@@ -286,7 +287,7 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       requireRole(ADMIN_ROLE);
       const v = violations();
       checkSku(v, "sku", request.sku);
-      const limit = checkPageSize(v, "page_size", request.pageSize);
+      const limit = checkPageSize(v, request.pageSize, PAGE_SIZE);
       const query = { rpc: "ListStockMovements", sku: request.sku };
       const position = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) });
       v.throwIfAny();

@@ -3,7 +3,7 @@
 import { Code } from "@connectrpc/connect";
 import test from "ava";
 import { MovementReason } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { failure, levelOf, startInventory, unique, type Harness } from "./helpers.ts";
+import { failure, levelOf, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -14,7 +14,7 @@ test.after.always(async () => {
 });
 
 async function stocked(units: number) {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: BigInt(units) });
   return sku;
 }
@@ -84,6 +84,12 @@ test("a reservation without reference or lines, with repeated lines, too many li
     inventory.checkout.reserveStock({ reference: "x".repeat(129), lines: [{ sku: "no spaces allowed", location: "bad location!", quantity: 1n }] }),
   );
   t.deepEqual(malformed.fields, ["reference", "lines[0].sku", "lines[0].location"]);
+  // The catalog's SKU format, the same rule everywhere: lower case and '/' are not SKUs.
+  const notCatalogSkus = await failure(
+    inventory.admin.receiveStock({ sku: "sku-lower", quantity: 1n }),
+  );
+  t.deepEqual(notCatalogSkus.fields, ["sku"]);
+  t.deepEqual((await failure(inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku: "A/B", quantity: 1n }] }))).fields, ["lines[0].sku"]);
   t.deepEqual(await levelOf(inventory, sku), { onHand: 10, reserved: 0 });
 });
 

@@ -4,7 +4,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import test from "ava";
 import { connect, DeliverPolicy } from "nats";
 import { BackInStockSchema, OutOfStockSchema, StockReservedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
-import { env, startInventory, unique, type Harness } from "./helpers.ts";
+import { env, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -19,7 +19,7 @@ test("OutOfStock, BackInStock and StockReserved reach JetStream on bazaar.invent
   t.teardown(() => nats.close());
   const since = new Date(Date.now() - 1000).toISOString();
 
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: 2n });
   const reference = unique("order");
   const { reservation } = await inventory.checkout.reserveStock({ reference, lines: [{ sku, quantity: 2n }] });

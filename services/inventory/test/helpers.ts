@@ -12,6 +12,8 @@ import { inventoryService, type InventoryDeps } from "../src/index.ts";
 export const env: NodeJS.ProcessEnv = testEnv;
 
 export const unique = (prefix: string) => uniqueName(prefix);
+/** A unique SKU in the catalog's format (upper case). */
+export const uniqueSku = (prefix = "SKU") => uniqueName(prefix).toUpperCase();
 
 export type Signer = TestSigner;
 export const createSigner = createTestSigner;

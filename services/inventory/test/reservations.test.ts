@@ -5,7 +5,7 @@ import test from "ava";
 import { BackInStockSchema, OutOfStockSchema, ReleaseReason, StockCommittedSchema, StockReleasedSchema, StockReservedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import type { Sweeper } from "../src/index.ts";
-import { eventually, failure, levelOf, outboxEvents, startInventory, unique, type Harness } from "./helpers.ts";
+import { eventually, failure, levelOf, outboxEvents, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -16,7 +16,7 @@ test.after.always(async () => {
 });
 
 async function stocked(units: number, location = "") {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, location, quantity: BigInt(units) });
   return sku;
 }
@@ -244,7 +244,7 @@ test("a reservation past its ttl cannot be committed even before a sweep has rel
   let sweeper: Sweeper | undefined;
   const idle = await startInventory({ sweepIntervalMs: 600_000, onSweeper: (s) => (sweeper = s) });
   t.teardown(() => idle.stop());
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await idle.admin.receiveStock({ sku, quantity: 2n });
   const { reservation } = await idle.checkout.reserveStock({ reference: unique("order"), lines: one(sku, 2), ttl: { seconds: 1n, nanos: 0 } });
   await eventually("the ttl passing", async () => {

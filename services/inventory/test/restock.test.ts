@@ -4,7 +4,7 @@ import { Code } from "@connectrpc/connect";
 import test from "ava";
 import { BackInStockSchema, StockRestockedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { MovementReason, ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { eventually, failure, levelOf, outboxEvents, startInventory, unique, type Harness } from "./helpers.ts";
+import { eventually, failure, levelOf, outboxEvents, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -15,7 +15,7 @@ test.after.always(async () => {
 });
 
 async function stocked(units: number, location = "") {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, location, quantity: BigInt(units) });
   return sku;
 }

@@ -6,7 +6,7 @@ import { createDatabase, createLogger } from "@bazaar/platform";
 import { BackInStockSchema, LowStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { MovementReason } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { entities, migrations, seedStock } from "../src/index.ts";
-import { env, failure, levelOf, outboxEvents, startInventory, unique, type Harness } from "./helpers.ts";
+import { env, failure, levelOf, outboxEvents, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -17,7 +17,7 @@ test.after.always(async () => {
 });
 
 test("receiving stock creates the SKU per location, adds up and records each receipt as a movement", async (t) => {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   const first = await inventory.admin.receiveStock({ sku, quantity: 5n, note: "delivery 1" });
   t.is(first.level?.location, "default");
   t.is(first.level?.available, 5n);
@@ -37,7 +37,7 @@ test("receiving stock creates the SKU per location, adds up and records each rec
 });
 
 test("adjusting stock records the reason, and may not take on hand below what is reserved", async (t) => {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: 10n });
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku, quantity: 6n }] });
   const damaged = await inventory.admin.adjustStock({ sku, delta: -3n, reason: MovementReason.DAMAGED, note: "crushed box" });
@@ -60,7 +60,7 @@ test("adjusting stock records the reason, and may not take on hand below what is
 });
 
 test("the database refuses stock below zero or below what is reserved even from raw SQL", async (t) => {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: 2n });
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku, quantity: 2n }] });
   const error = await t.throwsAsync(inventory.sql("update stock_level set on_hand = 1 where sku = $1", [sku]));
@@ -71,7 +71,7 @@ test("the database refuses stock below zero or below what is reserved even from 
 });
 
 test("availability falling to the low-stock threshold publishes LowStock once; reaching zero publishes OutOfStock", async (t) => {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: 10n });
   const set = await inventory.admin.setLowStockThreshold({ sku, threshold: 3n });
   t.is(set.stock?.lowStockThreshold, 3n);
@@ -88,12 +88,12 @@ test("availability falling to the low-stock threshold publishes LowStock once; r
 });
 
 test("BatchGetStockLevels answers in the order asked and marks SKUs the inventory does not know", async (t) => {
-  const a = unique("SKU");
-  const b = unique("SKU");
+  const a = uniqueSku();
+  const b = uniqueSku();
   await inventory.admin.receiveStock({ sku: a, quantity: 4n });
   await inventory.admin.receiveStock({ sku: b, location: "north", quantity: 2n });
   await inventory.admin.receiveStock({ sku: b, location: "south", quantity: 3n });
-  const unknown = unique("SKU");
+  const unknown = uniqueSku();
   const { stocks } = await inventory.anonymous.batchGetStockLevels({ skus: [b, unknown, a] });
   t.deepEqual(stocks.map((s) => [s.sku, s.known, s.available]), [[b, true, 5n], [unknown, false, 0n], [a, true, 4n]]);
   const missing = await failure(inventory.anonymous.getStockLevel({ sku: unknown }));
@@ -102,7 +102,7 @@ test("BatchGetStockLevels answers in the order asked and marks SKUs the inventor
 
 test("ListStockLevels pages by keyset without duplicates or gaps while stock is added between pages", async (t) => {
   const location = unique("loc");
-  const skus = Array.from({ length: 9 }, (_, i) => `${unique("P")}-${i}`);
+  const skus = Array.from({ length: 9 }, (_, i) => `${uniqueSku("P")}-${i}`);
   for (const sku of skus) await inventory.admin.receiveStock({ sku, location, quantity: 1n });
   const seen: string[] = [];
   let pageToken = "";
@@ -113,8 +113,8 @@ test("ListStockLevels pages by keyset without duplicates or gaps while stock is 
     pageToken = page.nextPageToken;
     if (!added) {
       // Rows inserted before the cursor are not seen; rows after it are, once.
-      await inventory.admin.receiveStock({ sku: "ZZZ-" + unique("late"), location, quantity: 1n });
-      await inventory.admin.receiveStock({ sku: "000-" + unique("early"), location, quantity: 1n });
+      await inventory.admin.receiveStock({ sku: "ZZZ-" + uniqueSku("LATE"), location, quantity: 1n });
+      await inventory.admin.receiveStock({ sku: "000-" + uniqueSku("EARLY"), location, quantity: 1n });
       added = true;
     }
   } while (pageToken);
@@ -125,7 +125,7 @@ test("ListStockLevels pages by keyset without duplicates or gaps while stock is 
 });
 
 test("ListStockMovements pages newest first with page tokens", async (t) => {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   for (let i = 1; i <= 5; i++) await inventory.admin.receiveStock({ sku, quantity: BigInt(i) });
   const first = await inventory.admin.listStockMovements({ sku, pageSize: 2 });
   const second = await inventory.admin.listStockMovements({ sku, pageSize: 2, pageToken: first.nextPageToken });
@@ -135,7 +135,7 @@ test("ListStockMovements pages newest first with page tokens", async (t) => {
 });
 
 test("admin RPCs refuse customers and anonymous callers, and stock reads are public", async (t) => {
-  const sku = unique("SKU");
+  const sku = uniqueSku();
   t.is((await failure(inventory.customer.receiveStock({ sku, quantity: 1n }))).code, Code.PermissionDenied);
   t.is((await failure(inventory.checkout.adjustStock({ sku, delta: 1n, reason: MovementReason.RETURNED }))).code, Code.PermissionDenied);
   t.is((await failure(inventory.anonymous.setLowStockThreshold({ sku, threshold: 1n }))).code, Code.Unauthenticated);
@@ -153,8 +153,8 @@ test("seedStock sets exactly the given levels, and running it again changes noth
     logger: createLogger({ service: "seed-test", level: "silent" }),
   });
   t.teardown(() => database.close());
-  const a = unique("SEED");
-  const b = unique("SEED");
+  const a = uniqueSku("SEED");
+  const b = uniqueSku("SEED");
   const items = [
     { sku: a, onHand: 12, lowStockThreshold: 2 },
     { sku: a, location: "annex", onHand: 3 },

@@ -3,6 +3,9 @@
 import {
   ADMIN_ROLE,
   AlreadyExistsError,
+  checkCurrencyCode,
+  checkPageSize,
+  checkUuid,
   ConflictError,
   currentPrincipal,
   decodePageToken,
@@ -33,7 +36,7 @@ import { addHistory, LEASE_SET, leaseValues, loadOrder, releaseLease, updateOrde
 import { CART_TOKEN_HEADER, createPlaceOrder } from "./place-order.ts";
 import type { Saga } from "./saga.ts";
 import { failureOf, type Upstreams } from "./steps.ts";
-import { checkCurrency, checkNote, checkPageSize, checkUuid, violations } from "./validation.ts";
+import { checkNote, MY_ORDERS_PAGE_SIZE, STAFF_ORDERS_PAGE_SIZE, violations } from "./validation.ts";
 
 export interface HandlerDeps {
   runtime: ServiceRuntime;
@@ -82,7 +85,7 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
     async listMyOrders(request) {
       const user = requireUser();
       const v = violations();
-      const limit = checkPageSize(v, request.pageSize, 20, 100);
+      const limit = checkPageSize(v, request.pageSize, MY_ORDERS_PAGE_SIZE);
       const query = { rpc: "ListMyOrders", user: user.subject };
       const [beforeId] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
       v.throwIfAny();
@@ -94,7 +97,7 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
     async listOrders(request) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      const limit = checkPageSize(v, request.pageSize, 50, 500);
+      const limit = checkPageSize(v, request.pageSize, STAFF_ORDERS_PAGE_SIZE);
       const statuses: Status[] = [];
       request.statuses.forEach((wire, i) => {
         const status = statusFromWire(wire);
@@ -203,7 +206,7 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
       v.check(printable.test(request.refundId), "refund_id", "must be 1–128 printable characters");
       if (v.check(request.amount, "amount", "is required")) {
         v.check(request.amount!.amountMinor > 0n, "amount.amount_minor", "must be positive");
-        checkCurrency(v, "amount.currency_code", request.amount!.currencyCode);
+        checkCurrencyCode(v, "amount.currency_code", request.amount!.currencyCode);
       }
       checkNote(v, "reason", request.reason);
       v.throwIfAny();

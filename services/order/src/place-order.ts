@@ -3,6 +3,11 @@
 // claims the cart (the database allows one live order per cart) — then the saga. Nothing is stored
 // before that statement, so a request refused earlier leaves its key free for a corrected retry.
 import {
+  checkCurrencyCode,
+  checkEmail,
+  checkPaymentMethod,
+  checkPostalAddress,
+  checkUuid,
   ConflictError,
   currentPrincipal,
   FailedPreconditionError,
@@ -40,7 +45,7 @@ import {
 } from "./orders.ts";
 import type { Saga } from "./saga.ts";
 import { dependencyUnavailable, failureOf, type Upstreams } from "./steps.ts";
-import { checkAddress, checkCurrency, checkEmail, checkIdempotencyKey, checkPaymentMethod, checkUuid, violations } from "./validation.ts";
+import { checkIdempotencyKey, violations } from "./validation.ts";
 
 export const CART_TOKEN_HEADER = "x-cart-token";
 
@@ -242,17 +247,18 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
 
     const v = violations();
     checkIdempotencyKey(v, request.idempotencyKey);
-    const address = checkAddress(v, "shipping_address", request.shippingAddress);
+    const address = checkPostalAddress(v, "shipping_address", request.shippingAddress);
     v.check(request.shippingOptionId !== "", "shipping_option_id", "is required");
-    checkPaymentMethod(v, request.paymentMethod);
-    const email = checkEmail(v, "email", request.email);
+    checkPaymentMethod(v, "payment_method", request.paymentMethod);
+    const email = request.email.trim().toLowerCase();
+    checkEmail(v, "email", email);
     if (!userId) {
       v.check(email !== "", "email", "is required for a guest checkout");
       v.check(request.cartId !== "", "cart_id", "is required for a guest checkout");
     }
     if (request.cartId !== "") checkUuid(v, "cart_id", request.cartId);
     if (request.expectedTotal) {
-      checkCurrency(v, "expected_total.currency_code", request.expectedTotal.currencyCode);
+      checkCurrencyCode(v, "expected_total.currency_code", request.expectedTotal.currencyCode);
       v.check(request.expectedTotal.amountMinor >= 0n, "expected_total.amount_minor", "must not be negative");
     }
     v.throwIfAny();

@@ -43,6 +43,9 @@ test("malformed address fields are each named under shipping_address", async (t)
   t.deepEqual(result.fields.sort(), ["shipping_address.country_code", "shipping_address.postal_code", "shipping_address.recipient_name"]);
   const missing = await failure(m.orders.guest(token).placeOrder(placeRequest(cartId, { shippingAddress: undefined })));
   t.deepEqual(missing.fields, ["shipping_address"]);
+  // PostalAddress has one rule everywhere: identity refuses the unassigned country XX, and so does checkout.
+  const unassigned = await failure(m.orders.guest(token).placeOrder(placeRequest(cartId, { shippingAddress: address({ countryCode: "XX", phone: "+0123456" }) })));
+  t.deepEqual(unassigned.fields, ["shipping_address.country_code", "shipping_address.phone"]);
   await nothingCreated(t, m, cartId, sku);
 });
 

@@ -1,6 +1,6 @@
 // PaymentService RPCs: authorise the caller (services and admins), validate (every violation at once,
 // nothing changed), call the payment operations and shape their results as messages.
-import { ADMIN_ROLE, decodePageToken, encodePageToken, isUuid, PermissionDeniedError, requirePrincipal } from "@bazaar/platform";
+import { ADMIN_ROLE, checkEmail, checkPageSize, checkPaymentMethod, checkUuid, decodePageToken, encodePageToken, isUuid, PermissionDeniedError, requirePrincipal } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -17,13 +17,10 @@ import { money, type OperationKind, type OperationView, type PaymentStateName, t
 import type { Payments } from "./payments.ts";
 import {
   checkCustomerId,
-  checkEmail,
   checkMoney,
-  checkPageSize,
-  checkPaymentMethod,
   checkReason,
   checkRefundId,
-  checkUuid,
+  PAGE_SIZE,
   violations,
 } from "./validation.ts";
 
@@ -152,7 +149,7 @@ export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentS
     async listPayments(request) {
       requireServiceOrAdmin();
       const v = violations();
-      const limit = checkPageSize(v, "page_size", request.pageSize);
+      const limit = checkPageSize(v, request.pageSize, PAGE_SIZE);
       const state = request.state === PaymentState.UNSPECIFIED ? undefined : stateNames.get(request.state);
       const query = { rpc: "ListPayments", state };
       const [after] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];

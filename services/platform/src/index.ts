@@ -24,8 +24,34 @@ export { watchConsulKv, type ConsulKvWatch, type ConsulKvWatchOptions } from "./
 export * from "./errors.ts";
 export { errorsInterceptor, toConnectError, violations, type ErrorsInterceptorOptions, type Violations } from "./errors-interceptor.ts";
 export { nulTextInterceptor, nulTextViolations } from "./nul-text-interceptor.ts";
+export { checkFieldRules, fieldRulesInterceptor, hasFieldRules } from "./field-rules-interceptor.ts";
 export { decodePageToken, encodePageToken, type DecodePageTokenOptions } from "./page-tokens.ts";
-export { isUuid } from "./ids.ts";
+export {
+  checkCountryCode,
+  checkCurrencyCode,
+  checkEmail,
+  checkPageSize,
+  checkPaymentMethod,
+  checkPhone,
+  checkPostalAddress,
+  checkPostalAddressField,
+  checkSku,
+  checkText,
+  checkUpdateMask,
+  checkUuid,
+  EMAIL_MAX_LENGTH,
+  hasControlCharacters,
+  isCountryCode,
+  isCurrencyCode,
+  isEmail,
+  isPhone,
+  isSku,
+  isUuid,
+  postalAddressPaths,
+  type PageSizeRule,
+  type PostalAddressPath,
+  type TextRule,
+} from "./field-rules.ts";
 
 // Auth
 export type { Principal } from "./principal.ts";

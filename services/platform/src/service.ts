@@ -18,6 +18,7 @@ import { retryLostReadsInterceptor } from "./data/connection-errors.ts";
 import { createDatabase, type Database, type DatabaseOptions } from "./data/database.ts";
 import { downstreamErrorsInterceptor } from "./downstream-errors.ts";
 import { errorsInterceptor } from "./errors-interceptor.ts";
+import { fieldRulesInterceptor } from "./field-rules-interceptor.ts";
 import { nulTextInterceptor } from "./nul-text-interceptor.ts";
 import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
 import { createRelay, type Relay } from "./events/relay.ts";
@@ -286,6 +287,8 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     ...(verifier ? [authInterceptor(verifier, { logger })] : []),
     // Text PostgreSQL cannot store is refused before any handler sees it.
     nulTextInterceptor(),
+    // Field rules the contract states as protovalidate annotations, every violation at once.
+    fieldRulesInterceptor(),
     // A read that lost its database connection runs once more on a fresh one.
     ...(database ? [retryLostReadsInterceptor()] : []),
   ];

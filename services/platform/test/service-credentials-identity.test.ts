@@ -199,7 +199,7 @@ test.after.always(async () => {
 
 test("a service started before identity reserves stock with identity's service token, even inside a customer's call, while the customer's own token is refused", async (t) => {
   const { names, checkout, admin, customerToken, customerId } = mesh!;
-  const sku = uniqueName("SKU");
+  const sku = uniqueName("SKU").toUpperCase();
   await admin.receiveStock({ sku, quantity: 5n });
   const lines = [{ sku, quantity: 2n }];
 

@@ -1,10 +1,10 @@
 // The category tree: materialised paths ("/<root>/…/<self>/") make "this category and every
 // descendant" one index range scan, and moving a subtree one UPDATE.
 import { create } from "@bufbuild/protobuf";
-import { AlreadyExistsError, ConflictError, FailedPreconditionError, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
+import { AlreadyExistsError, checkUpdateMask, checkUuid, ConflictError, FailedPreconditionError, isUuid, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
 import { CategorySchema, type Category } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { uuidv7 } from "uuidv7";
-import { checkId, checkSlug, checkText, etagOf, isUuid, pgArray, pgError } from "../validation.ts";
+import { checkSlug, checkText, etagOf, pgArray, pgError } from "../validation.ts";
 
 export interface CategoryRow {
   id: string;
@@ -50,7 +50,7 @@ export async function categoryIdsByKey(em: EntityManager, keys: string[]): Promi
 
 export async function listCategories(em: EntityManager, parentId: string, recursive: boolean): Promise<Category[]> {
   const v = violations();
-  if (parentId !== "") checkId(v, parentId, "parent_id");
+  if (parentId !== "") checkUuid(v, "parent_id", parentId);
   v.throwIfAny();
   let rows: CategoryRow[];
   if (parentId === "") {
@@ -74,7 +74,7 @@ export interface CategoryInput {
 
 function validateCategory(input: CategoryInput, prefix: string) {
   const v = violations();
-  if (input.parentId !== "") checkId(v, input.parentId, `${prefix}parent_id`);
+  if (input.parentId !== "") checkUuid(v, `${prefix}parent_id`, input.parentId);
   checkSlug(v, input.slug, `${prefix}slug`);
   checkText(v, input.name, `${prefix}name`, 1, 120);
   v.throwIfAny();
@@ -103,10 +103,8 @@ export async function createCategory(em: EntityManager, input: CategoryInput, id
 
 export async function updateCategory(em: EntityManager, patch: CategoryInput & { id: string; etag: string }, paths: string[]): Promise<Category> {
   const v = violations();
-  checkId(v, patch.id, "category.id");
-  if (v.check(paths.length > 0, "update_mask", "must name at least one field")) {
-    for (const path of paths) v.check(["name", "slug", "parent_id"].includes(path), "update_mask", `unknown path "${path}" (name, slug, parent_id)`);
-  }
+  checkUuid(v, "category.id", patch.id);
+  checkUpdateMask(v, paths, ["name", "slug", "parent_id"]);
   v.throwIfAny();
   const current = await findCategory(em, patch.id, true);
   if (patch.etag !== "" && patch.etag !== etagOf(current.version)) throw new ConflictError("the category changed since it was read (stale etag)", { reason: "STALE_ETAG" });
@@ -139,7 +137,7 @@ export async function updateCategory(em: EntityManager, patch: CategoryInput & {
 
 export async function deleteCategory(em: EntityManager, id: string): Promise<void> {
   const v = violations();
-  checkId(v, id, "id");
+  checkUuid(v, "id", id);
   v.throwIfAny();
   const current = await findCategory(em, id, true);
   const [usage] = await em.execute<{ children: string; products: string }[]>(

@@ -2,10 +2,10 @@
 // image, option values, prices, stock flag), in one query. Drafts stay hidden from customers; archived
 // products are returned with their status so a cart can flag them instead of losing the line.
 import { create } from "@bufbuild/protobuf";
-import { violations, type EntityManager } from "@bazaar/platform";
+import { checkSku, violations, type EntityManager } from "@bazaar/platform";
 import { VariantSummarySchema, type VariantSummary } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
-import { pgArray, SKU } from "../validation.ts";
+import { pgArray } from "../validation.ts";
 import { statusFromName } from "./product-input.ts";
 
 export const MAX_BATCH_SKUS = 100;
@@ -28,7 +28,7 @@ export async function batchGetVariants(em: EntityManager, skus: readonly string[
   if (v.check(skus.length > 0, "skus", "must name at least one SKU")) {
     v.check(skus.length <= MAX_BATCH_SKUS, "skus", `must name at most ${MAX_BATCH_SKUS} SKUs`);
   }
-  if (skus.length <= MAX_BATCH_SKUS) skus.forEach((sku, i) => v.check(SKU.test(sku), `skus[${i}]`, "must be 1–64 of A–Z, 0–9, '.', '_' and '-', starting with a letter or digit"));
+  if (skus.length <= MAX_BATCH_SKUS) skus.forEach((sku, i) => checkSku(v, `skus[${i}]`, sku));
   v.throwIfAny();
 
   const rows = await em.execute<SummaryRow[]>(

@@ -3,7 +3,7 @@
 // whole match set; PostgreSQL full-text search (name > brand/tags > description) OR trigram word
 // similarity on the name, so "hedphones" still finds "Headphones".
 import { create } from "@bufbuild/protobuf";
-import { ADMIN_ROLE, currentPrincipal, PermissionDeniedError, violations, type EntityManager, type Violations } from "@bazaar/platform";
+import { ADMIN_ROLE, checkCurrencyCode, checkPageSize, checkUuid, currentPrincipal, PermissionDeniedError, violations, type EntityManager, type Violations } from "@bazaar/platform";
 import {
   FacetsSchema,
   FacetValueSchema,
@@ -14,7 +14,7 @@ import {
   type ProductFilter,
 } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { findCategory } from "../categories/categories.ts";
-import { checkId, CURRENCY, MAX_PRICE_MINOR, pageSize, pgArray } from "../validation.ts";
+import { MAX_PRICE_MINOR, PAGE_SIZE, pgArray } from "../validation.ts";
 import { decodePageToken, encodePageToken } from "./page-token.ts";
 import { toProduct, wholeProductColumns, type WholeProductRow } from "./products.ts";
 import { statusNames } from "./product-input.ts";
@@ -88,12 +88,12 @@ function normalise(request: BrowseRequest, v: Violations): Normalised {
   const filter = request.filter;
   const query = (request.query ?? "").trim();
   const categoryId = filter?.categoryId ?? "";
-  if (categoryId !== "") checkId(v, categoryId, "filter.category_id");
+  if (categoryId !== "") checkUuid(v, "filter.category_id", categoryId);
   const brands = [...(filter?.brands ?? [])];
   v.check(brands.length <= 20, "filter.brands", "must have at most 20 brands");
   brands.forEach((b, i) => v.check(b.length >= 1 && b.length <= 80, `filter.brands[${i}]`, "must be 1–80 characters"));
   const currency = filter?.currencyCode || "USD";
-  v.check(CURRENCY.test(currency), "filter.currency_code", "must be an ISO 4217 code of three upper-case letters");
+  checkCurrencyCode(v, "filter.currency_code", currency);
   const min = filter?.minPriceMinor ?? 0n;
   const max = filter?.maxPriceMinor ?? 0n;
   v.check(min >= 0n && min <= MAX_PRICE_MINOR, "filter.min_price_minor", `must be between 0 and ${MAX_PRICE_MINOR}`);
@@ -196,7 +196,7 @@ export async function browse(em: EntityManager, request: BrowseRequest, withFace
       v.check(queryWords(request.query).length > 0, "query", "must contain a word");
     }
   }
-  const size = pageSize(v, request.pageSize);
+  const size = checkPageSize(v, request.pageSize, PAGE_SIZE);
   const n = normalise(request, v);
   v.throwIfAny();
   const cursor = decodePageToken(request.pageToken, n);

@@ -1,11 +1,11 @@
 // Bulk import from CSV or JSON lines: every line is parsed and validated on its own; valid lines
 // create or update products (matched by slug) in one transaction, rejected lines are reported with
 // their violations and change nothing.
-import { InvalidArgumentError, type EntityManager, type FieldViolation } from "@bazaar/platform";
+import { InvalidArgumentError, isCurrencyCode, type EntityManager, type FieldViolation } from "@bazaar/platform";
 import { ImportFormat } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { parse } from "csv-parse/sync";
 import { categoryIdsByKey } from "../categories/categories.ts";
-import { CURRENCY, MAX_PRICE_MINOR, pgArray } from "../validation.ts";
+import { MAX_PRICE_MINOR, pgArray } from "../validation.ts";
 import { productViolations, type ProductInput, type VariantInput } from "./product-input.ts";
 import { currentInput, insertProduct, rewriteProduct, updatablePaths } from "./products.ts";
 
@@ -136,7 +136,7 @@ function jsonLine(object: Record<string, unknown>, out: FieldViolation[]): Produ
       const prices: Record<string, bigint> = {};
       const rawPrices = raw.prices;
       const add = (currency: unknown, amount: unknown, at: string) => {
-        if (typeof currency !== "string" || !CURRENCY.test(currency)) return void out.push({ field: `${at}.currency_code`, description: "must be an ISO 4217 code" });
+        if (typeof currency !== "string" || !isCurrencyCode(currency)) return void out.push({ field: `${at}.currency_code`, description: "must be an ISO 4217 code" });
         const ok = (typeof amount === "number" && Number.isSafeInteger(amount)) || (typeof amount === "string" && /^\d{1,13}$/.test(amount));
         if (!ok || BigInt(amount as number) <= 0n || BigInt(amount as number) > MAX_PRICE_MINOR) {
           return void out.push({ field: `${at}.amount_minor`, description: `must be a whole number of minor units between 1 and ${MAX_PRICE_MINOR}` });

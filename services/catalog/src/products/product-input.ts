@@ -1,8 +1,8 @@
 // What an admin may write about a product, validated field by field with the contract's bounds. The
 // same checks serve CreateProduct, UpdateProduct and each line of an import.
-import type { FieldViolation } from "@bazaar/platform";
+import { isCurrencyCode, isSku, isUuid, type FieldViolation } from "@bazaar/platform";
 import { ProductStatus, type Product } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
-import { CURRENCY, isHttpsUrl, MAX_PRICE_MINOR, SKU, SLUG, UUID } from "../validation.ts";
+import { isHttpsUrl, MAX_PRICE_MINOR, SLUG } from "../validation.ts";
 
 export type WritableStatus = "draft" | "active";
 
@@ -60,7 +60,7 @@ export function productViolations(input: ProductInput, prefix: string): FieldVio
   if (length(input.description) > 10_000) at("description", "must be at most 10000 characters");
   if (length(input.brand) > 80) at("brand", "must be at most 80 characters");
   if (input.categoryId === "") at("category_id", "is required");
-  else if (!UUID.test(input.categoryId)) at("category_id", "must be a UUID");
+  else if (!isUuid(input.categoryId)) at("category_id", "must be a UUID");
   if (input.tags.length > 20) at("tags", "must have at most 20 tags");
   input.tags.slice(0, 20).forEach((tag, i) => {
     if (tag.trim() === "" || length(tag) > 40) at(`tags[${i}]`, "must be 1–40 characters");
@@ -76,7 +76,7 @@ export function productViolations(input: ProductInput, prefix: string): FieldVio
   input.variants.slice(0, 100).forEach((variant, i) => {
     const field = `variants[${i}]`;
     if (variant.sku === "") at(`${field}.sku`, "is required");
-    else if (!SKU.test(variant.sku)) at(`${field}.sku`, "must be 1–64 of A–Z, 0–9, '.', '_', '-' starting with a letter or digit");
+    else if (!isSku(variant.sku)) at(`${field}.sku`, "must be 1–64 of A–Z, 0–9, '.', '_', '-' starting with a letter or digit");
     else if (skus.has(variant.sku)) at(`${field}.sku`, "is repeated within the product");
     skus.add(variant.sku);
     checkMap(out, variant.options, `${prefix}${field}.options`, 8, 40, 80);
@@ -92,12 +92,12 @@ export function pricesFrom(prices: readonly { amountMinor: bigint; currencyCode:
   const map: Record<string, bigint> = {};
   prices.forEach((price, i) => {
     if (price.currencyCode === "") out.push({ field: `${field}[${i}].currency_code`, description: "is required (ISO 4217, e.g. USD)" });
-    else if (!CURRENCY.test(price.currencyCode)) out.push({ field: `${field}[${i}].currency_code`, description: "must be an ISO 4217 code of three upper-case letters" });
+    else if (!isCurrencyCode(price.currencyCode)) out.push({ field: `${field}[${i}].currency_code`, description: "must be an ISO 4217 code of three upper-case letters" });
     else if (price.currencyCode in map) out.push({ field: `${field}[${i}].currency_code`, description: "is repeated" });
     if (price.amountMinor <= 0n || price.amountMinor > MAX_PRICE_MINOR) {
       out.push({ field: `${field}[${i}].amount_minor`, description: `must be between 1 and ${MAX_PRICE_MINOR} minor units` });
     }
-    if (CURRENCY.test(price.currencyCode)) map[price.currencyCode] = price.amountMinor;
+    if (isCurrencyCode(price.currencyCode)) map[price.currencyCode] = price.amountMinor;
   });
   return map;
 }

@@ -5,6 +5,8 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   AlreadyExistsError,
+  checkUpdateMask,
+  checkUuid,
   ConflictError,
   FailedPreconditionError,
   InvalidArgumentError,
@@ -18,7 +20,7 @@ import { PriceChangedSchema, ProductArchivedSchema, ProductCreatedSchema, Produc
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import { uuidv7 } from "uuidv7";
 import { findCategory } from "../categories/categories.ts";
-import { asDate, checkId, etagOf, pgArray, pgError } from "../validation.ts";
+import { asDate, etagOf, pgArray, pgError } from "../validation.ts";
 import { inputFromProduct, productViolations, statusFromName, type ProductInput, type VariantInput } from "./product-input.ts";
 
 interface ProductRow {
@@ -109,7 +111,7 @@ export async function loadProducts(em: EntityManager, ids: readonly string[]): P
 export async function getProduct(em: EntityManager, key: { id: string; slug: string }, includeHidden: boolean): Promise<Product> {
   const v = violations();
   v.check((key.id === "") !== (key.slug === ""), "id", "give exactly one of id and slug");
-  if (key.id !== "") checkId(v, key.id, "id");
+  if (key.id !== "") checkUuid(v, "id", key.id);
   if (key.slug !== "") v.check(key.slug.length <= 120, "slug", "must be at most 120 characters");
   v.throwIfAny();
   const [row] = await em.execute<{ id: string; status: string }[]>(
@@ -265,11 +267,9 @@ export async function currentInput(em: EntityManager, id: string): Promise<{ inp
 export async function updateProduct(em: EntityManager, product: Product | undefined, paths: readonly string[]): Promise<string> {
   const v = violations();
   if (!v.check(product, "product", "is required")) v.throwIfAny();
-  checkId(v, product!.id, "product.id");
+  checkUuid(v, "product.id", product!.id);
   v.check(product!.etag !== "", "product.etag", "is required (the etag of the product as read)");
-  if (v.check(paths.length > 0, "update_mask", "must name at least one field")) {
-    for (const path of paths) v.check(updatablePaths.includes(path), "update_mask", `unknown path "${path}" (${updatablePaths.join(", ")})`);
-  }
+  checkUpdateMask(v, paths, updatablePaths);
   v.throwIfAny();
   const { input: patch, violations: found } = inputFromProduct(product!, "product.");
   const relevant = found.filter((f) => paths.some((path) => f.field.startsWith(`product.${path}`)));
@@ -293,7 +293,7 @@ export async function updateProduct(em: EntityManager, product: Product | undefi
 
 export async function archiveProduct(em: EntityManager, id: string, etag: string): Promise<void> {
   const v = violations();
-  checkId(v, id, "id");
+  checkUuid(v, "id", id);
   v.throwIfAny();
   const [row] = await em.execute<{ status: string; version: number }[]>("select status, version from product where id = ? for update", [id]);
   if (!row) throw new NotFoundError(`product ${id} not found`);

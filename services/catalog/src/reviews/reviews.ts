@@ -3,11 +3,11 @@
 // "Verified purchase": the reviewer bought the product in an order not cancelled (see purchases.ts).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { AlreadyExistsError, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
+import { AlreadyExistsError, checkPageSize, checkUuid, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
 import { RatingSchema, ReviewSchema, type Rating, type Review } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { uuidv7 } from "uuidv7";
 import { decodePageToken, encodePageToken } from "../products/page-token.ts";
-import { asDate, checkId, checkText, pageSize, pgError } from "../validation.ts";
+import { asDate, checkText, PAGE_SIZE, pgError } from "../validation.ts";
 
 interface ReviewRow {
   id: string;
@@ -41,7 +41,7 @@ export interface ReviewInput {
 
 export async function createReview(em: EntityManager, userId: string, input: ReviewInput, id = uuidv7()): Promise<{ review: Review; rating: Rating }> {
   const v = violations();
-  checkId(v, input.productId, "product_id");
+  checkUuid(v, "product_id", input.productId);
   v.check(Number.isInteger(input.rating) && input.rating >= 1 && input.rating <= 5, "rating", "must be a whole number from 1 to 5");
   checkText(v, input.title, "title", 0, 200);
   checkText(v, input.body, "body", 0, 5000);
@@ -71,8 +71,8 @@ export async function createReview(em: EntityManager, userId: string, input: Rev
 
 export async function listReviews(em: EntityManager, productId: string, size: number, token: string): Promise<{ reviews: Review[]; nextPageToken: string }> {
   const v = violations();
-  checkId(v, productId, "product_id");
-  const limit = pageSize(v, size);
+  checkUuid(v, "product_id", productId);
+  const limit = checkPageSize(v, size, PAGE_SIZE);
   v.throwIfAny();
   const query = { reviewsOf: productId };
   const cursor = decodePageToken(token, query);

@@ -301,14 +301,14 @@ export type Address = Message<"bazaar.identity.v1.Address"> & {
   postalCode: string;
 
   /**
-   * ISO 3166-1 alpha-2, e.g. "DE".
+   * As bazaar.type.v1.PostalAddress.country_code: an assigned ISO 3166-1 alpha-2 code, e.g. "DE".
    *
    * @generated from field: string country_code = 9;
    */
   countryCode: string;
 
   /**
-   * "+" and 6–15 digits, or empty.
+   * E.164: "+" and 6–15 digits, the first not 0; or empty.
    *
    * @generated from field: string phone = 10;
    */

@@ -21,14 +21,14 @@ export const file_bazaar_inventory_v1_inventory_service: GenFile = /*@__PURE__*/
  */
 export type StockLevel = Message<"bazaar.inventory.v1.StockLevel"> & {
   /**
-   * The SKU: 1–64 characters of letters, digits, '-', '_', '.', '/'.
+   * The SKU, as the catalog defines it: 1–64 of A–Z, 0–9, '-', '_', '.', starting with a letter or digit.
    *
    * @generated from field: string sku = 1;
    */
   sku: string;
 
   /**
-   * The location: same alphabet, 1–64 characters; "default" when not given.
+   * The location: 1–64 of letters, digits, '-', '_', '.', '/'; "default" when not given.
    *
    * @generated from field: string location = 2;
    */

@@ -14,7 +14,9 @@ export const file_bazaar_type_v1_postal_address: GenFile = /*@__PURE__*/
 
 /**
  * A postal address as an order or a shipment carries it: a copy, not a reference to a saved address,
- * so later edits of an address book never change where a placed order goes.
+ * so later edits of an address book never change where a placed order goes. Every service checks
+ * these bounds with the same rule (@bazaar/platform's checkPostalAddress); text is trimmed and may
+ * not contain control characters.
  *
  * @generated from message bazaar.type.v1.PostalAddress
  */
@@ -62,14 +64,15 @@ export type PostalAddress = Message<"bazaar.type.v1.PostalAddress"> & {
   postalCode: string;
 
   /**
-   * ISO 3166-1 alpha-2, upper case, e.g. "DE".
+   * An assigned ISO 3166-1 alpha-2 code, e.g. "DE" (user-assigned codes such as "XX" are not);
+   * given in lower case it is stored upper-cased.
    *
    * @generated from field: string country_code = 7;
    */
   countryCode: string;
 
   /**
-   * "+" and 6–15 digits, or empty.
+   * E.164: "+" and 6–15 digits, the first not 0; or empty.
    *
    * @generated from field: string phone = 8;
    */
