@@ -5,7 +5,6 @@ import type { ServerResponse } from "node:http";
 import { ConnectError } from "@connectrpc/connect";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { codeToHttpStatus, errorToJson } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 
 // connect-node's request and response types (an HTTP/1 or HTTP/2 pair), which its index does not export.
 type NodeHandler = ReturnType<typeof connectNodeAdapter>;
@@ -39,7 +38,7 @@ export function sendErrorResponse(request: NodeServerRequest, anyResponse: NodeS
   const headers = { "cache-control": "no-store", ...options.headers };
   if (isGrpcRequest(request)) {
     const contentType = String(request.headers["content-type"]).startsWith("application/grpc-web") ? "application/grpc-web+proto" : "application/grpc";
-    const status = Object.fromEntries(setTrailerStatus(new Headers(), error));
+    const status = { "grpc-status": String(error.code), "grpc-message": percentEncode(error.rawMessage) };
     if (request.httpVersionMajor === 2 && contentType === "application/grpc") {
       // Node's HTTP/2 compatibility layer ends a body-less response with an empty DATA frame, so the
       // status must travel as trailers, where gRPC clients look for it.
@@ -53,4 +52,13 @@ export function sendErrorResponse(request: NodeServerRequest, anyResponse: NodeS
   }
   response.writeHead(options.status ?? codeToHttpStatus(error.code), { ...headers, "content-type": "application/json" });
   response.end(request.method === "HEAD" ? undefined : JSON.stringify(errorToJson(error, undefined)));
+}
+
+/**
+ * grpc-message as the gRPC spec encodes it: printable ASCII stays, "%" and everything else is
+ * percent-encoded (UTF-8). Not Connect's setTrailerStatus: it encodes with encodeURIComponent, and
+ * grpc-js decodes with decodeURI, so its callers would read "%3A" for every ":".
+ */
+function percentEncode(message: string): string {
+  return message.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
 }
