@@ -154,16 +154,17 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
         sendErrorResponse(request, response, toConnectError(error, { logger, procedure: `${request.method} ${path}`, traceId }));
       };
       try {
-        const running = options.front(request, response, () => serve(request, response));
+        const running = options.front(request, response, () => route(request, response));
         if (running) running.catch(failed);
       } catch (error) {
         failed(error);
       }
       return;
     }
-    serve(request, response);
+    route(request, response);
   };
-  const serve = (request: NodeServerRequest, response: NodeServerResponse) => {
+  // The plain-HTTP routes, else the RPCs.
+  const route = (request: NodeServerRequest, response: NodeServerResponse) => {
     if (handleHttpRoute(request, response, { registry, health, documents: options.documents, webhooks: options.webhooks, logger })) return;
     rpc(request, response);
   };
