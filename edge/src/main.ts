@@ -1,10 +1,10 @@
-// The edge process: telemetry first, then config, then the server; SIGTERM/SIGINT drain it without
-// refusing anyone (the platform's lifecycle phases, as every service): not ready and out of Consul,
-// still serving for EDGE_DRAIN_MS while callers move away, then it stops accepting and finishes what
-// is in flight within SHUTDOWN_GRACE_MS.
+// The edge process: telemetry first, then config, then the server, served and registered by the
+// platform's serve() as every service is; SIGTERM/SIGINT drain it without refusing anyone (the
+// lifecycle's phases): not ready and out of Consul, still serving for EDGE_DRAIN_MS while callers move
+// away, then it stops accepting (GOAWAY, Connection: close) and finishes what is in flight within
+// SHUTDOWN_GRACE_MS.
 import { hostname } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
-import { createLifecycle, createLogger, createTokenVerifier, loadConfig, registerInConsul, startTelemetry, tokenVerifierFromConfig } from "@bazaar/platform";
+import { createLifecycle, createLogger, createTokenVerifier, loadConfig, serve, startTelemetry, tokenVerifierFromConfig } from "@bazaar/platform";
 import { edgeConfigSchema } from "./config.ts";
 import { createEdge } from "./server.ts";
 
@@ -32,27 +32,16 @@ const edge = createEdge({
   rateLimitsKey: config.EDGE_RATE_LIMITS_KEY,
   trustProxy: config.EDGE_TRUST_PROXY,
 });
-const { port } = await edge.listen();
-const address = config.ADVERTISE_ADDRESS ?? (config.SERVICE_HOST === "0.0.0.0" ? "127.0.0.1" : config.SERVICE_HOST);
-const registration = await registerInConsul({
-  consulAddr: config.CONSUL_HTTP_ADDR,
+const lifecycle = createLifecycle({ logger, graceMs: config.EDGE_DRAIN_MS + config.SHUTDOWN_GRACE_MS });
+lifecycle.onShutdown("close", "verifier", () => verifier.close?.());
+lifecycle.onShutdown("close", "telemetry", () => telemetry.shutdown());
+const serving = await serve({ server: edge, lifecycle, health: edge.health, config, logger });
+await serving.register({
   name: "edge",
-  id: `edge-${hostname()}-${port}`,
-  address,
-  port,
+  id: `edge-${hostname()}-${serving.port}`,
   tags: ["version=1.0.0"],
   // INSTANCE_ID: the stable name the local stack (or an orchestrator) gives this process (platform config).
   meta: config.INSTANCE_ID ? { instance: config.INSTANCE_ID } : {},
-  logger,
+  // Still accepting and serving after leaving Consul: callers that had this address a moment ago keep being answered.
+  settleMs: config.EDGE_DRAIN_MS,
 });
-
-const lifecycle = createLifecycle({ logger, graceMs: config.EDGE_DRAIN_MS + config.SHUTDOWN_GRACE_MS });
-lifecycle.onShutdown("health", "not ready", () => edge.drain());
-lifecycle.onShutdown("deregister", "consul", async (context) => {
-  await registration.deregister();
-  // Still accepting and serving: callers that had this address a moment ago keep being answered.
-  await sleep(Math.min(config.EDGE_DRAIN_MS, context.remainingMs()));
-});
-lifecycle.onShutdown("drain", "server", (context) => edge.close({ graceMs: Math.min(config.SHUTDOWN_GRACE_MS, context.remainingMs()) }));
-lifecycle.onShutdown("close", "verifier", () => verifier.close?.());
-lifecycle.onShutdown("close", "telemetry", () => telemetry.shutdown());

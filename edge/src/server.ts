@@ -1,37 +1,30 @@
-// The edge: one port (gRPC, gRPC-Web, Connect JSON/binary over HTTP/1.1 and HTTP/2) in front of the
-// public surface. A node-level front does what must happen before or around Connect — security
-// headers, CORS, per-address rate limit, body size limit, access log, the plain-HTTP doors and one
-// error shape for unknown paths — then hands RPCs to connect-node with the generic forwarders.
+// The edge: the platform's one-port server (gRPC, gRPC-Web, Connect JSON/binary over HTTP/1.1 and
+// HTTP/2, health, reflection, /metrics, graceful drain, error mapping) serving the public surface with
+// the generic forwarders, plus the edge's own front — security headers, CORS, per-address rate limit,
+// body size limit, GET cache, access log — run before the platform's routes and RPCs.
 import { randomUUID } from "node:crypto";
-import http from "node:http";
-import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { Code, createContextValues, type ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { Health as HealthService } from "@bazaar/contracts/grpc/health/v1/health_pb";
+import { Code, cors, createContextValues } from "@connectrpc/connect";
 import {
-  createFront,
   createHealth,
-  createHealthService,
   createMetricsRegistry,
-  protocolOptions,
-  refuseMalformedBinary,
-  reflectionServices,
-  registerReflection,
+  createRpcServer,
+  errorsInterceptor,
+  isGrpcRequest,
   redMetricsInterceptor,
   serverTracingInterceptor,
+  traceIdOf,
   watchConsulKv,
   type ConsulKvWatch,
+  type Health,
+  type HttpDocument,
   type Logger,
   type TokenVerifier,
 } from "@bazaar/platform";
-// Not exported by @bazaar/platform's index yet (see the README): the one-port front, reflection and
-// the grpc.health.v1 implementation the platform's own server uses.
 import { docsHtml } from "./docs.ts";
 import { clientAddressKey, createForwarder } from "./forward.ts";
 import { cacheGetResponse, createResponseCache, sendCached } from "./http-cache.ts";
-import { isGrpc, sendError, type AnyNodeResponse, type NodeRequest, type NodeResponse } from "./http-errors.ts";
+import { sendError, type AnyNodeResponse, type NodeRequest, type NodeResponse } from "./http-errors.ts";
 import { generateOpenApi } from "./openapi.ts";
 import { publicServices, type PublicService } from "./public-services.ts";
 import { createRateLimiter, rateLimitsSchema, type RateLimits } from "./rate-limit.ts";
@@ -48,7 +41,7 @@ export interface EdgeOptions {
   upstreams?: Readonly<Record<string, string>>;
   /** Where /.well-known/jwks.json is proxied from (identity's). Default: not served. */
   jwksUrl?: string;
-  /** Default "127.0.0.1". */
+  /** Default "127.0.0.1" (main.ts passes SERVICE_HOST). */
   host?: string;
   /** Default 0: any free port. */
   port?: number;
@@ -74,15 +67,19 @@ export interface EdgeOptions {
 const healthCheckPaths = new Set(["/healthz", "/readyz", "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"]);
 
 export interface Edge {
+  /** Starts accepting once the rate limits are read from Consul KV; resolves with the bound port. */
   listen(): Promise<{ port: number }>;
   /**
-   * First step of a graceful stop: /readyz answers 503 and grpc.health NOT_SERVING (so load balancers
-   * and Consul's check send no new callers), while every call, on new connections too, is still served.
+   * Readiness (/readyz, grpc.health): its shutdown() is the first step of a graceful stop — load
+   * balancers and Consul's check send no new callers, while every call, on new connections too, is
+   * still served (the platform's serve() does this in the lifecycle's "health" phase).
    */
-  drain(): void;
+  readonly health: Health;
   /**
-   * Stops accepting connections, asks keep-alive (Connection: close) and HTTP/2 (GOAWAY) clients to go,
-   * lets in-flight calls finish within `graceMs` (default closeGraceMs), then cuts what is left.
+   * The platform server's graceful close: stops accepting connections, asks keep-alive
+   * (Connection: close) and HTTP/2 (graceful GOAWAY) clients to go, lets in-flight calls finish within
+   * `graceMs` (default closeGraceMs), then aborts what is left; then stops the forwarders and the
+   * rate-limit watch.
    */
   close(options?: { graceMs?: number }): Promise<void>;
   readonly services: readonly PublicService[];
@@ -99,20 +96,10 @@ const securityHeaders = {
   "cross-origin-resource-policy": "same-site",
 };
 
-const corsAllowHeaders = [
-  "authorization",
-  "content-type",
-  "connect-protocol-version",
-  "connect-timeout-ms",
-  "grpc-timeout",
-  "x-grpc-web",
-  "x-user-agent",
-  "if-none-match",
-  "idempotency-key",
-  "x-cart-token",
-  "traceparent",
-].join(", ");
-const corsExposeHeaders = ["grpc-status", "grpc-message", "grpc-status-details-bin", "etag", "retry-after", "x-request-id", "x-trace-id"].join(", ");
+// Connect's own lists (every protocol's headers), plus what the edge's callers send and read.
+const corsAllowMethods = cors.allowedMethods.join(", ");
+const corsAllowHeaders = [...cors.allowedHeaders, "authorization", "if-none-match", "idempotency-key", "x-cart-token", "traceparent"].join(", ");
+const corsExposeHeaders = [...cors.exposedHeaders, "etag", "retry-after", "x-request-id", "x-trace-id"].join(", ");
 
 export function createEdge(options: EdgeOptions): Edge {
   const { logger } = options;
@@ -152,23 +139,11 @@ export function createEdge(options: EdgeOptions): Edge {
   // Public read-only answers, kept for their max-age (as a CDN would); caller-dependent ones never.
   const responseCache = createResponseCache({ ttlMs: maxAge * 1000 });
   const openapi = JSON.stringify(generateOpenApi(services, { title: "Bazaar", version: "1.0.0" }));
-
-  const rpc = connectNodeAdapter({
-    routes(router: ConnectRouter) {
-      forwarder.routes(router);
-      router.service(HealthService, createHealthService(health));
-      // Reflection describes exactly what is routed: the public services with their public methods.
-      registerReflection(router, [...services.map((s) => s.service), HealthService, ...reflectionServices]);
-      for (const { service } of services) health.setStatus(service.typeName, "SERVING");
-      refuseMalformedBinary(router, { readMaxBytes: maxBodyBytes });
-    },
-    interceptors: [serverTracingInterceptor(), redMetricsInterceptor(registry)],
-    readMaxBytes: maxBodyBytes,
-    // As every service: unknown JSON fields refused by name, fast answer compression.
-    ...protocolOptions,
-    contextValues: (request) => createContextValues().set(clientAddressKey, addressOf.get(request) ?? clientAddress(request)),
-    fallback: (request, response) => sendError(request, response as NodeResponse, Code.NotFound, `no such method or path: ${request.method} ${pathOf(request)}`),
-  });
+  const documents: Record<string, HttpDocument> = {
+    "/openapi.json": () => ({ contentType: "application/json", body: openapi, cacheControl: "public, max-age=300" }),
+    "/docs": () => ({ contentType: "text/html; charset=utf-8", body: docsHtml, cacheControl: "public, max-age=300" }),
+    "/": () => ({ contentType: "text/html; charset=utf-8", body: docsHtml, cacheControl: "public, max-age=300" }),
+  };
 
   function clientAddress(request: NodeRequest): string {
     if (options.trustProxy) {
@@ -179,12 +154,15 @@ export function createEdge(options: EdgeOptions): Edge {
   }
   const addressOf = new WeakMap<NodeRequest, string>();
 
-  async function handle(request: NodeRequest, response: NodeResponse) {
+  // The edge's front: runs before the platform's plain-HTTP routes and RPCs; answers what it refuses
+  // itself, else lets the server go on (next).
+  function front(request: NodeRequest, anyResponse: AnyNodeResponse, next: () => void): void | Promise<void> {
+    const response = anyResponse as unknown as NodeResponse;
     const started = performance.now();
     const requestId = randomUUID();
     // Every call gets a trace: the caller's (W3C traceparent) or a new one, which the tracing
     // interceptor continues, so the access log line and the spans down the mesh share its id.
-    let traceId = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(String(request.headers.traceparent ?? ""))?.[1];
+    let traceId = traceIdOf(String(request.headers.traceparent ?? ""));
     if (!traceId) {
       // From randomUUID's pooled entropy: randomBytes would make two getrandom calls per request.
       traceId = randomUUID().replaceAll("-", "");
@@ -194,7 +172,6 @@ export function createEdge(options: EdgeOptions): Edge {
     const address = clientAddress(request);
     addressOf.set(request, address);
     response.on("finish", () => {
-      if (closing) http1.closeIdleConnections();
       logger[healthCheckPaths.has(path) ? "debug" : "info"](
         {
           request_id: requestId,
@@ -203,7 +180,7 @@ export function createEdge(options: EdgeOptions): Edge {
           status: response.statusCode,
           grpc_status: response.getHeader("grpc-status"),
           client: address,
-          protocol: isGrpc(request) ? "grpc" : "http",
+          protocol: isGrpcRequest(request) ? "grpc" : "http",
           ms: Math.round((performance.now() - started) * 10) / 10,
           trace_id: traceId,
         },
@@ -211,7 +188,6 @@ export function createEdge(options: EdgeOptions): Edge {
       );
     });
     for (const [name, value] of Object.entries(securityHeaders)) response.setHeader(name, value);
-    if (closing && request.httpVersionMajor === 1) response.setHeader("connection", "close");
     response.setHeader("x-request-id", requestId);
     response.setHeader("x-trace-id", traceId);
 
@@ -224,13 +200,14 @@ export function createEdge(options: EdgeOptions): Edge {
         response.setHeader("vary", "Origin");
       }
       if (request.method === "OPTIONS") {
-        if (!corsOrigins.has(origin)) return sendError(request, response, Code.PermissionDenied, `origin ${origin} is not allowed`, { status: 403 });
+        if (!corsOrigins.has(origin)) return sendError(request, response, Code.PermissionDenied, `origin ${origin} is not allowed`);
         response.writeHead(204, {
-          "access-control-allow-methods": "GET, POST",
+          "access-control-allow-methods": corsAllowMethods,
           "access-control-allow-headers": corsAllowHeaders,
           "access-control-max-age": "600",
         });
-        return response.end();
+        response.end();
+        return;
       }
     }
 
@@ -249,25 +226,9 @@ export function createEdge(options: EdgeOptions): Edge {
     if (length === 0 && request.method === "POST" && request.headers["content-length"] === undefined) answerOversizeWith413(request, response);
 
     if (request.method === "GET" || request.method === "HEAD") {
-      switch (path) {
-        case "/healthz":
-          return sendText(response, 200, "text/plain; charset=utf-8", "ok\n");
-        case "/readyz":
-          return health.status() === "SERVING"
-            ? sendText(response, 200, "text/plain; charset=utf-8", "ready\n")
-            : sendText(response, 503, "text/plain; charset=utf-8", "not ready\n");
-        case "/metrics":
-          return sendText(response, 200, registry.contentType, await registry.metrics());
-        case "/openapi.json":
-          return sendText(response, 200, "application/json", openapi, "public, max-age=300");
-        case "/docs":
-        case "/":
-          return sendText(response, 200, "text/html; charset=utf-8", docsHtml, "public, max-age=300");
-        case "/.well-known/jwks.json":
-          if (options.jwksUrl) return proxyJwks(request, response);
-      }
+      if (path === "/.well-known/jwks.json" && options.jwksUrl) return proxyJwks(options.jwksUrl, request, response);
       const route = access.get(path);
-      if (route?.readOnly && !isGrpc(request)) {
+      if (route?.readOnly && !isGrpcRequest(request)) {
         const callerDependent = route.access !== "public" || request.headers.authorization !== undefined || request.headers["x-cart-token"] !== undefined;
         if (callerDependent) {
           cacheGetResponse(request, response, { cacheControl: "private, no-store" });
@@ -282,7 +243,7 @@ export function createEdge(options: EdgeOptions): Edge {
     } else if (request.method !== "POST") {
       return sendError(request, response, Code.Unimplemented, `method ${request.method} is not supported`, { status: 405, headers: { allow: "GET, POST" } });
     }
-    rpc(request, response);
+    next();
   }
 
   // A body sent without a declared length (chunked) is only found too large while Connect reads it,
@@ -302,78 +263,57 @@ export function createEdge(options: EdgeOptions): Edge {
     } as NodeResponse["writeHead"];
   }
 
-  async function proxyJwks(request: NodeRequest, response: NodeResponse) {
+  async function proxyJwks(jwksUrl: string, request: NodeRequest, response: NodeResponse) {
     try {
-      const upstream = await fetch(options.jwksUrl!, { signal: AbortSignal.timeout(5000) });
+      const upstream = await fetch(jwksUrl, { signal: AbortSignal.timeout(5000) });
       if (!upstream.ok) throw new Error(`identity answered ${upstream.status}`);
-      sendText(response, 200, "application/json", await upstream.text(), upstream.headers.get("cache-control") ?? "public, max-age=60");
+      response.writeHead(200, { "content-type": "application/json", "cache-control": upstream.headers.get("cache-control") ?? "public, max-age=60" });
+      response.end(request.method === "HEAD" ? undefined : await upstream.text());
     } catch (error) {
       logger.warn({ err: error }, "edge: JWKS unavailable");
       sendError(request, response, Code.Unavailable, "the signing keys are unavailable right now");
     }
   }
 
-  const onRequest = (request: NodeRequest, anyResponse: AnyNodeResponse) => {
-    const response = anyResponse as NodeResponse;
-    handle(request, response).catch((error: unknown) => {
-      logger.error({ err: error }, "edge: request failed");
-      sendError(request, response, Code.Internal, "internal error");
-    });
-  };
-  const http1 = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, onRequest);
-  http1.emit("listening");
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const http2Server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, onRequest);
-  http2Server.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
+  const server = createRpcServer({
+    routes: (router) => forwarder.routes(router),
+    // As every service: traced, counted, and anything unexpected logged with its trace id and answered
+    // as a generic internal error. Upstreams' answers pass through unchanged (they are ConnectErrors).
+    interceptors: [serverTracingInterceptor(), redMetricsInterceptor(registry), errorsInterceptor({ logger })],
+    registry,
+    health,
+    logger,
+    documents,
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    readMaxBytes: maxBodyBytes,
+    front,
+    contextValues: (request) => createContextValues().set(clientAddressKey, addressOf.get(request) ?? clientAddress(request)),
+    fallback: (request, response) => sendError(request, response, Code.NotFound, `no such method or path: ${request.method} ${pathOf(request)}`),
   });
-  const front = createFront({ http1, http2: http2Server });
-  let closing = false;
 
+  let closing: Promise<void> | undefined;
   return {
     services,
+    health,
     rateLimits: () => limits.current(),
     async listen() {
       await limits.ready;
-      await new Promise<void>((resolve, reject) => {
-        front.server.once("error", reject);
-        front.server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-          front.server.removeListener("error", reject);
-          resolve();
-        });
-      });
-      const { port } = front.server.address() as AddressInfo;
+      const { port } = await server.listen();
       logger.info({ port, services: services.map((s) => s.service.typeName) }, "edge listening");
       return { port };
     },
-    drain() {
-      health.shutdown();
-    },
-    async close(closeOptions = {}) {
-      closing = true;
-      health.shutdown();
-      // Stop accepting, let HTTP/2 sessions finish their streams, close idle keep-alive connections.
-      const closed = new Promise<void>((resolve) => (front.server.listening ? front.server.close(() => resolve()) : resolve()));
-      for (const session of sessions) session.close();
-      http1.closeIdleConnections();
-      const grace = setTimeout(() => {
-        for (const socket of front.sockets) socket.destroy();
-      }, closeOptions.graceMs ?? options.closeGraceMs ?? 5000);
-      await closed;
-      clearTimeout(grace);
-      http1.close(() => {});
-      forwarder.close();
-      await limits.stop();
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        await server.close({ graceMs: closeOptions.graceMs ?? options.closeGraceMs ?? 5000 });
+        forwarder.close();
+        await limits.stop();
+      })();
+      return closing;
     },
   };
 }
 
 function pathOf(request: NodeRequest): string {
   return (request.url ?? "/").split("?", 1)[0] ?? "/";
-}
-
-function sendText(response: NodeResponse, status: number, contentType: string, body: string, cacheControl = "no-store") {
-  response.writeHead(status, { "content-type": contentType, "cache-control": cacheControl });
-  response.end(body);
 }

@@ -1,6 +1,7 @@
 // SIGTERM to an edge process while requests keep arriving: it leaves Consul and keeps accepting and
 // answering (new connections too) while callers' discovery moves away, then exits cleanly. A caller
-// that follows Consul, even a second late, is never refused.
+// that follows Consul, even a second late, is never refused. And the drain is the platform's: what is
+// still running when the grace period ends is answered, not cut off.
 import { spawn } from "node:child_process";
 import http from "node:http";
 import { hostname } from "node:os";
@@ -8,7 +9,10 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
+import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
+import { createHealth, createLogger, createMetricsRegistry, createRpcServer, createTokenVerifier, registerInConsul } from "@bazaar/platform";
 import { eventually, testEnv, uniqueName } from "@bazaar/platform/testing";
+import { createEdge } from "../src/index.ts";
 
 const consulAddr = testEnv.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500";
 const edgeDir = fileURLToPath(new URL("..", import.meta.url));
@@ -102,4 +106,49 @@ test("SIGTERM: the edge leaves Consul, serves every request that keeps arriving,
   t.is(child.exitCode, null, "still up while callers were moving away");
   t.is(await exited, 0, "exits cleanly once drained");
   t.false(await registered(id));
+});
+
+test("closing: a call still running when the grace period ends is answered unavailable in its protocol, not cut off", async (t) => {
+  const logger = createLogger({ service: "edge-drain-test", level: "silent" });
+  // An upstream catalog that never answers SearchProducts (but passes Consul's health check).
+  let started = 0;
+  const upstreamHealth = createHealth();
+  const upstream = createRpcServer({
+    routes: (router) => router.service(CatalogService, { searchProducts: () => (started++, new Promise<never>(() => {})) }),
+    registry: createMetricsRegistry({ service: "hanging-catalog" }),
+    health: upstreamHealth,
+    logger,
+    host: "127.0.0.1",
+  });
+  const { port: upstreamPort } = await upstream.listen();
+  t.teardown(() => upstream.close({ graceMs: 0 }));
+  const name = uniqueName("hanging-catalog");
+  const registration = await registerInConsul({ consulAddr, name, id: name, address: "127.0.0.1", port: upstreamPort, checkIntervalMs: 1000 });
+  t.teardown(() => registration.deregister());
+  await eventually(`${name} to pass in Consul`, async () => ((await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as unknown[]).length > 0, 30_000);
+
+  const edge = createEdge({
+    logger,
+    verifier: createTokenVerifier({ jwks: { keys: [] }, issuer: "bazaar-identity", audience: "bazaar" }),
+    consulAddr,
+    upstreams: { "bazaar.catalog.v1.CatalogService": name },
+    rateLimitsKey: `bazaar/test/${uniqueName("edge-close")}`,
+  });
+  const { port } = await edge.listen();
+  t.teardown(() => edge.close());
+  const answer = fetch(`http://127.0.0.1:${port}/bazaar.catalog.v1.CatalogService/SearchProducts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "lamp" }),
+  }).then(
+    async (response) => ({ status: response.status, body: (await response.json()) as { code: string; message: string } }),
+    (error: unknown) => ({ status: 0, body: { code: "none: the connection was cut", message: String((error as Error).cause ?? error) } }),
+  );
+  await eventually("the call to reach the upstream", () => started > 0);
+
+  await edge.close({ graceMs: 100 });
+  const { status, body } = await answer;
+  t.is(status, 503);
+  t.is(body.code, "unavailable", "safe to retry elsewhere");
+  t.regex(body.message, /shutting down/);
 });

@@ -3,7 +3,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import test from "ava";
-import { createTokenVerifier } from "@bazaar/platform";
+import { createTokenVerifier, type Principal } from "@bazaar/platform";
 import { capturingLogger, eventually, testEnv, uniqueName } from "@bazaar/platform/testing";
 import { createEdge } from "../src/index.ts";
 
@@ -100,4 +100,33 @@ test("a gRPC health check over HTTP/2 with no content-length (as Consul sends it
   });
   t.is(answer.status, "0");
   t.deepEqual([...answer.body], [0, 0, 0, 0, 2, 8, 1], "HealthCheckResponse { status: SERVING }");
+});
+
+test("an unexpected exception while handling a call is answered internal with its trace id, not its message, and logged with the trace id", async (t) => {
+  const { logger, lines } = capturingLogger("edge");
+  // A verifier that hands back a malformed principal (no roles): checking the admin role then throws a
+  // TypeError in the edge's own code, the kind of bug the platform must report without leaking it.
+  const broken = { verify: async (token: string) => ({ subject: "someone", kind: "user", token }) as unknown as Principal };
+  const edge = createEdge({
+    logger,
+    verifier: broken,
+    consulAddr,
+    upstreams: { "bazaar.catalog.v1.CatalogService": uniqueName("catalog") },
+    rateLimitsKey: `bazaar/test/${uniqueName("edge-front")}`,
+  });
+  const { port } = await edge.listen();
+  t.teardown(() => edge.close());
+  const traceId = "ef".repeat(16);
+  const answer = await fetch(`http://127.0.0.1:${port}/bazaar.catalog.v1.CatalogService/CreateProduct`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer any", traceparent: `00-${traceId}-${"12".repeat(8)}-01` },
+    body: "{}",
+  });
+  t.is(answer.status, 500);
+  const body = (await answer.json()) as { code: string; message: string };
+  t.is(body.code, "internal");
+  t.is(body.message, `internal error (trace id ${traceId})`, "nothing of the exception reaches the caller");
+  const logged = await eventually("the error's log line", () => lines.find((line) => line.msg === "unexpected error"));
+  t.is(logged.trace_id, traceId);
+  t.is(logged.procedure, "bazaar.catalog.v1.CatalogService/CreateProduct");
 });

@@ -21,6 +21,7 @@ import {
 import { isDatabaseConnectionLost } from "./data/connection-errors.ts";
 import { downstreamProcedure, fromDownstream } from "./downstream-errors.ts";
 import type { Logger } from "./logger.ts";
+import { traceIdOf } from "./telemetry/traceparent.ts";
 
 export interface ErrorsInterceptorOptions {
   /** Where unexpected errors (with stack and trace id) and expected ones (at debug) are logged. */
@@ -37,7 +38,8 @@ export interface ErrorsInterceptorOptions {
 export function errorsInterceptor(options: ErrorsInterceptorOptions): Interceptor {
   return (next) => async (req) => {
     const map = (error: unknown) =>
-      toConnectError(error, { logger: options.logger, domain: options.domain, procedure: procedureOf(req), signal: req.signal });
+      // The caller's trace id names the failure even where no tracing SDK runs (tests, a bare embedder).
+      toConnectError(error, { logger: options.logger, domain: options.domain, procedure: procedureOf(req), signal: req.signal, traceId: traceIdOf(req.header.get("traceparent")) });
     let res;
     try {
       res = await next(req);
@@ -57,6 +59,8 @@ export interface ToConnectErrorOptions {
   procedure?: string | undefined;
   /** The call's signal: an error caused by its abort is reported as the abort (canceled / deadline_exceeded). */
   signal?: AbortSignal | undefined;
+  /** The trace id to log and name when no span is active (outside an RPC, e.g. a server's front). */
+  traceId?: string | undefined;
 }
 
 /** The ConnectError a client should see for `error` (also usable outside an RPC, e.g. by the edge). */
@@ -88,7 +92,7 @@ export function toConnectError(error: unknown, options: ToConnectErrorOptions): 
   if (options.signal?.aborted && (error === options.signal.reason || isAbortError(error))) {
     return ConnectError.from(options.signal.reason, Code.Canceled);
   }
-  const traceId = activeTraceId();
+  const traceId = activeTraceId() ?? options.traceId;
   options.logger.error({ err: error, procedure: options.procedure, trace_id: traceId, ...(downstream ? { downstream } : {}) }, "unexpected error");
   if (error instanceof Error) trace.getActiveSpan()?.recordException(error);
   // Nothing from the error itself: its message or stack may hold internals.

@@ -72,7 +72,9 @@ export type { RetryOptions } from "./clients/retry.ts";
 export type { EndpointSnapshot } from "./clients/balancer.ts";
 
 // Serving, health, registration, lifecycle
-export { createRpcServer, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
+export { createRpcServer, type RequestFront, type RpcServer, type RpcServerOptions } from "./serve/rpc-server.ts";
+export { serve, type Listener, type RegisterOptions, type ServeOptions, type Serving } from "./serve/serve.ts";
+export { isGrpcRequest, sendErrorResponse, type ErrorResponseOptions, type NodeServerRequest, type NodeServerResponse } from "./serve/error-response.ts";
 export { protocolOptions, refuseMalformedBinary } from "./serve/protocol-options.ts";
 export type { HttpDocument, WebhookHandler } from "./serve/http-routes.ts";
 export { createHealth, createHealthService, type Health, type HealthOptions, type ReadinessCheck, type ServingStatus } from "./serve/health.ts";
@@ -95,6 +97,7 @@ export { dlqStream, dlqSubject, domainOf, EventContractError, eventTypeHeader, s
 // Telemetry, logs, metrics
 export { startTelemetry, type Telemetry, type TelemetryOptions } from "./telemetry/start-telemetry.ts";
 export { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/tracing-interceptors.ts";
+export { traceIdOf } from "./telemetry/traceparent.ts";
 export { redMetricsInterceptor, RPC_DURATION_BUCKETS, type RedMetricsOptions } from "./telemetry/red-metrics.ts";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export { createMetricsRegistry, type Registry } from "./metrics.ts";

@@ -28,14 +28,16 @@ import { streamName } from "./events/subjects.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetricsRegistry, type Registry } from "./metrics.ts";
-import { registerInConsul, type ConsulRegistration } from "./registration.ts";
 import { createHealth, type Health } from "./serve/health.ts";
 import type { HttpDocument, WebhookHandler } from "./serve/http-routes.ts";
 import { createRpcServer } from "./serve/rpc-server.ts";
+import { serve } from "./serve/serve.ts";
 import { redMetricsInterceptor } from "./telemetry/red-metrics.ts";
 import type { Telemetry } from "./telemetry/start-telemetry.ts";
 import { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/tracing-interceptors.ts";
 
+// Callers' discovery watches hear of a deregistration within milliseconds; calls already routed here
+// get this long to land before the listener closes.
 const deregisterSettleMs = 500;
 
 /** What the runtime hands a service's own code: everything cross-cutting, ready to use. */
@@ -303,8 +305,8 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     host: config.SERVICE_HOST,
     port: config.PORT,
   });
-  const { port } = await server.listen();
-  lifecycle.onShutdown("drain", "rpc server", (context) => server.close({ graceMs: context.remainingMs() }));
+  const serving = await serve({ server, lifecycle, config, logger });
+  const { port, address } = serving;
 
   const consumers: Consumer[] = [];
   lifecycle.onShutdown("drain", "consumers", () => Promise.all(consumers.map((c) => c.stop())).then(() => undefined));
@@ -323,28 +325,18 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   lifecycle.onShutdown("drain", "background tasks", () => Promise.all(tasks.map((task) => task.stop())).then(() => undefined));
   tasks.push(...(definition.background?.(runtime) ?? []));
 
-  const host = config.ADVERTISE_ADDRESS ?? (config.SERVICE_HOST === "0.0.0.0" ? "127.0.0.1" : config.SERVICE_HOST);
-  const registration: ConsulRegistration = await registerInConsul({
-    consulAddr: config.CONSUL_HTTP_ADDR,
+  await serving.register({
     name: definition.name,
     id: instanceId,
-    address: host,
-    port,
     tags: definition.version ? [`version=${definition.version}`] : [],
-    logger,
+    settleMs: deregisterSettleMs,
   });
-  lifecycle.onShutdown("deregister", "consul", async (context) => {
-    await registration.deregister();
-    // Callers' discovery watches hear of it within milliseconds; give calls already routed here a
-    // moment to land before the listener closes (what a preStop sleep does in Kubernetes).
-    await sleep(Math.min(deregisterSettleMs, context.remainingMs()));
-  });
-  logger.info({ port, instanceId, address: `${host}:${port}` }, `${definition.name} serving`);
+  logger.info({ port, instanceId, address }, `${definition.name} serving`);
 
   return {
     runtime,
     port,
-    address: `${host}:${port}`,
+    address,
     lifecycle,
     stop: (reason = "stop") => lifecycle.shutdown(reason),
   };

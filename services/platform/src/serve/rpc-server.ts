@@ -2,12 +2,15 @@ import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { protocolOptions, refuseMalformedBinary } from "./protocol-options.ts";
 import { Health as HealthService } from "@bazaar/contracts/grpc/health/v1/health_pb";
+import { toConnectError } from "../errors-interceptor.ts";
 import type { Logger } from "../logger.ts";
 import type { Registry } from "../metrics.ts";
+import { traceIdOf } from "../telemetry/traceparent.ts";
+import { sendErrorResponse, type NodeServerRequest, type NodeServerResponse } from "./error-response.ts";
 import { createFront } from "./front.ts";
 import { createHealthService, type Health } from "./health.ts";
 import { handleHttpRoute, type HttpDocument, type WebhookHandler } from "./http-routes.ts";
@@ -49,7 +52,21 @@ export interface RpcServerOptions {
   headersTimeoutMs?: number;
   /** A new connection that sends no complete first bytes (preface or request line) this long is dropped (default 10 000 ms). */
   firstBytesTimeoutMs?: number;
+  /**
+   * Runs first for every request (before /metrics, /healthz, /readyz, documents and RPCs): answers it
+   * itself, or calls `next()` to let the server go on (an edge's CORS, limits, cache). What it throws
+   * or rejects with is mapped like a handler's error: logged with the trace id (the request's
+   * traceparent) and answered as `internal` in the caller's protocol. Default: none.
+   */
+  front?: RequestFront;
+  /** Values for each call's handler context, from its request (e.g. what the front found out). Default none. */
+  contextValues?: (request: NodeServerRequest) => ContextValues;
+  /** Answers requests that are neither RPCs nor plain-HTTP paths. Default: connect-node's (404, no body). */
+  fallback?: (request: NodeServerRequest, response: NodeServerResponse) => void;
 }
+
+/** See RpcServerOptions.front. */
+export type RequestFront = (request: NodeServerRequest, response: NodeServerResponse, next: () => void) => void | Promise<void>;
 
 export interface RpcServer {
   /** Starts accepting connections; resolves with the bound port. */
@@ -68,10 +85,6 @@ export interface RpcServer {
 }
 
 const MiB = 1024 * 1024;
-// connect-node's request and response types (an HTTP/1 or HTTP/2 pair), which it does not export.
-type NodeHandler = ReturnType<typeof connectNodeAdapter>;
-type NodeServerRequest = Parameters<NodeHandler>[0];
-type NodeServerResponse = Parameters<NodeHandler>[1];
 
 /**
  * One port for everything a service serves: gRPC (h2c), gRPC-Web and Connect (JSON and binary, over
@@ -107,6 +120,8 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     ...protocolOptions,
     writeMaxBytes: options.writeMaxBytes ?? 16 * MiB,
     shutdownSignal: shutdown.signal,
+    ...(options.contextValues ? { contextValues: options.contextValues } : {}),
+    ...(options.fallback ? { fallback: options.fallback } : {}),
   });
 
   let active = 0;
@@ -132,6 +147,24 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
       }
     });
     if (closing && request.httpVersionMajor === 1) response.setHeader("connection", "close");
+    if (options.front) {
+      const failed = (error: unknown) => {
+        const path = (request.url ?? "").split("?", 1)[0];
+        const traceId = traceIdOf(String(request.headers.traceparent ?? ""));
+        sendErrorResponse(request, response, toConnectError(error, { logger, procedure: `${request.method} ${path}`, traceId }));
+      };
+      try {
+        const running = options.front(request, response, () => route(request, response));
+        if (running) running.catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+      return;
+    }
+    route(request, response);
+  };
+  // The plain-HTTP routes, else the RPCs.
+  const route = (request: NodeServerRequest, response: NodeServerResponse) => {
     if (handleHttpRoute(request, response, { registry, health, documents: options.documents, webhooks: options.webhooks, logger })) return;
     rpc(request, response);
   };
