@@ -3,10 +3,12 @@
 import {
   ADMIN_ROLE,
   AlreadyExistsError,
+  CART_TOKEN_HEADER,
   ConflictError,
   currentPrincipal,
   decodePageToken,
   encodePageToken,
+  failureOf,
   FailedPreconditionError,
   InvalidArgumentError,
   isUuid,
@@ -30,9 +32,8 @@ import { etagOf, orderMessage } from "./order-message.ts";
 import { listOrders } from "./order-queries.ts";
 import { checkTransition, FULFILMENT_STATUSES, PAID_STATUSES, statusFromWire, type Status } from "./order-status.ts";
 import { addHistory, LEASE_SET, leaseValues, loadOrder, releaseLease, updateOrder, type LeaseHolder, type OrderRecord } from "./orders.ts";
-import { CART_TOKEN_HEADER, createPlaceOrder } from "./place-order.ts";
+import { createPlaceOrder } from "./place-order.ts";
 import type { Saga } from "./saga.ts";
-import { failureOf, type Upstreams } from "./steps.ts";
 import { checkCurrency, checkNote, checkPageSize, checkUuid, violations } from "./validation.ts";
 
 export interface HandlerDeps {
@@ -40,7 +41,6 @@ export interface HandlerDeps {
   database: Database;
   saga: Saga;
   logger: Logger;
-  upstreams: Upstreams;
   leaseMs: number;
   /** Recorded on the leases this instance takes (see lease-holder.ts). */
   holder?: LeaseHolder;
@@ -51,7 +51,7 @@ const cartTokenOf = (context: HandlerContext) => context.requestHeader.get(CART_
 
 export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderService> {
   const { database, saga, logger } = deps;
-  const payment = deps.runtime.serviceClientFor(PaymentService, deps.upstreams.payment);
+  const payment = deps.runtime.serviceClientFor(PaymentService);
   const placeOrder = createPlaceOrder(deps);
 
   const load = (id: string) => loadOrder(database.em(), id);
