@@ -17,7 +17,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { connect as connectNats } from "nats";
 import pg from "pg";
 import { createSupervisor, ensureInfrastructure, repositoryRoot, stackSettings, waitFor } from "@bazaar/stack";
-import { createDatabase, createLogger } from "@bazaar/platform";
+import { CART_TOKEN_HEADER, createDatabase, createLogger } from "@bazaar/platform";
 import { entities as catalogEntities, migrations as catalogMigrations, seedCatalog } from "@bazaar/catalog";
 import { entities as inventoryEntities, migrations as inventoryMigrations, seedStock } from "@bazaar/inventory";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
@@ -131,8 +131,8 @@ try {
   const catalogClient = createClient(CatalogService, transport(ports.catalog, admin));
   const inventoryAdmin = createClient(InventoryService, transport(ports.inventory, admin));
   const carts = createClient(CartService, transport(ports.cart));
-  const cartFor = (token: string) => createClient(CartService, transport(ports.cart, { "x-cart-token": token }));
-  const ordersFor = (token: string) => createClient(OrderService, transport(ports.order, { "x-cart-token": token }));
+  const cartFor = (token: string) => createClient(CartService, transport(ports.cart, { [CART_TOKEN_HEADER]: token }));
+  const ordersFor = (token: string) => createClient(OrderService, transport(ports.order, { [CART_TOKEN_HEADER]: token }));
 
   // SKUs of active products priced in USD.
   const skus: string[] = [];
