@@ -1,5 +1,5 @@
 // The inventory service, declared: its RPCs, database, events and the expiry sweeper. Built from a
-// typed deps object without listening, so tests start it on port 0 with createService.
+// typed options object without listening, so tests start it on port 0 with createService.
 import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { migrations } from "../migrations/index.ts";
@@ -7,7 +7,7 @@ import { entities } from "./entities.ts";
 import { inventoryHandlers } from "./handlers.ts";
 import { startSweeper, type Sweeper } from "./sweeper.ts";
 
-export interface InventoryDeps {
+export interface InventoryOptions {
   /** Consul name (default "inventory"); its database is bazaar_<name>. Tests pass unique names. */
   name?: string;
   /** Pause between expiry sweeps (default 1000 ms). */
@@ -18,9 +18,9 @@ export interface InventoryDeps {
   onSweeper?: (sweeper: Sweeper) => void;
 }
 
-export function inventoryService(deps: InventoryDeps = {}): ServiceDefinition<Database> {
+export function inventoryService(options: InventoryOptions = {}): ServiceDefinition<Database> {
   return {
-    name: deps.name ?? "inventory",
+    name: options.name ?? "inventory",
     version: "1.0.0",
     database: { entities, migrations },
     publishes: ["inventory"],
@@ -30,10 +30,10 @@ export function inventoryService(deps: InventoryDeps = {}): ServiceDefinition<Da
         const sweeper = startSweeper({
           database,
           logger,
-          ...(deps.sweepIntervalMs !== undefined ? { intervalMs: deps.sweepIntervalMs } : {}),
-          ...(deps.sweepBatchSize !== undefined ? { batchSize: deps.sweepBatchSize } : {}),
+          ...(options.sweepIntervalMs !== undefined ? { intervalMs: options.sweepIntervalMs } : {}),
+          ...(options.sweepBatchSize !== undefined ? { batchSize: options.sweepBatchSize } : {}),
         });
-        deps.onSweeper?.(sweeper);
+        options.onSweeper?.(sweeper);
         return [sweeper];
       },
     }),
