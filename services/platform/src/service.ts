@@ -190,7 +190,7 @@ async function start<Data extends Database | undefined>(
 
   let database: Database | undefined;
   if (definition.database) {
-    database = await createDatabase({
+    const opened = await createDatabase({
       url: config.DATABASE_URL,
       dbName: `bazaar_${definition.name.replaceAll("-", "_")}`,
       ...definition.database,
@@ -199,7 +199,8 @@ async function start<Data extends Database | undefined>(
       poolSize: config.DB_POOL_SIZE,
       logger,
     });
-    lifecycle.onShutdown("close", "database", () => database!.close());
+    lifecycle.onShutdown("close", "database", () => opened.close());
+    database = opened;
   }
 
   let nats: NatsConnection | undefined;
