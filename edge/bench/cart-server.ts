@@ -5,7 +5,7 @@ import { cart, cartConfigSchema } from "@bazaar/cart";
 
 const config = loadConfig(cartConfigSchema);
 const service = await createService(
-  cart({ config, name: process.env.BENCH_CART_NAME!, upstreams: { catalog: process.env.BENCH_CATALOG_NAME!, inventory: process.env.BENCH_INVENTORY_NAME! } }),
-  { config, signals: ["SIGTERM", "SIGINT"] },
+  cart({ config, name: process.env.BENCH_CART_NAME! }),
+  { config, signals: ["SIGTERM", "SIGINT"], upstreams: { catalog: process.env.BENCH_CATALOG_NAME!, inventory: process.env.BENCH_INVENTORY_NAME! } },
 );
 process.stdout.write(`port ${service.port}\n`);

@@ -11,8 +11,8 @@ const [service, inventory] = await Promise.all([
   createService(catalog({ name: process.env.BENCH_CATALOG_NAME!, followStock: false }), { config, signals }),
   createService(inventoryService({ name: process.env.BENCH_INVENTORY_NAME! }), { config, signals }),
 ]);
-const seeded = await seedCatalog(service.runtime.database!, { products: Number(process.env.BENCH_PRODUCTS ?? 1000) });
+const seeded = await seedCatalog(service.runtime.database, { products: Number(process.env.BENCH_PRODUCTS ?? 1000) });
 const sample = seeded.stock.slice(0, 100).map((s) => ({ sku: s.sku, onHand: 1_000_000 }));
-await seedStock(inventory.runtime.database!, sample);
+await seedStock(inventory.runtime.database, sample);
 process.stdout.write(`port ${service.port}\n`);
 process.stdout.write(`skus ${sample.map((s) => s.sku).join(",")}\n`);

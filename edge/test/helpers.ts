@@ -63,19 +63,17 @@ export async function startMesh(): Promise<Mesh> {
       ...(await Promise.all([
         createService(catalog({ name: names.catalog, followStock: false }), { config, verifier: verifier() }),
         createService(inventoryService({ name: names.inventory }), { config, verifier: verifier() }),
-        createService(cart({ config: cartConfig, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory } }), {
+        createService(cart({ config: cartConfig, name: names.cart }), {
           config: cartConfig,
+          upstreams: { catalog: names.catalog, inventory: names.inventory },
           verifier: verifier(),
         }),
         createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier: verifier() }),
-        createService(
-          order({
-            config: orderConfig,
-            name: names.order,
-            upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity },
-          }),
-          { config: orderConfig, verifier: verifier() },
-        ),
+        createService(order({ config: orderConfig, name: names.order }), {
+          config: orderConfig,
+          upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity },
+          verifier: verifier(),
+        }),
       ])),
     );
     await Promise.all(Object.values(names).map((name) => passing(config.CONSUL_HTTP_ADDR, name)));

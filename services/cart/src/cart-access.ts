@@ -1,6 +1,6 @@
 // Who may reach a cart: its user; a guest holding its token; admins and services any cart. Everyone
 // else is told the cart does not exist, so cart ids are never confirmed.
-import { ADMIN_ROLE, InvalidArgumentError, NotFoundError, type Principal } from "@bazaar/platform";
+import { ADMIN_ROLE, InvalidArgumentError, isServiceOrRole, NotFoundError, type Principal } from "@bazaar/platform";
 import { cartTokenMatches } from "./cart-token.ts";
 import type { CartRow } from "./carts.ts";
 
@@ -13,10 +13,8 @@ export interface Caller {
 /** Which cart a request means: one by id, or the signed-in user's active cart (an empty cart_id). */
 export type CartTarget = { kind: "id"; id: string } | { kind: "user"; userId: string };
 
-export const isStaffOrService = (principal: Principal | undefined) => principal?.kind === "service" || (principal?.roles.includes(ADMIN_ROLE) ?? false);
-
 export function mayAccess(cart: CartRow, caller: Caller): boolean {
-  if (isStaffOrService(caller.principal)) return true;
+  if (isServiceOrRole(caller.principal, ADMIN_ROLE)) return true;
   if (cart.user_id !== null) return caller.principal?.kind === "user" && caller.principal.subject === cart.user_id;
   return cartTokenMatches(caller.cartToken, cart.token_hash);
 }

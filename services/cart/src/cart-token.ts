@@ -2,9 +2,6 @@
 // presented token is compared against it in constant time.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
-/** The request header a guest sends its cart token in. */
-export const CART_TOKEN_HEADER = "x-cart-token";
-
 export const newCartToken = (): string => randomBytes(32).toString("base64url");
 
 export const hashCartToken = (token: string): string => createHash("sha256").update(token).digest("hex");

@@ -5,6 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
+  CART_TOKEN_HEADER,
   checkCountryCode,
   checkSku,
   checkUuid,
@@ -24,7 +25,7 @@ import { CartLineStatus, CartService, MergeAdjustmentSchema, ShippingOptionSchem
 import { ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import { cartNotFound, mayAccess, targetOf, type Caller, type CartTarget } from "./cart-access.ts";
-import { CART_TOKEN_HEADER, cartTokenMatches, hashCartToken, newCartToken } from "./cart-token.ts";
+import { cartTokenMatches, hashCartToken, newCartToken } from "./cart-token.ts";
 import {
   checkOut,
   deleteLine,

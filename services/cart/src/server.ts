@@ -1,26 +1,24 @@
 // The cart service, declared: built from its config without listening, so tests start it on port 0
 // with createService and main.ts with runService.
-import type { ServiceDefinition } from "@bazaar/platform";
+import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { migrations } from "../migrations/index.ts";
 import type { CartConfig } from "./config.ts";
 import { entities } from "./entities.ts";
 import { cartHandlers } from "./handlers.ts";
 import { createPricing } from "./pricing.ts";
-import { createSkuLookup, type Upstreams } from "./sku-lookup.ts";
+import { createSkuLookup } from "./sku-lookup.ts";
 import { startSweeper, type Sweeper } from "./sweeper.ts";
 
 export interface CartOptions {
   config: CartConfig;
   /** Consul name (and database bazaar_<name>). Default "cart"; tests pass unique names. */
   name?: string;
-  /** Consul names of the services a cart is priced from (defaults "catalog" and "inventory"). */
-  upstreams?: Upstreams;
   /** Receives the expiry sweeper once started (tests sweep on demand through it). */
   onSweeper?: (sweeper: Sweeper) => void;
 }
 
-export function cart(options: CartOptions): ServiceDefinition {
+export function cart(options: CartOptions): ServiceDefinition<Database> {
   const { config } = options;
   const pricing = createPricing({
     homeCountry: config.CART_HOME_COUNTRY,
@@ -31,19 +29,19 @@ export function cart(options: CartOptions): ServiceDefinition {
     name: options.name ?? "cart",
     version: "1.0.0",
     database: { entities, migrations },
-    routes(router, runtime) {
-      router.service(CartService, cartHandlers({ database: runtime.database!, config, pricing, lookup: createSkuLookup(runtime, options.upstreams) }));
-    },
-    background(runtime) {
-      const sweeper = startSweeper({
-        database: runtime.database!,
-        logger: runtime.logger,
-        guestTtlSeconds: config.CART_GUEST_TTL_SECONDS,
-        userTtlSeconds: config.CART_USER_TTL_SECONDS,
-        intervalMs: config.CART_SWEEP_INTERVAL_MS,
-      });
-      options.onSweeper?.(sweeper);
-      return [sweeper];
-    },
+    setup: (runtime) => ({
+      routes: (router) => router.service(CartService, cartHandlers({ database: runtime.database, config, pricing, lookup: createSkuLookup(runtime) })),
+      background() {
+        const sweeper = startSweeper({
+          database: runtime.database,
+          logger: runtime.logger,
+          guestTtlSeconds: config.CART_GUEST_TTL_SECONDS,
+          userTtlSeconds: config.CART_USER_TTL_SECONDS,
+          intervalMs: config.CART_SWEEP_INTERVAL_MS,
+        });
+        options.onSweeper?.(sweeper);
+        return [sweeper];
+      },
+    }),
   };
 }

@@ -18,20 +18,13 @@ export interface SkuFacts {
 
 export type SkuLookup = (skus: readonly string[]) => Promise<Map<string, SkuFacts>>;
 
-export interface Upstreams {
-  /** Consul name of the catalog (default "catalog"). */
-  catalog?: string;
-  /** Consul name of the inventory (default "inventory"). */
-  inventory?: string;
-}
-
 /** The most SKUs one BatchGetVariants / BatchGetStockLevels call takes. */
 const BATCH = 100;
 
-export function createSkuLookup(runtime: ServiceRuntime, upstreams: Upstreams = {}): SkuLookup {
+export function createSkuLookup(runtime: ServiceRuntime): SkuLookup {
   async function batch(skus: string[], facts: Map<string, SkuFacts>) {
-    const catalog = runtime.clientFor(CatalogService, upstreams.catalog ?? "catalog");
-    const inventory = runtime.clientFor(InventoryService, upstreams.inventory ?? "inventory");
+    const catalog = runtime.clientFor(CatalogService);
+    const inventory = runtime.clientFor(InventoryService);
     const [{ variants }, { stocks }] = await Promise.all([
       catalog.batchGetVariants({ skus }).catch(unreachable("catalog")),
       inventory.batchGetStockLevels({ skus }).catch(unreachable("inventory")),

@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Code, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { CART_TOKEN_HEADER, createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
 import { bearer, createTestSigner, dropServiceDatabase, eventually, serviceDatabaseUrl, testEnv, uniqueName, perFile, type FileHooks } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus, type Product } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
@@ -39,7 +39,7 @@ export interface MeshOptions {
 }
 
 const cartToken = (token: string | undefined): Interceptor => (next) => (request) => {
-  if (token) request.header.set("x-cart-token", token);
+  if (token) request.header.set(CART_TOKEN_HEADER, token);
   return next(request);
 };
 
@@ -65,8 +65,8 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   let sweeper: Sweeper | undefined;
   const config = loadConfig(cartConfigSchema, { ...testEnv, ...options.env });
   const cartService = await createService(
-    cart({ config, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory }, onSweeper: (s) => (sweeper = s) }),
-    { config, verifier, serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) } },
+    cart({ config, name: names.cart, onSweeper: (s) => (sweeper = s) }),
+    { config, verifier, serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) }, upstreams: { catalog: names.catalog, inventory: names.inventory } },
   );
   started.push(cartService);
   await Promise.all([names.catalog, names.inventory].map((name) => passing(config.CONSUL_HTTP_ADDR, name)));

@@ -1,5 +1,5 @@
 // The CatalogService RPCs: authorisation and transactions around the domain functions.
-import { ADMIN_ROLE, checkUuid, currentPrincipal, requireRole, requireUser, violations, type Database, type ServiceRuntime } from "@bazaar/platform";
+import { ADMIN_ROLE, checkUuid, currentPrincipal, isServiceOrRole, requireRole, requireUser, violations, type Database, type ServiceRuntime } from "@bazaar/platform";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { createCategory, deleteCategory, findCategory, listCategories, toCategory, updateCategory } from "./categories/categories.ts";
@@ -11,8 +11,8 @@ import { createReview, listReviews } from "./reviews/reviews.ts";
 
 const isAdmin = () => currentPrincipal()?.roles.includes(ADMIN_ROLE) ?? false;
 
-export function catalogHandlers(runtime: ServiceRuntime): ServiceImpl<typeof CatalogService> {
-  const database = runtime.database as Database;
+export function catalogHandlers(runtime: ServiceRuntime<Database>): ServiceImpl<typeof CatalogService> {
+  const { database } = runtime;
   const read = () => database.em();
   const loadOne = async (id: string) => (await loadProducts(read(), [id]))[0];
   return {
@@ -26,7 +26,7 @@ export function catalogHandlers(runtime: ServiceRuntime): ServiceImpl<typeof Cat
       return browse(read(), { query: request.query, filter: request.filter, sort: request.sort, pageSize: request.pageSize, pageToken: request.pageToken }, true);
     },
     async batchGetVariants(request) {
-      return { variants: await batchGetVariants(read(), request.skus, currentPrincipal()?.kind === "service" || isAdmin()) };
+      return { variants: await batchGetVariants(read(), request.skus, isServiceOrRole(currentPrincipal(), ADMIN_ROLE)) };
     },
     async createProduct(request) {
       requireRole(ADMIN_ROLE);

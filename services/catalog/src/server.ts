@@ -1,5 +1,5 @@
 // The catalog service, declared: tests start it with createService on port 0, main.ts with runService.
-import type { ServiceDefinition } from "@bazaar/platform";
+import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { migrations } from "../migrations/index.ts";
 import { entities } from "./entities.ts";
@@ -18,19 +18,20 @@ export interface CatalogOptions {
   followOrders?: boolean;
 }
 
-export function catalog(options: CatalogOptions = {}): ServiceDefinition {
+export function catalog(options: CatalogOptions = {}): ServiceDefinition<Database> {
   const name = options.name ?? "catalog";
   return {
     name,
     version: "1.0.0",
     database: { entities, migrations },
     publishes: ["catalog"],
-    routes(router, runtime) {
-      router.service(CatalogService, catalogHandlers(runtime));
-    },
-    consumers: () => [
-      ...(options.followStock === false ? [] : [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }]),
-      ...(options.followOrders === false ? [] : [{ domain: "order", durable: `${name}-purchases`, handlers: purchaseHandlers }]),
-    ],
+    consumes: [...(options.followStock === false ? [] : ["inventory"]), ...(options.followOrders === false ? [] : ["order"])],
+    setup: (runtime) => ({
+      routes: (router) => router.service(CatalogService, catalogHandlers(runtime)),
+      consumers: [
+        ...(options.followStock === false ? [] : [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }]),
+        ...(options.followOrders === false ? [] : [{ domain: "order", durable: `${name}-purchases`, handlers: purchaseHandlers }]),
+      ],
+    }),
   };
 }

@@ -188,7 +188,7 @@ test("an update with a stale etag is aborted and changes nothing; a current one 
   t.is((await admin.archiveProduct({ id: hose.id })).product?.status, ProductStatus.ARCHIVED, "archiving again changes nothing");
 
   // Every change went out through the outbox, in the same transaction as the change.
-  const events = await service.runtime.database!.em().execute<{ type_name: string; payload: Buffer }[]>("select type_name, payload from platform_outbox order by event_id");
+  const events = await service.runtime.database.em().execute<{ type_name: string; payload: Buffer }[]>("select type_name, payload from platform_outbox order by event_id");
   const ofHose = events.filter((e) => e.type_name !== "bazaar.catalog.v1.ProductCreated" || fromBinary(ProductCreatedSchema, e.payload).productId === hose.id);
   t.deepEqual(
     ofHose.map((e) => e.type_name.replace("bazaar.catalog.v1.", "")),

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
+import { createService, loadConfig, platformConfigSchema, type Database, type RunningService } from "@bazaar/platform";
 import { bearer, createTestSigner, dropServiceDatabase, testEnv, uniqueName as makeUniqueName } from "@bazaar/platform/testing";
 export { eventually } from "@bazaar/platform/testing";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
@@ -21,7 +21,7 @@ export async function token(subject: string, roles: string[]): Promise<string> {
 
 export interface Harness {
   name: string;
-  service: RunningService;
+  service: RunningService<Database>;
   anonymous: Client<typeof CatalogService>;
   admin: Client<typeof CatalogService>;
   /** A client signed in as `userId` (a new user when omitted). */

@@ -1,5 +1,5 @@
 // The identity service, declared: built from its config without listening, so tests start it on port 0.
-import type { TokenVerifier, ServiceDefinition } from "@bazaar/platform";
+import type { Database, ServiceDefinition, TokenVerifier } from "@bazaar/platform";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { identityMigrations } from "../migrations/index.ts";
 import type { IdentityConfig } from "./config.ts";
@@ -20,7 +20,7 @@ export interface IdentityOptions {
 }
 
 /** The service definition plus what createService needs besides it: the verifier of identity's own tokens. */
-export interface IdentityServiceDefinition extends ServiceDefinition {
+export interface IdentityServiceDefinition extends ServiceDefinition<Database> {
   /** Verifies access tokens against identity's own published keys; pass it as createService's `verifier`. */
   readonly verifier: TokenVerifier;
   readonly keyStore: KeyStore;
@@ -44,16 +44,8 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
     publishes: ["identity"],
     verifier: keyStore.verifier,
     keyStore,
-    documents: () => ({
-      "/.well-known/jwks.json": async () => ({
-        contentType: "application/jwk-set+json",
-        body: JSON.stringify(await keyStore.jwks()),
-        // Short: a rotation must reach verifiers well within a token's lifetime.
-        cacheControl: "public, max-age=60",
-      }),
-    }),
-    routes(router, runtime) {
-      const database = runtime.database!;
+    setup(runtime) {
+      const { database } = runtime;
       keyStore.attach(database);
       const handlers = identityHandlers({
         database,
@@ -73,8 +65,6 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
       if (!config.IDENTITY_SERVICE_CLIENTS && config.BAZAAR_ENV !== "development") {
         runtime.logger.warn("IDENTITY_SERVICE_CLIENTS is unset: no service gets a service token");
       }
-      // Unknown fields in JSON requests are refused (invalid_argument), not silently dropped.
-      router.service(IdentityService, handlers, { jsonOptions: { ignoreUnknownFields: false } });
       // The first admin from configuration, when that account exists already.
       if (config.IDENTITY_ADMIN_EMAIL) {
         const email = normaliseEmail(config.IDENTITY_ADMIN_EMAIL);
@@ -84,6 +74,17 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
           )
           .catch((error: unknown) => runtime.logger.error({ err: error }, "could not grant the configured admin role"));
       }
+      return {
+        routes: (router) => router.service(IdentityService, handlers),
+        documents: {
+          "/.well-known/jwks.json": async () => ({
+            contentType: "application/jwk-set+json",
+            body: JSON.stringify(await keyStore.jwks()),
+            // Short: a rotation must reach verifiers well within a token's lifetime.
+            cacheControl: "public, max-age=60",
+          }),
+        },
+      };
     },
   };
 }

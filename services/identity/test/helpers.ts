@@ -47,7 +47,7 @@ export async function startIdentity(overrides: Record<string, string> = {}): Pro
   const definition = identity({ config, name });
   const service = await createService(definition, { config, verifier: definition.verifier });
   const baseUrl = `http://${service.address}`;
-  const database = service.runtime.database!;
+  const database = service.runtime.database;
 
   return {
     service,

@@ -8,9 +8,8 @@ import {
   decodePageToken,
   encodePageToken,
   isUuid,
-  PermissionDeniedError,
-  requirePrincipal,
   requireRole,
+  requireServiceOrRole,
   type Database,
 } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
@@ -58,13 +57,7 @@ import {
 } from "./validation.ts";
 
 /** Reservations are made by services (checkout, order sagas) and by staff. */
-function requireServiceOrAdmin() {
-  const principal = requirePrincipal();
-  if (principal.kind !== "service" && !principal.roles.includes(ADMIN_ROLE)) {
-    throw new PermissionDeniedError("reservations are made by services and admins", { reason: "SERVICE_OR_ADMIN_REQUIRED" });
-  }
-  return principal;
-}
+const requireServiceOrAdmin = () => requireServiceOrRole(ADMIN_ROLE, "reservations are made by services and admins");
 
 const states: Record<ReservationView["state"], ReservationState> = {
   active: ReservationState.ACTIVE,

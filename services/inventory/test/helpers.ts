@@ -7,7 +7,7 @@ import pg from "pg";
 import { createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
 import { bearer, createTestSigner, dropServiceDatabase, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner } from "@bazaar/platform/testing";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { inventoryService, type InventoryDeps } from "../src/index.ts";
+import { inventoryService, type InventoryOptions } from "../src/index.ts";
 
 export const env: NodeJS.ProcessEnv = testEnv;
 
@@ -36,7 +36,7 @@ export interface Harness {
   stopInstance(): Promise<void>;
 }
 
-export async function startInventory(deps: Omit<InventoryDeps, "name"> & { name?: string } = {}): Promise<Harness> {
+export async function startInventory(deps: Omit<InventoryOptions, "name"> & { name?: string } = {}): Promise<Harness> {
   const name = deps.name ?? unique("inventory");
   const signer = await createSigner();
   const service = await createService(inventoryService({ sweepIntervalMs: 200, ...deps, name }), {

@@ -17,11 +17,10 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { connect as connectNats } from "nats";
 import pg from "pg";
 import { createSupervisor, ensureInfrastructure, repositoryRoot, stackSettings, waitFor } from "@bazaar/stack";
-import { createDatabase, createLogger } from "@bazaar/platform";
+import { CART_TOKEN_HEADER, createDatabase, createLogger, failureOf } from "@bazaar/platform";
 import { entities as catalogEntities, migrations as catalogMigrations, seedCatalog } from "@bazaar/catalog";
 import { entities as inventoryEntities, migrations as inventoryMigrations, seedStock } from "@bazaar/inventory";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
-import { ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { OrderService, OrderStatus } from "@bazaar/contracts/bazaar/order/v1/order_pb";
@@ -131,8 +130,8 @@ try {
   const catalogClient = createClient(CatalogService, transport(ports.catalog, admin));
   const inventoryAdmin = createClient(InventoryService, transport(ports.inventory, admin));
   const carts = createClient(CartService, transport(ports.cart));
-  const cartFor = (token: string) => createClient(CartService, transport(ports.cart, { "x-cart-token": token }));
-  const ordersFor = (token: string) => createClient(OrderService, transport(ports.order, { "x-cart-token": token }));
+  const cartFor = (token: string) => createClient(CartService, transport(ports.cart, { [CART_TOKEN_HEADER]: token }));
+  const ordersFor = (token: string) => createClient(OrderService, transport(ports.order, { [CART_TOKEN_HEADER]: token }));
 
   // SKUs of active products priced in USD.
   const skus: string[] = [];
@@ -238,8 +237,10 @@ try {
   const confirmed = outcomes.filter((o) => o.status === "fulfilled" && o.value.order?.status === OrderStatus.CONFIRMED).length;
   const refusals = new Map<string, number>();
   for (const o of outcomes) {
-    if (o.status !== "rejected" || ConnectError.from(o.reason).code !== Code.FailedPrecondition) continue;
-    const reason = ConnectError.from(o.reason).findDetails(ErrorInfoSchema)[0]?.reason ?? "no reason";
+    if (o.status !== "rejected") continue;
+    const failure = failureOf(o.reason);
+    if (failure.code !== Code.FailedPrecondition) continue;
+    const reason = failure.reason ?? "no reason";
     refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
   }
   const outOfStock = [...refusals.values()].reduce((a, b) => a + b, 0);

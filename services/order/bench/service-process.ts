@@ -23,7 +23,7 @@ function definition(): { definition: ServiceDefinition; config: ReturnType<typeo
       return { definition: inventoryService({ name: names.inventory }), config: loadConfig(platformConfigSchema) };
     case "cart": {
       const config = loadConfig(cartConfigSchema);
-      return { definition: cart({ config, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory } }), config };
+      return { definition: cart({ config, name: names.cart }), config };
     }
     case "payment": {
       const config = loadConfig(paymentConfigSchema);
@@ -31,7 +31,7 @@ function definition(): { definition: ServiceDefinition; config: ReturnType<typeo
     }
     case "order": {
       const config = loadConfig(orderConfigSchema);
-      return { definition: order({ config, name: names.order, upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment } }), config };
+      return { definition: order({ config, name: names.order }), config };
     }
     default:
       throw new Error(`BENCH_SERVICE must be catalog, inventory, cart, payment or order, got ${which}`);
@@ -48,6 +48,8 @@ if (process.env.BENCH_SQL_COUNT_DIR) {
 const { definition: service, config } = definition();
 const running = await createService(service, {
   config,
+  // Every service of the bench runs under its bench name.
+  upstreams: { catalog: names.catalog, inventory: names.inventory, cart: names.cart, payment: names.payment },
   verifier: createTokenVerifier({ jwks: { keys: [jwk] }, issuer: "bazaar-identity", audience: "bazaar" }),
   serviceCredentials: { token: async () => token },
   signals: ["SIGTERM", "SIGINT"],

@@ -1,11 +1,11 @@
 // Who may see and act on an order: its customer, a guest proving the cart with its token, staff
 // (admins) and services. Everyone else is told the order does not exist (NOT_FOUND), so order ids of
 // other customers are never confirmed.
-import { ADMIN_ROLE, NotFoundError, type Principal } from "@bazaar/platform";
+import { ADMIN_ROLE, isServiceOrRole, NotFoundError, type Principal } from "@bazaar/platform";
 import { sha256 } from "./idempotency.ts";
 import type { OrderRecord } from "./orders.ts";
 
-export const isStaff = (principal: Principal | undefined) => principal !== undefined && (principal.kind === "service" || principal.roles.includes(ADMIN_ROLE));
+export const isStaff = (principal: Principal | undefined) => isServiceOrRole(principal, ADMIN_ROLE);
 
 export function mayAccess(order: OrderRecord, principal: Principal | undefined, cartToken: string): boolean {
   if (isStaff(principal)) return true;

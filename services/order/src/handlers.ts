@@ -3,6 +3,7 @@
 import {
   ADMIN_ROLE,
   AlreadyExistsError,
+  CART_TOKEN_HEADER,
   checkCurrencyCode,
   checkPageSize,
   checkUuid,
@@ -10,6 +11,7 @@ import {
   currentPrincipal,
   decodePageToken,
   encodePageToken,
+  failureOf,
   FailedPreconditionError,
   InvalidArgumentError,
   isUuid,
@@ -33,9 +35,8 @@ import { etagOf, orderMessage } from "./order-message.ts";
 import { listOrders } from "./order-queries.ts";
 import { checkTransition, FULFILMENT_STATUSES, PAID_STATUSES, statusFromWire, type Status } from "./order-status.ts";
 import { addHistory, LEASE_SET, leaseValues, loadOrder, releaseLease, updateOrder, type LeaseHolder, type OrderRecord } from "./orders.ts";
-import { CART_TOKEN_HEADER, createPlaceOrder } from "./place-order.ts";
+import { createPlaceOrder } from "./place-order.ts";
 import type { Saga } from "./saga.ts";
-import { failureOf, type Upstreams } from "./steps.ts";
 import { checkNote, MY_ORDERS_PAGE_SIZE, STAFF_ORDERS_PAGE_SIZE, violations } from "./validation.ts";
 
 export interface HandlerDeps {
@@ -43,7 +44,6 @@ export interface HandlerDeps {
   database: Database;
   saga: Saga;
   logger: Logger;
-  upstreams: Upstreams;
   leaseMs: number;
   /** Recorded on the leases this instance takes (see lease-holder.ts). */
   holder?: LeaseHolder;
@@ -54,7 +54,7 @@ const cartTokenOf = (context: HandlerContext) => context.requestHeader.get(CART_
 
 export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderService> {
   const { database, saga, logger } = deps;
-  const payment = deps.runtime.serviceClientFor(PaymentService, deps.upstreams.payment);
+  const payment = deps.runtime.serviceClientFor(PaymentService);
   const placeOrder = createPlaceOrder(deps);
 
   const load = (id: string) => loadOrder(database.em(), id);

@@ -3,6 +3,5 @@ export { order, type OrderOptions } from "./server.ts";
 export { orderConfigSchema, type OrderConfig } from "./config.ts";
 export { entities, Order, OrderLine, OrderStatusChange, IdempotencyKey } from "./entities.ts";
 export { orderMigrations } from "../migrations/index.ts";
-export type { Upstreams } from "./steps.ts";
 export type { SagaSteps } from "./saga-steps.ts";
 export type { Recovery } from "./recovery.ts";

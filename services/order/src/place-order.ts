@@ -3,6 +3,7 @@
 // claims the cart (the database allows one live order per cart) — then the saga. Nothing is stored
 // before that statement, so a request refused earlier leaves its key free for a corrected retry.
 import {
+  CART_TOKEN_HEADER,
   checkCurrencyCode,
   checkEmail,
   checkPaymentMethod,
@@ -10,6 +11,8 @@ import {
   checkUuid,
   ConflictError,
   currentPrincipal,
+  dependencyUnavailable,
+  failureOf,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
@@ -44,17 +47,13 @@ import {
   type OrderRecord,
 } from "./orders.ts";
 import type { Saga } from "./saga.ts";
-import { dependencyUnavailable, failureOf, type Upstreams } from "./steps.ts";
 import { checkIdempotencyKey, violations } from "./validation.ts";
-
-export const CART_TOKEN_HEADER = "x-cart-token";
 
 export interface PlaceOrderDeps {
   runtime: ServiceRuntime;
   database: Database;
   saga: Saga;
   logger: Logger;
-  upstreams: Upstreams;
   leaseMs: number;
   /** Recorded on the leases this instance takes (see lease-holder.ts). */
   holder?: LeaseHolder;
@@ -88,11 +87,11 @@ function requestField(field: string): string {
 }
 
 export function createPlaceOrder(deps: PlaceOrderDeps) {
-  const { database, saga, runtime, upstreams, logger } = deps;
+  const { database, saga, runtime, logger } = deps;
   const pendingWaitMs = deps.pendingWaitMs ?? 10_000;
-  const cartForService = runtime.serviceClientFor(CartService, upstreams.cart);
-  const cartForUser = runtime.clientFor(CartService, upstreams.cart);
-  const identity = runtime.clientFor(IdentityService, upstreams.identity);
+  const cartForService = runtime.serviceClientFor(CartService);
+  const cartForUser = runtime.clientFor(CartService);
+  const identity = runtime.clientFor(IdentityService);
 
   async function answer(order: OrderRecord): Promise<PlaceOrderResponse> {
     if (order.status === "PENDING") throw inProgress(order.id);

@@ -2,43 +2,17 @@
 // (serviceClientFor): a customer may not reserve stock or move money directly, the checkout may.
 // Each maps the callee's documented answers (see their .proto comments) to an outcome; anything else
 // is thrown for a later re-drive.
-import { UnavailableError, type ServiceRuntime } from "@bazaar/platform";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { failureOf, type ServiceRuntime } from "@bazaar/platform";
+import { Code } from "@connectrpc/connect";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { InventoryService, ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { PaymentService, PaymentState } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
-import { ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import type { FailureReason } from "./order-status.ts";
 import type { AuthorizeOutcome, ReservationState as State, SagaSteps } from "./saga-steps.ts";
-
-/** Consul names of the services the order service calls (defaults: their package names). */
-export interface Upstreams {
-  cart?: string;
-  inventory?: string;
-  payment?: string;
-  identity?: string;
-}
 
 /** A saga step never waits longer than this for one answer (calls outside any RPC have no deadline). */
 const STEP_TIMEOUT_MS = 15_000;
 const call = { timeoutMs: STEP_TIMEOUT_MS };
-
-/** The Connect code and google.rpc.ErrorInfo reason of a failed call. */
-export function failureOf(error: unknown): { code: Code; reason: string | undefined; error: ConnectError } {
-  const e = ConnectError.from(error);
-  return { code: e.code, reason: e.findDetails(ErrorInfoSchema)[0]?.reason, error: e };
-}
-
-/**
- * A dependency's `unavailable` as this service's: when the dependency answered it itself, because a
- * service behind it failed, it said which (its reason and message) and that is carried up; without a
- * reason it could not be reached at all (or gave no detail), and `service` is named.
- */
-export function dependencyUnavailable(service: string, error: unknown, consequence = "nothing was done"): UnavailableError {
-  const { reason, error: e } = failureOf(error);
-  if (reason) return new UnavailableError(`${e.rawMessage} (${consequence})`, { reason, cause: e });
-  return new UnavailableError(`the ${service} service cannot be reached; ${consequence} — try again`, { reason: `${service.toUpperCase()}_UNAVAILABLE`, cause: e });
-}
 
 const reservationStates: Partial<Record<ReservationState, State>> = {
   [ReservationState.ACTIVE]: "active",
@@ -53,10 +27,10 @@ const declineReasons: Record<string, FailureReason> = {
   INSUFFICIENT_FUNDS: "INSUFFICIENT_FUNDS",
 };
 
-export function createSteps(runtime: ServiceRuntime, upstreams: Upstreams = {}): SagaSteps {
-  const inventory = runtime.serviceClientFor(InventoryService, upstreams.inventory);
-  const payment = runtime.serviceClientFor(PaymentService, upstreams.payment);
-  const cart = runtime.serviceClientFor(CartService, upstreams.cart);
+export function createSteps(runtime: ServiceRuntime): SagaSteps {
+  const inventory = runtime.serviceClientFor(InventoryService);
+  const payment = runtime.serviceClientFor(PaymentService);
+  const cart = runtime.serviceClientFor(CartService);
 
   return {
     async reserveStock(order, ttlSeconds) {

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService, type TokenVerifier } from "@bazaar/platform";
+import { CART_TOKEN_HEADER, createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService, type TokenVerifier } from "@bazaar/platform";
 import { bearer, createTestSigner, dropServiceDatabase, eventually, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner, perFile, type FileHooks } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
@@ -95,7 +95,7 @@ export interface Mesh {
 }
 
 const cartTokenHeader = (token: string | undefined): Interceptor => (next) => (request) => {
-  if (token) request.header.set("x-cart-token", token);
+  if (token) request.header.set(CART_TOKEN_HEADER, token);
   return next(request);
 };
 
@@ -162,8 +162,9 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   const settled = await Promise.allSettled([
     starters.catalog(),
     createService(inventoryService({ name: names.inventory }), { config: platformConfig, verifier, serviceCredentials: credentials("inventory") }),
-    createService(cart({ config: cartConfig, name: names.cart, upstreams: { catalog: names.catalog, inventory: names.inventory } }), {
+    createService(cart({ config: cartConfig, name: names.cart }), {
       config: cartConfig,
+      upstreams: { catalog: names.catalog, inventory: names.inventory },
       verifier,
       serviceCredentials: credentials("cart"),
     }),
@@ -194,11 +195,15 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
       order({
         config: orderConfig,
         name: names.order,
-        upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity },
         onRecovery: (r) => (recovery = r),
         wrapSteps,
       }),
-      { config: orderConfig, verifier, serviceCredentials: credentials("order") },
+      {
+        config: orderConfig,
+        upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity },
+        verifier,
+        serviceCredentials: credentials("order"),
+      },
     );
     started.push(orderService);
   }

@@ -1,6 +1,6 @@
 // PaymentService RPCs: authorise the caller (services and admins), validate (every violation at once,
 // nothing changed), call the payment operations and shape their results as messages.
-import { ADMIN_ROLE, checkEmail, checkPageSize, checkPaymentMethod, checkUuid, decodePageToken, encodePageToken, isUuid, PermissionDeniedError, requirePrincipal } from "@bazaar/platform";
+import { ADMIN_ROLE, checkEmail, checkPageSize, checkPaymentMethod, checkUuid, decodePageToken, encodePageToken, isUuid, requireServiceOrRole } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -25,12 +25,7 @@ import {
 } from "./validation.ts";
 
 /** Payments are moved by services (the order saga) and by admins; customers never call this directly. */
-function requireServiceOrAdmin(): void {
-  const principal = requirePrincipal();
-  if (principal.kind !== "service" && !principal.roles.includes(ADMIN_ROLE)) {
-    throw new PermissionDeniedError("payments are handled by services and admins", { reason: "SERVICE_OR_ADMIN_REQUIRED" });
-  }
-}
+const requireServiceOrAdmin = () => void requireServiceOrRole(ADMIN_ROLE, "payments are handled by services and admins");
 
 const states: Record<PaymentStateName, PaymentState> = {
   pending: PaymentState.PENDING,

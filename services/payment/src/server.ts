@@ -1,5 +1,5 @@
 // The payment service, declared: built from its config without listening, so tests start it on port 0.
-import type { ServiceDefinition, ServiceRuntime, WebhookHandler } from "@bazaar/platform";
+import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
 import { paymentMigrations } from "../migrations/index.ts";
 import type { PaymentConfig } from "./config.ts";
@@ -19,36 +19,34 @@ export interface PaymentOptions {
   wrapGateway?: (gateway: PaymentGateway) => PaymentGateway;
 }
 
-function gatewayFor(config: PaymentConfig, runtime: ServiceRuntime): PaymentGateway {
+function gatewayFor(config: PaymentConfig, database: Database): PaymentGateway {
   if (config.PAYMENT_GATEWAY === "stripe") {
     return createStripeGateway({ stripe: createStripeClient({ secretKey: config.STRIPE_SECRET_KEY!, apiUrl: config.STRIPE_API_URL }) });
   }
-  return createTestGateway({ database: runtime.database!, slowMs: config.PAYMENT_TEST_SLOW_MS });
+  return createTestGateway({ database, slowMs: config.PAYMENT_TEST_SLOW_MS });
 }
 
-export function payment(options: PaymentOptions): ServiceDefinition {
+export function payment(options: PaymentOptions): ServiceDefinition<Database> {
   const { config } = options;
   return {
     name: options.name ?? "payment",
     version: "1.0.0",
     database: { entities: paymentEntities, migrations: paymentMigrations },
     publishes: ["payment"],
-    routes(router, runtime) {
-      const configured = gatewayFor(config, runtime);
+    setup({ database, logger }) {
+      const configured = gatewayFor(config, database);
       const payments = createPayments({
-        database: runtime.database!,
+        database,
         gateway: options.wrapGateway ? options.wrapGateway(configured) : configured,
-        logger: runtime.logger,
+        logger,
         // Longer than the slowest gateway call, so that a live call's hold never lapses.
         leaseMs: Math.max(120_000, config.PAYMENT_TEST_SLOW_MS + 30_000),
       });
-      // Unknown fields in JSON requests are refused (invalid_argument), not silently dropped.
-      router.service(PaymentService, paymentHandlers(payments), { jsonOptions: { ignoreUnknownFields: false } });
-    },
-    webhooks(runtime): Record<string, WebhookHandler> {
-      // Served only where Stripe can sign for it.
-      if (!config.STRIPE_WEBHOOK_SECRET) return {};
-      return { "/webhooks/stripe": stripeWebhook({ database: runtime.database!, secret: config.STRIPE_WEBHOOK_SECRET, logger: runtime.logger }) };
+      return {
+        routes: (router) => router.service(PaymentService, paymentHandlers(payments)),
+        // Served only where Stripe can sign for it.
+        ...(config.STRIPE_WEBHOOK_SECRET ? { webhooks: { "/webhooks/stripe": stripeWebhook({ database, secret: config.STRIPE_WEBHOOK_SECRET, logger }) } } : {}),
+      };
     },
   };
 }

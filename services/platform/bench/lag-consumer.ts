@@ -21,20 +21,23 @@ const service = await createService(
   {
     name,
     database: { entities: [Thing], migrations: [{ name: "test_0001_thing", class: CreateThingTable }] },
-    routes: () => {},
-    consumers: () => [
-      {
-        domain,
-        durable: name,
-        concurrency: Number(process.env.LAG_CONCURRENCY ?? 1),
-        handlers: [
-          onEvent(thingHappened(domain), async (happened) => {
-            lags.push(Date.now() - Number((happened as unknown as { name: string }).name));
-            if (lags.length === total) finish();
-          }),
-        ],
-      },
-    ],
+    consumes: [domain],
+    setup: () => ({
+      routes: () => {},
+      consumers: [
+        {
+          domain,
+          durable: name,
+          concurrency: Number(process.env.LAG_CONCURRENCY ?? 1),
+          handlers: [
+            onEvent(thingHappened(domain), async (happened) => {
+              lags.push(Date.now() - Number((happened as unknown as { name: string }).name));
+              if (lags.length === total) finish();
+            }),
+          ],
+        },
+      ],
+    }),
   },
   { config: loadConfig(platformConfigSchema) },
 );

@@ -24,6 +24,7 @@ import {
   redMetricsInterceptor,
   startTelemetry,
   streamName,
+  type Database,
 } from "../src/index.ts";
 import { dropDatabase, thingHappened } from "../test/fixtures/events/support.ts";
 import { TestService } from "../test/gen/bazaar/platformtest/v1/test_service_pb.ts";
@@ -66,12 +67,12 @@ async function measureLag(consumerConcurrency: number) {
   const lagName = `bench-lag-${randomBytes(3).toString("hex")}`;
   const domain = lagName.replaceAll("-", "");
   const event = thingHappened(domain);
-  const service = await createService(
+  const service = await createService<Database>(
     {
       name: lagName,
       database: { entities: [Thing], migrations: [{ name: "test_0001_thing", class: CreateThingTable }] },
       publishes: [domain],
-      routes: () => {},
+      setup: () => ({ routes: () => {} }),
     },
     { config: loadConfig(platformConfigSchema, env) },
   );
@@ -94,7 +95,7 @@ async function measureLag(consumerConcurrency: number) {
     const due = started + (i * 1000) / eventRate;
     if (due > Date.now()) await sleep(due - Date.now());
     inFlight.push(
-      service.runtime.database!.transaction((em) =>
+      service.runtime.database.transaction((em) =>
         publish(em, event, create(event, { thingId: `${i}`, name: String(Date.now()) } as never)),
       ),
     );

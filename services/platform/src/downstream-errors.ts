@@ -5,6 +5,8 @@
 // Handlers that expect an answer (a declined payment, a missing reservation) translate it themselves
 // into a domain error; this is the rule for everything they did not expect.
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
+import { UnavailableError } from "./errors.ts";
 
 /** The procedure ("package.Service/Method") each failure came back from. */
 const origins = new WeakMap<ConnectError, string>();
@@ -49,4 +51,30 @@ export function fromDownstream(error: ConnectError): ConnectError | undefined {
     default:
       return undefined;
   }
+}
+
+/** What a failed call to another service answered: its Connect code and google.rpc.ErrorInfo reason. */
+export interface CallFailure {
+  code: Code;
+  /** The callee's reason (e.g. "INSUFFICIENT_FUNDS"), when it gave one. */
+  reason: string | undefined;
+  error: ConnectError;
+}
+
+/** The code and reason of a failed call, for handlers that expect some answers (a decline, a missing thing). */
+export function failureOf(error: unknown): CallFailure {
+  const e = ConnectError.from(error);
+  return { code: e.code, reason: e.findDetails(ErrorInfoSchema)[0]?.reason, error: e };
+}
+
+/**
+ * A dependency's `unavailable` as this service's: when the dependency answered it itself, because a
+ * service behind it failed, it said which (its reason and message) and that is carried up; without a
+ * reason it could not be reached at all (or gave no detail), and `service` is named
+ * (reason `<SERVICE>_UNAVAILABLE`).
+ */
+export function dependencyUnavailable(service: string, error: unknown, consequence = "nothing was done"): UnavailableError {
+  const { reason, error: e } = failureOf(error);
+  if (reason) return new UnavailableError(`${e.rawMessage} (${consequence})`, { reason, cause: e });
+  return new UnavailableError(`the ${service} service cannot be reached; ${consequence} — try again`, { reason: `${service.toUpperCase()}_UNAVAILABLE`, cause: e });
 }

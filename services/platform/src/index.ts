@@ -2,7 +2,19 @@
 // runService, loadConfig, the domain errors, the auth helpers, publish and onEvent.
 
 // A service, whole
-export { createService, runService, type BackgroundTask, type ConsumerDefinition, type RunningService, type ServiceDefinition, type ServiceOptions, type ServiceRuntime } from "./service.ts";
+export {
+  createService,
+  runService,
+  type BackgroundTask,
+  type ConsumerDefinition,
+  type DatabaseDeclaration,
+  type RunningService,
+  type ServiceDefinition,
+  type ServiceOptions,
+  type ServiceRuntime,
+  type ServiceSetup,
+} from "./service.ts";
+export { CART_TOKEN_HEADER } from "./headers.ts";
 
 export { drainBatches, startPeriodic, type Periodic, type PeriodicOptions } from "./periodic.ts";
 
@@ -58,7 +70,7 @@ export type { Principal } from "./principal.ts";
 export { ACCESS_TOKEN_TYPE, createTokenVerifier, type JwksDiscovery, type TokenVerifier, type TokenVerifierOptions } from "./auth/token-verifier.ts";
 export { tokenVerifierFromConfig, verifiesIdentityTokens, type VerifierConfig } from "./auth/verifier-from-config.ts";
 export { authInterceptor, principalKey, type AuthInterceptorOptions } from "./auth/auth-interceptor.ts";
-export { ADMIN_ROLE, currentPrincipal, requireOwner, requirePrincipal, requireRole, requireUser } from "./auth/require.ts";
+export { ADMIN_ROLE, currentPrincipal, isServiceOrRole, requireOwner, requirePrincipal, requireRole, requireServiceOrRole, requireUser } from "./auth/require.ts";
 export { createServiceCredentials, type ServiceCredentials, type ServiceCredentialsOptions } from "./auth/service-credentials.ts";
 export { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
 export { identityCredentialsFor, identityServiceCredentials, type IdentityServiceCredentialsOptions } from "./auth/identity-service-credentials.ts";
@@ -67,6 +79,8 @@ export { identityCredentialsFor, identityServiceCredentials, type IdentityServic
 export { currentCall, remainingMs, runInCallContext, type CallContext } from "./call-context.ts";
 export { callContextInterceptor } from "./call-context-interceptor.ts";
 export { clientFor, clientTransport, closeAllClients, closeClient, consulServiceName, type ClientForOptions } from "./clients/client-for.ts";
+export { parseUpstreams, upstreamName, type Upstreams } from "./clients/upstreams.ts";
+export { dependencyUnavailable, failureOf, type CallFailure } from "./downstream-errors.ts";
 export { createClientTransport, type ClientTarget, type ClientTransport, type ClientTransportOptions } from "./clients/client-transport.ts";
 export type { RetryOptions } from "./clients/retry.ts";
 export type { EndpointSnapshot } from "./clients/balancer.ts";

@@ -13,6 +13,7 @@ import type { TokenVerifier } from "./auth/token-verifier.ts";
 import { tokenVerifierFromConfig } from "./auth/verifier-from-config.ts";
 import { callContextInterceptor } from "./call-context-interceptor.ts";
 import { clientFor, closeClient, type ClientForOptions } from "./clients/client-for.ts";
+import { upstreamName, type Upstreams } from "./clients/upstreams.ts";
 import type { PlatformConfig } from "./config/platform-schema.ts";
 import { retryLostReadsInterceptor } from "./data/connection-errors.ts";
 import { createDatabase, type Database, type DatabaseOptions } from "./data/database.ts";
@@ -40,8 +41,11 @@ import { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/
 // get this long to land before the listener closes.
 const deregisterSettleMs = 500;
 
-/** What the runtime hands a service's own code: everything cross-cutting, ready to use. */
-export interface ServiceRuntime {
+/**
+ * What the runtime hands a service's own code: everything cross-cutting, ready to use. `Data` is the
+ * type of `database`: `Database` in the setup of a definition that declares one (see ServiceDefinition).
+ */
+export interface ServiceRuntime<Data extends Database | undefined = Database | undefined> {
   readonly name: string;
   /** Unique per process: the Consul service id. */
   readonly instanceId: string;
@@ -49,27 +53,28 @@ export interface ServiceRuntime {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly health: Health;
-  /** The service's own database, when the definition has one. */
-  readonly database: Database | undefined;
+  /** The service's own database: there exactly when the definition declares one. */
+  readonly database: Data;
   /** The NATS connection, when the service publishes or consumes events. */
   readonly nats: NatsConnection | undefined;
   /**
    * A typed client of another service, found through Consul, with tracing, client metrics and
    * credentials (the caller's token inside a user's call, else this service's own). One per service.
-   * `serviceName` overrides the Consul name derived from the package (bazaar.catalog.v1 → catalog).
+   * The Consul name is the package's (bazaar.catalog.v1 → catalog), unless ServiceOptions.upstreams
+   * renames it (see upstreamName).
    */
-  clientFor<T extends DescService>(service: T, serviceName?: string): Client<T>;
+  clientFor<T extends DescService>(service: T): Client<T>;
   /**
    * Like clientFor, but every call carries this service's own token, even inside a user's call: for
    * steps taken on the service's authority (a checkout reserving stock, authorising a payment).
    */
-  serviceClientFor<T extends DescService>(service: T, serviceName?: string): Client<T>;
+  serviceClientFor<T extends DescService>(service: T): Client<T>;
 }
 
 /** A durable consumer of one domain's stream; the runtime supplies NATS, the database, logs and metrics. */
 export interface ConsumerDefinition
   extends Omit<ConsumeOptions, "nats" | "database" | "stream" | "logger" | "registry"> {
-  /** The publishing domain, e.g. "order" (reads the stream BAZAAR_ORDER). */
+  /** The publishing domain, e.g. "order" (reads the stream BAZAAR_ORDER); one of the definition's `consumes`. */
   domain: string;
 }
 
@@ -79,27 +84,43 @@ export interface BackgroundTask {
   stop(): Promise<void> | void;
 }
 
-/** A service, declared: its name, RPCs, data and events. */
-export interface ServiceDefinition {
+/**
+ * What a service's setup builds, once, from its runtime: everything it serves and runs. What the
+ * parts share (order's saga, a key store) is a local of setup, never a variable of the definition.
+ */
+export interface ServiceSetup {
+  /** Registers the service's RPCs, before the server listens. */
+  routes(router: ConnectRouter): void;
+  /** Documents served with GET beside the RPCs, by path (e.g. "/.well-known/jwks.json"). */
+  documents?: Record<string, HttpDocument>;
+  /** Webhooks served with POST beside the RPCs, by path (e.g. "/webhooks/stripe"); bodies up to 1 MiB. */
+  webhooks?: Record<string, WebhookHandler>;
+  /** Durable consumers, started once the server listens; each reads a domain listed in `consumes`. */
+  consumers?: ConsumerDefinition[];
+  /** Starts the background work once the server listens (and consumers run); stopped while draining. */
+  background?(): BackgroundTask[];
+}
+
+/** The service's PostgreSQL data: entities and migrations of `bazaar_<name>`. */
+export type DatabaseDeclaration = Pick<DatabaseOptions, "entities" | "migrations">;
+
+/**
+ * A service, declared: its name, data and events, and the setup that builds its RPCs, consumers and
+ * background work from the runtime. Write `ServiceDefinition<Database>` for a service with a database
+ * (its setup's `runtime.database` is then a Database), `ServiceDefinition<undefined>` for one without.
+ */
+export type ServiceDefinition<Data extends Database | undefined = Database | undefined> = {
   /** Consul name and label on logs and metrics, e.g. "catalog". Its database is `bazaar_<name>`. */
   name: string;
   /** Registered as the Consul tag `version=<version>`. */
   version?: string;
-  /** Registers the service's RPCs; called once, before the server listens. */
-  routes(router: ConnectRouter, runtime: ServiceRuntime): void;
-  /** Documents served with GET beside the RPCs, by path (e.g. "/.well-known/jwks.json"). */
-  documents?(runtime: ServiceRuntime): Record<string, HttpDocument>;
-  /** Webhooks served with POST beside the RPCs, by path (e.g. "/webhooks/stripe"); bodies up to 1 MiB. */
-  webhooks?(runtime: ServiceRuntime): Record<string, WebhookHandler>;
-  /** The service's PostgreSQL data. Omit for a service without a database. */
-  database?: Pick<DatabaseOptions, "entities" | "migrations">;
   /** Event domains this service publishes (their streams are ensured at start), usually its own. */
   publishes?: readonly string[];
-  /** Durable consumers, started once the server listens. */
-  consumers?(runtime: ServiceRuntime): ConsumerDefinition[];
-  /** Background work, started once the server listens and stopped while draining. */
-  background?(runtime: ServiceRuntime): BackgroundTask[];
-}
+  /** Event domains this service consumes (their streams are ensured at start; events need a database). */
+  consumes?: readonly string[];
+  /** Called once at start, after the database, NATS and clients are ready and before the server listens. */
+  setup(runtime: ServiceRuntime<Data>): ServiceSetup | Promise<ServiceSetup>;
+} & (Data extends Database ? { database: DatabaseDeclaration } : { database?: undefined });
 
 export interface ServiceOptions {
   config: PlatformConfig;
@@ -118,10 +139,12 @@ export interface ServiceOptions {
   serviceCredentials?: ServiceCredentials;
   /** Signals that shut the service down and end the process (default none: the embedder calls stop()). */
   signals?: NodeJS.Signals[];
+  /** Consul names of the services this one calls, where not the default (see upstreamName). Default: config.UPSTREAMS. */
+  upstreams?: Upstreams;
 }
 
-export interface RunningService {
-  readonly runtime: ServiceRuntime;
+export interface RunningService<Data extends Database | undefined = Database | undefined> {
+  readonly runtime: ServiceRuntime<Data>;
   readonly port: number;
   /** host:port as registered in Consul. */
   readonly address: string;
@@ -136,7 +159,10 @@ export interface RunningService {
  * error mapping, call context and auth, durable consumers, and registration in Consul — and the
  * lifecycle that takes it all down in order. A failure during start undoes what had started.
  */
-export async function createService(definition: ServiceDefinition, options: ServiceOptions): Promise<RunningService> {
+export async function createService<Data extends Database | undefined>(
+  definition: ServiceDefinition<Data>,
+  options: ServiceOptions,
+): Promise<RunningService<Data>> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ service: definition.name, level: config.LOG_LEVEL });
   const lifecycle = createLifecycle({ logger, graceMs: config.SHUTDOWN_GRACE_MS, signals: options.signals ?? [] });
@@ -149,7 +175,12 @@ export async function createService(definition: ServiceDefinition, options: Serv
   }
 }
 
-async function start(definition: ServiceDefinition, options: ServiceOptions, logger: Logger, lifecycle: Lifecycle): Promise<RunningService> {
+async function start<Data extends Database | undefined>(
+  definition: ServiceDefinition<Data>,
+  options: ServiceOptions,
+  logger: Logger,
+  lifecycle: Lifecycle,
+): Promise<RunningService<Data>> {
   const { config } = options;
   // Without credentials given: this service's own token from identity, when it has a client secret.
   const fromIdentity = options.serviceCredentials ? undefined : identityCredentialsFor(definition.name, config);
@@ -157,11 +188,12 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   const serviceCredentials = options.serviceCredentials ?? fromIdentity?.credentials;
   const instanceId = `${definition.name}-${uuidv7()}`;
   const registry = createMetricsRegistry({ service: definition.name });
-  const usesEvents = (definition.publishes?.length ?? 0) > 0 || definition.consumers !== undefined;
+  const consumes = definition.consumes ?? [];
+  const usesEvents = (definition.publishes?.length ?? 0) > 0 || consumes.length > 0;
 
   let database: Database | undefined;
   if (definition.database) {
-    database = await createDatabase({
+    const opened = await createDatabase({
       url: config.DATABASE_URL,
       dbName: `bazaar_${definition.name.replaceAll("-", "_")}`,
       ...definition.database,
@@ -170,7 +202,8 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
       poolSize: config.DB_POOL_SIZE,
       logger,
     });
-    lifecycle.onShutdown("close", "database", () => database!.close());
+    lifecycle.onShutdown("close", "database", () => opened.close());
+    database = opened;
   }
 
   let nats: NatsConnection | undefined;
@@ -193,7 +226,8 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
       }
     })();
     lifecycle.onShutdown("close", "nats", () => nats!.drain());
-    await ensureStreams(await nats.jetstreamManager(), definition.publishes ?? [], streamRetention);
+    // A consumer may start before the publishing service ever has: the streams it reads are ensured too.
+    await ensureStreams(await nats.jetstreamManager(), [...new Set([...(definition.publishes ?? []), ...consumes])], streamRetention);
     if (definition.publishes?.length) {
       relay = createRelay({ database, nats, logger, registry });
       lifecycle.onShutdown("flush", "outbox relay", async () => {
@@ -255,18 +289,20 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   ];
   const clients = new Map<string, Client<DescService>>();
   lifecycle.onShutdown("close", "clients", () => clients.forEach((client) => closeClient(client)));
-  function cachedClient<T extends DescService>(service: T, serviceName: string | undefined, asService: boolean): Client<T> {
-    const key = `${service.typeName}@${serviceName ?? ""}${asService ? "#service" : ""}`;
+  const upstreams = options.upstreams ?? config.UPSTREAMS ?? {};
+  function cachedClient<T extends DescService>(service: T, asService: boolean): Client<T> {
+    const key = `${service.typeName}${asService ? "#service" : ""}`;
     let client = clients.get(key);
     if (!client) {
-      const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, interceptors: clientInterceptors(asService) };
-      client = clientFor(service, { ...clientOptions, ...(serviceName ? { serviceName } : {}) }) as Client<DescService>;
+      const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, serviceName: upstreamName(service, upstreams), interceptors: clientInterceptors(asService) };
+      client = clientFor(service, clientOptions) as Client<DescService>;
       clients.set(key, client);
     }
     return client as unknown as Client<T>;
   }
 
-  const runtime: ServiceRuntime = {
+  // The definition's type ties its setup's runtime to whether it declared a database, as built here.
+  const runtime = {
     name: definition.name,
     instanceId,
     config,
@@ -275,9 +311,14 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     health,
     database,
     nats,
-    clientFor: (service, serviceName) => cachedClient(service, serviceName, false),
-    serviceClientFor: (service, serviceName) => cachedClient(service, serviceName, true),
-  };
+    clientFor: (service) => cachedClient(service, false),
+    serviceClientFor: (service) => cachedClient(service, true),
+  } as ServiceRuntime<Data>;
+  const setup = await definition.setup(runtime);
+  const consumerDefinitions = setup.consumers ?? [];
+  for (const { domain } of consumerDefinitions) {
+    if (!consumes.includes(domain)) throw new TypeError(`${definition.name}: a consumer reads "${domain}", which the definition's consumes does not list`);
+  }
 
   // Outermost first: the trace and metrics see everything, errors are mapped before they are
   // counted, the call context exists before auth stores the principal in it.
@@ -295,9 +336,9 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
     ...(database ? [retryLostReadsInterceptor()] : []),
   ];
   const server = createRpcServer({
-    routes: (router) => definition.routes(router, runtime),
-    documents: definition.documents?.(runtime),
-    webhooks: definition.webhooks?.(runtime),
+    routes: setup.routes,
+    documents: setup.documents,
+    webhooks: setup.webhooks,
     interceptors: serverInterceptors,
     registry,
     health,
@@ -310,9 +351,6 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
 
   const consumers: Consumer[] = [];
   lifecycle.onShutdown("drain", "consumers", () => Promise.all(consumers.map((c) => c.stop())).then(() => undefined));
-  const consumerDefinitions = definition.consumers?.(runtime) ?? [];
-  // A consumer may start before the publishing service ever has: the stream it reads is ensured too.
-  if (consumerDefinitions.length) await ensureStreams(await nats!.jetstreamManager(), [...new Set(consumerDefinitions.map((c) => c.domain))], streamRetention);
   for (const consumer of consumerDefinitions) {
     const { domain, ...rest } = consumer;
     consumers.push(
@@ -323,7 +361,7 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
   await health.refresh();
   const tasks: BackgroundTask[] = [];
   lifecycle.onShutdown("drain", "background tasks", () => Promise.all(tasks.map((task) => task.stop())).then(() => undefined));
-  tasks.push(...(definition.background?.(runtime) ?? []));
+  tasks.push(...(setup.background?.() ?? []));
 
   await serving.register({
     name: definition.name,
@@ -346,10 +384,10 @@ async function start(definition: ServiceDefinition, options: ServiceOptions, log
  * A service's main: createService with SIGTERM/SIGINT handling (the process exits once the shutdown
  * has run) and telemetry flushed last; a failed start is logged and exits with 1.
  */
-export async function runService(
-  definition: ServiceDefinition,
+export async function runService<Data extends Database | undefined>(
+  definition: ServiceDefinition<Data>,
   options: Omit<ServiceOptions, "signals"> & { telemetry?: Telemetry },
-): Promise<RunningService> {
+): Promise<RunningService<Data>> {
   const logger = options.logger ?? createLogger({ service: definition.name, level: options.config.LOG_LEVEL });
   try {
     const service = await createService(definition, { ...options, logger, signals: ["SIGTERM", "SIGINT"] });

@@ -17,7 +17,7 @@ import { createLogger } from "../src/logger.ts";
 import type { Principal } from "../src/principal.ts";
 import { authInterceptor, principalKey } from "../src/auth/auth-interceptor.ts";
 import { credentialsInterceptor } from "../src/auth/credentials-interceptor.ts";
-import { requireOwner, requirePrincipal, requireRole, requireUser } from "../src/auth/require.ts";
+import { isServiceOrRole, requireOwner, requirePrincipal, requireRole, requireServiceOrRole, requireUser } from "../src/auth/require.ts";
 import { createServiceCredentials } from "../src/auth/service-credentials.ts";
 import { createTokenVerifier } from "../src/auth/token-verifier.ts";
 
@@ -264,6 +264,18 @@ test("requireOwner lets the owner, admins and services through, and refuses othe
   t.throws(() => as(user("u2"), () => requireOwner("u1")), { instanceOf: PermissionDeniedError });
   t.throws(() => as(user("u2"), () => requireOwner("")), { instanceOf: PermissionDeniedError }, "no owner is nobody's");
   t.throws(() => as(undefined, () => requireOwner("u1")), { instanceOf: UnauthenticatedError });
+});
+
+test("requireServiceOrRole lets services and holders of the role through, and refuses customers with SERVICE_OR_<ROLE>_REQUIRED", (t) => {
+  t.notThrows(() => as(service, () => requireServiceOrRole("admin")));
+  t.notThrows(() => as(user("staff-1", ["admin"]), () => requireServiceOrRole("admin")));
+  const refused = t.throws(() => as(user("u1", ["customer"]), () => requireServiceOrRole("admin", "reservations are made by services and admins")), {
+    instanceOf: PermissionDeniedError,
+  });
+  t.is(refused?.message, "reservations are made by services and admins");
+  t.is((refused as PermissionDeniedError | undefined)?.reason, "SERVICE_OR_ADMIN_REQUIRED");
+  t.throws(() => as(undefined, () => requireServiceOrRole("admin")), { instanceOf: UnauthenticatedError });
+  t.deepEqual([isServiceOrRole(service, "admin"), isServiceOrRole(user("u1", ["customer"]), "admin"), isServiceOrRole(undefined, "admin")], [true, false, false]);
 });
 
 test("outgoing calls carry the user's token when made on a user's behalf, else the service's own token", async (t) => {

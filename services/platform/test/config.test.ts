@@ -30,6 +30,7 @@ test("in development every platform variable has a local-stack default", (t) => 
     PORT: 0,
     INSTANCE_ID: undefined,
     ADVERTISE_ADDRESS: undefined,
+    UPSTREAMS: undefined,
     CONSUL_HTTP_ADDR: "127.0.0.1:8500",
     SHUTDOWN_GRACE_MS: 10_000,
     LOG_LEVEL: "info",

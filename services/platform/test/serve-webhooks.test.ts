@@ -140,7 +140,7 @@ test("paths that are not webhooks still reach the RPCs and the built-in routes",
 test("a ServiceDefinition's webhooks are served by createService beside its RPCs", async (t) => {
   const hook = recorder();
   const service = await createService(
-    { name: uniqueName("pt-webhooks"), routes: testRoutes("instance-w"), webhooks: () => ({ "/webhooks/test": hook.handler }) },
+    { name: uniqueName("pt-webhooks"), setup: () => ({ routes: testRoutes("instance-w"), webhooks: { "/webhooks/test": hook.handler } }) },
     { config: loadConfig(platformConfigSchema, testEnv) },
   );
   t.teardown(() => service.stop());

@@ -161,7 +161,10 @@ test.before(async () => {
   try {
     // A service of the mesh, with no serviceCredentials given, started before identity is up: it only
     // asks identity for a token when it first needs one.
-    const checkout = await createService({ name: names.checkout, routes: () => {} }, { config: loadConfig(platformConfigSchema, meshEnv) });
+    const checkout = await createService(
+      { name: names.checkout, setup: () => ({ routes: () => {} }) },
+      { config: loadConfig(platformConfigSchema, meshEnv), upstreams: { inventory: names.inventory } },
+    );
     started.push(checkout);
 
     const identityConfig = loadConfig(identityConfigSchema, { ...testEnv, PORT: String(identityPort), IDENTITY_ADMIN_EMAIL: `admin@${names.identity}.test` });
@@ -204,7 +207,7 @@ test("a service started before identity reserves stock with identity's service t
   const lines = [{ sku, quantity: 2n }];
 
   // Outside any call: the service's own token.
-  const own = await checkout.runtime.serviceClientFor(InventoryService, names.inventory).reserveStock({ reference: uniqueName("order"), lines });
+  const own = await checkout.runtime.serviceClientFor(InventoryService).reserveStock({ reference: uniqueName("order"), lines });
   t.truthy(own.reservation?.id);
 
   // Inside a customer's call: serviceClientFor still sends the service's token; clientFor forwards
@@ -212,18 +215,18 @@ test("a service started before identity reserves stock with identity's service t
   const customerCall = { signal: new AbortController().signal, principal: { subject: customerId, roles: ["customer"], kind: "user" as const, token: customerToken } };
   const reference = uniqueName("order");
   const { reservation } = await runInCallContext(customerCall, () =>
-    checkout.runtime.serviceClientFor(InventoryService, names.inventory).reserveStock({ reference, lines }),
+    checkout.runtime.serviceClientFor(InventoryService).reserveStock({ reference, lines }),
   );
   t.is(reservation?.reference, reference);
   const refused = await t.throwsAsync(
-    runInCallContext(customerCall, () => checkout.runtime.clientFor(InventoryService, names.inventory).reserveStock({ reference: uniqueName("order"), lines })),
+    runInCallContext(customerCall, () => checkout.runtime.clientFor(InventoryService).reserveStock({ reference: uniqueName("order"), lines })),
   );
   t.is(ConnectError.from(refused).code, Code.PermissionDenied);
   const direct = createClient(InventoryService, createGrpcTransport({ baseUrl: `http://${mesh!.inventory.address}`, interceptors: [bearer(customerToken)] }));
   t.is(ConnectError.from(await t.throwsAsync(direct.reserveStock({ reference: uniqueName("order"), lines }))).code, Code.PermissionDenied);
 
   // The token's subject is the service's name: inventory records it as the actor of a restock.
-  const inventoryClient = checkout.runtime.serviceClientFor(InventoryService, names.inventory);
+  const inventoryClient = checkout.runtime.serviceClientFor(InventoryService);
   await inventoryClient.commitReservation({ reservationId: reservation!.id });
   await inventoryClient.restockReservation({ reservationId: reservation!.id });
   const { movements } = await admin.listStockMovements({ sku });
@@ -243,14 +246,15 @@ test("createService asks identity only for services with a client secret that ve
 test("with a wrong client secret the service's own calls fail as unavailable instead of going out anonymous", async (t) => {
   const { names } = mesh!;
   const wrong = await createService(
-    { name: uniqueName("checkout"), routes: () => {} },
+    { name: uniqueName("checkout"), setup: () => ({ routes: () => {} }) },
     {
       config: loadConfig(platformConfigSchema, { ...mesh!.env, SERVICE_CLIENT_SECRET: "not-the-secret-of-anyone" }),
+      upstreams: { inventory: names.inventory },
     },
   );
   t.teardown(() => wrong.stop().then(() => undefined));
   const failed = await t.throwsAsync(
-    wrong.runtime.serviceClientFor(InventoryService, names.inventory).reserveStock({ reference: uniqueName("order"), lines: [{ sku: "nothing", quantity: 1n }] }),
+    wrong.runtime.serviceClientFor(InventoryService).reserveStock({ reference: uniqueName("order"), lines: [{ sku: "nothing", quantity: 1n }] }),
   );
   // Anonymous, the unknown SKU would have been refused as unauthenticated (or invalid_argument).
   const error = ConnectError.from(failed);

@@ -20,11 +20,12 @@ import {
   loadConfig,
   platformConfigSchema,
   startTelemetry,
+  type Database,
   type RunningService,
 } from "../src/index.ts";
 import { dropServiceDatabase, eventually, testEnv, uniqueName as makeUniqueName } from "../src/testing.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
-import { testService, type TestServiceOptions } from "./fixtures/runtime/test-service.ts";
+import { testService, testServiceUpstreams, type TestServiceOptions } from "./fixtures/runtime/test-service.ts";
 
 const consulAddr = process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500";
 const exporter = new InMemorySpanExporter();
@@ -36,7 +37,7 @@ const uniqueName = () => makeUniqueName("pt");
 const dropDatabase = (name: string) => dropServiceDatabase(name);
 
 async function startInProcess(t: { teardown(fn: () => Promise<void> | void): void }, options: TestServiceOptions): Promise<RunningService> {
-  const service = await createService(testService(options), { config: loadConfig(platformConfigSchema, env) });
+  const service = await createService(testService(options), { config: loadConfig(platformConfigSchema, env), upstreams: testServiceUpstreams(options.name) });
   t.teardown(async () => {
     await service.stop();
     await dropDatabase(options.name);
@@ -76,19 +77,38 @@ test("background tasks start once the service serves and are stopped, after thei
   const name = uniqueName();
   t.teardown(() => dropDatabase(name));
   const events: string[] = [];
-  const service = await createService(
+  const base = testService({ name });
+  const service = await createService<Database>(
     {
-      ...testService({ name }),
-      background: (runtime) => {
-        events.push(`started, serving: ${runtime.health.status() ?? "unknown"}`);
-        return [{ stop: async () => void events.push("stopped") }];
-      },
+      ...base,
+      setup: async (runtime) => ({
+        ...(await base.setup(runtime)),
+        background: () => {
+          events.push(`started, serving: ${runtime.health.status() ?? "unknown"}`);
+          return [{ stop: async () => void events.push("stopped") }];
+        },
+      }),
     },
     { config: loadConfig(platformConfigSchema, env) },
   );
   t.deepEqual(events, ["started, serving: SERVING"]);
   t.true(await service.stop());
   t.deepEqual(events, ["started, serving: SERVING", "stopped"]);
+});
+
+test("a consumer of a domain the definition does not list in consumes is refused at start, before the service registers", async (t) => {
+  const name = uniqueName();
+  t.teardown(() => dropDatabase(name));
+  const base = testService({ name });
+  const refused = await t.throwsAsync(
+    createService<Database>(
+      { ...base, setup: async (runtime) => ({ ...(await base.setup(runtime)), consumers: [{ domain: "platformtest", durable: name, handlers: [] }] }) },
+      { config: loadConfig(platformConfigSchema, env) },
+    ),
+    { instanceOf: TypeError },
+  );
+  t.regex(refused?.message ?? "", /reads "platformtest", which the definition's consumes does not list/);
+  t.deepEqual(await passingInstances(name), []);
 });
 
 test("bad input and internal faults reach the client as clear codes, never as internal details", async (t) => {
@@ -181,6 +201,7 @@ test("NATS away does not take a service out of Consul: it stays ready, reports n
   const name = uniqueName();
   const service = await createService(testService({ name }), {
     config: loadConfig(platformConfigSchema, { ...env, NATS_URL: settings.natsUrl }),
+    upstreams: testServiceUpstreams(name),
   });
   t.teardown(async () => {
     await service.stop();

@@ -26,7 +26,7 @@ test("a disabled user's token is refused within seconds by another service, also
   const meshEnv = { ...testEnv, AUTH_JWKS_DISCOVERY: "true", IDENTITY_SERVICE_NAME: names.identity };
   const startCart = async (name: string) => {
     const config = loadConfig(cartConfigSchema, meshEnv);
-    const service = await createService(cart({ config, name, upstreams: { catalog: uniqueName("catalog"), inventory: uniqueName("inventory") } }), { config });
+    const service = await createService(cart({ config, name }), { config, upstreams: { catalog: uniqueName("catalog"), inventory: uniqueName("inventory") } });
     running.push(service);
     return service;
   };

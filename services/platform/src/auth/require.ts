@@ -34,6 +34,22 @@ export function requireRole(role: string): Principal {
   return principal;
 }
 
+/** Whether the caller is a service acting on its own behalf or holds `role` (usually ADMIN_ROLE: staff). */
+export function isServiceOrRole(principal: Principal | undefined, role: string): boolean {
+  return principal !== undefined && (principal.kind === "service" || principal.roles.includes(role));
+}
+
+/**
+ * A service, or a caller holding `role`: for work customers never do directly (reserving stock, moving
+ * money). Anonymous → UnauthenticatedError; anyone else → PermissionDeniedError with `message` and the
+ * reason SERVICE_OR_<ROLE>_REQUIRED.
+ */
+export function requireServiceOrRole(role: string, message = `only services and holders of the ${role} role may do this`): Principal {
+  const principal = requirePrincipal();
+  if (!isServiceOrRole(principal, role)) throw new PermissionDeniedError(message, { reason: `SERVICE_OR_${role.toUpperCase()}_REQUIRED` });
+  return principal;
+}
+
 /**
  * A caller allowed to act on something owned by `ownerUserId`: that user, an admin, or a service acting
  * on its own behalf (event handlers and saga steps work on customers' things). Anonymous →
@@ -44,7 +60,7 @@ export function requireRole(role: string): Principal {
  */
 export function requireOwner(ownerUserId: string): Principal {
   const principal = requirePrincipal();
-  if (principal.kind === "service" || principal.roles.includes(ADMIN_ROLE)) return principal;
+  if (isServiceOrRole(principal, ADMIN_ROLE)) return principal;
   if (ownerUserId === "" || principal.subject !== ownerUserId) {
     throw new PermissionDeniedError("this belongs to another user", { reason: "NOT_OWNER" });
   }

@@ -6,6 +6,7 @@
 // or the whole set: loadConfig(platformConfigSchema.extend({ … })). Defaults fit the local stack;
 // variables that may carry credentials are secrets, with defaults only in development.
 import { z } from "zod";
+import { parseUpstreams, type Upstreams } from "../clients/upstreams.ts";
 import { defaultsByMode, secret } from "../config.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -32,6 +33,19 @@ export const serviceConfig = {
   INSTANCE_ID: z.string().trim().min(1).max(200).optional(),
   /** Address other services reach this instance at (registered in Consul). Default: SERVICE_HOST. */
   ADVERTISE_ADDRESS: z.string().min(1).optional(),
+  /**
+   * Consul names of the services this one calls, where they differ from the default (the package's
+   * name): "catalog=catalog-blue,inventory=inventory-2". Unset: the default names.
+   */
+  UPSTREAMS: z
+    .string()
+    .optional()
+    .transform((text, context): Upstreams | undefined => {
+      if (text === undefined) return undefined;
+      const upstreams = parseUpstreams(text);
+      if (!upstreams) context.addIssue({ code: "custom", message: 'must be "name=consul-name" pairs, comma-separated' });
+      return upstreams;
+    }),
   /** Consul agent HTTP API, host:port. */
   CONSUL_HTTP_ADDR: z.string().min(1).default("127.0.0.1:8500"),
   /** How long SIGTERM waits for in-flight calls and consumers before closing anyway. */
