@@ -8,8 +8,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { repositoryRoot, stackSettings } from "@bazaar/stack";
 import { createLifecycle, type ShutdownPhase } from "../src/lifecycle.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
-import { eventually } from "../src/testing.ts";
-import { capturingLogger as captureLogs } from "../src/testing.ts";
+import { capturingLogger as captureLogs, eventually } from "../src/testing.ts";
 
 const capturingLogger = () => captureLogs("lifecycle-test");
 

@@ -72,8 +72,9 @@ test("during close a gRPC client's new calls on its open connection fail as UNAV
   const waiting = promised(client.Wait, create(WaitRequestSchema, { durationMs: 500n }));
   await eventually("the call to be in flight", () => server.inFlight() === 1);
   const closing = server.close({ graceMs: 10_000 });
-  // Once the client has heard the GOAWAY, new calls cannot use this connection, and no new one is accepted.
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Once the client has heard the GOAWAY, its channel leaves READY: new calls cannot use this connection,
+  // and no new one is accepted.
+  await eventually("the client to hear the GOAWAY", () => client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY);
   const error = await t.throwsAsync<grpc.ServiceError>(promised(client.Echo, create(EchoRequestSchema, { message: "too late" })));
   t.is(error?.code, grpc.status.UNAVAILABLE);
   t.false((await waiting).aborted, "the in-flight call completed normally");
