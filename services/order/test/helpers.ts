@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService, type TokenVerifier } from "@bazaar/platform";
-import { bearer, createTestSigner, dropServiceDatabase, eventually, readStream, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner, perFile, type FileHooks } from "@bazaar/platform/testing";
+import { bearer, createTestSigner, dropServiceDatabase, eventually, passingInConsul, readStream, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner, perFile, type FileHooks } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -107,16 +107,7 @@ export const meshEnv: NodeJS.ProcessEnv = { ...testEnv, DB_POOL_SIZE: "4" };
 const grpc = (address: string, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${address}`, interceptors });
 
 /** Waits until Consul reports a passing instance of `name`. */
-export async function passing(consulAddr: string, name: string) {
-  await eventually(
-    `${name} to pass in Consul`,
-    async () => {
-      const response = await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`);
-      return response.ok && ((await response.json()) as unknown[]).length > 0;
-    },
-    30_000,
-  );
-}
+export const passing = (consulAddr: string, name: string) => passingInConsul(name, { consulAddr });
 
 /** Starts the mesh for one test file; everything stopped and every database dropped at teardown. */
 export async function startMesh(t: { teardown(fn: () => Promise<void> | void): void }, options: MeshOptions = {}): Promise<Mesh> {

@@ -50,6 +50,22 @@ export async function eventually<T>(
   }
 }
 
+/** A passing instance as Consul's health endpoint lists it. */
+export interface PassingInstance {
+  Service: { ID: string; Address: string; Port: number; Tags: string[] };
+}
+
+/** The instances of `name` Consul lists as passing (none when Consul does not answer 2xx). */
+export async function passingInstances(name: string, consulAddr = testEnv.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500"): Promise<PassingInstance[]> {
+  const response = await fetch(`http://${consulAddr}/v1/health/service/${encodeURIComponent(name)}?passing=true`);
+  return response.ok ? ((await response.json()) as PassingInstance[]) : [];
+}
+
+/** Waits until Consul lists a passing instance of `name` (its first health check has run): callers reach only those. */
+export async function passingInConsul(name: string, options: { consulAddr?: string; timeoutMs?: number } = {}): Promise<void> {
+  await eventually(`${name} to pass in Consul`, async () => (await passingInstances(name, options.consulAddr)).length > 0, options.timeoutMs ?? 30_000);
+}
+
 /** URL of the database createService gives the service named `name` (bazaar_<name, - → _>). */
 export function serviceDatabaseUrl(name: string, env: NodeJS.ProcessEnv = testEnv): string {
   const url = new URL(env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");

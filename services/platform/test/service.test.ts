@@ -22,7 +22,7 @@ import {
   startTelemetry,
   type RunningService,
 } from "../src/index.ts";
-import { dropServiceDatabase, eventually, testEnv, uniqueName as makeUniqueName } from "../src/testing.ts";
+import { dropServiceDatabase, eventually, passingInstances, testEnv, uniqueName as makeUniqueName } from "../src/testing.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
 import { testService, type TestServiceOptions } from "./fixtures/runtime/test-service.ts";
 
@@ -44,10 +44,6 @@ async function startInProcess(t: { teardown(fn: () => Promise<void> | void): voi
   // Consul runs the instance's gRPC health check on its own schedule.
   await eventually("the instance passing in Consul", async () => (await passingInstances(options.name)).length === 1);
   return service;
-}
-
-async function passingInstances(name: string): Promise<Array<{ Service: { ID: string; Port: number; Tags: string[] } }>> {
-  return (await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as never;
 }
 
 
