@@ -27,8 +27,12 @@ export interface ResponseCache {
   set(key: string, entry: CachedResponse): void;
 }
 
-/** Least-recently-used, bounded by entries and bytes; entries expire after `ttlMs`. */
-export function createResponseCache(options: { ttlMs: number; maxEntries?: number; maxBytes?: number }): ResponseCache {
+/**
+ * Least-recently-used, bounded by entries and bytes; entries expire after `ttlMs` by `now()` (default
+ * Date.now; tests pass their own clock).
+ */
+export function createResponseCache(options: { ttlMs: number; maxEntries?: number; maxBytes?: number; now?: () => number }): ResponseCache {
+  const now = options.now ?? Date.now;
   const maxEntries = options.maxEntries ?? 2_000;
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
   const entries = new Map<string, CachedResponse & { expires: number }>();
@@ -43,7 +47,7 @@ export function createResponseCache(options: { ttlMs: number; maxEntries?: numbe
     get(key) {
       const entry = entries.get(key);
       if (!entry) return undefined;
-      if (entry.expires <= Date.now()) {
+      if (entry.expires <= now()) {
         remove(key);
         return undefined;
       }
@@ -54,7 +58,7 @@ export function createResponseCache(options: { ttlMs: number; maxEntries?: numbe
     set(key, entry) {
       if (options.ttlMs <= 0 || entry.body.length > maxBytes / 16) return;
       remove(key);
-      entries.set(key, { ...entry, expires: Date.now() + options.ttlMs });
+      entries.set(key, { ...entry, expires: now() + options.ttlMs });
       bytes += entry.body.length;
       for (const oldest of entries.keys()) {
         if (entries.size <= maxEntries && bytes <= maxBytes) break;

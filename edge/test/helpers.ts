@@ -1,9 +1,8 @@
 // A private mesh for the edge's tests: identity, catalog, inventory, cart, payment and order started
 // in-process on port 0 with unique Consul names (so parallel runs never meet), and an edge pointed at
 // them by name. Services get their service tokens from this identity, as in the running mesh.
-import { eventually } from "@bazaar/platform/testing";
+import { dropServiceDatabase, eventually, passingInConsul } from "@bazaar/platform/testing";
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { createService, createLogger, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
 import { identity, identityConfigSchema } from "@bazaar/identity";
 import { catalog } from "@bazaar/catalog";
@@ -43,10 +42,7 @@ export async function startMesh(): Promise<Mesh> {
   const stop = async () => {
     await Promise.all(edges.map((e) => e.close()));
     await Promise.all(started.map((s) => s.stop()));
-    const admin = new pg.Client({ connectionString: identityConfig.DATABASE_URL });
-    await admin.connect();
-    for (const name of Object.values(names)) await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
-    await admin.end();
+    for (const name of Object.values(names)) await dropServiceDatabase(name, baseEnv);
   };
   try {
     const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier });
@@ -76,7 +72,7 @@ export async function startMesh(): Promise<Mesh> {
         }),
       ])),
     );
-    await Promise.all(Object.values(names).map((name) => passing(config.CONSUL_HTTP_ADDR, name)));
+    await Promise.all(Object.values(names).map((name) => passingInConsul(name, { consulAddr: config.CONSUL_HTTP_ADDR })));
     return {
       names,
       adminEmail,
@@ -127,11 +123,3 @@ export const getUrl = (url: string, path: string, message: unknown) =>
   `${url}/${path}?connect=v1&encoding=json&message=${encodeURIComponent(JSON.stringify(message))}`;
 
 export { eventually };
-
-/** Waits until Consul reports a passing instance of `name` (its first health check has run). */
-async function passing(consulAddr: string, name: string) {
-  await eventually(`${name} to pass in Consul`, async () => {
-    const response = await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`);
-    return response.ok && ((await response.json()) as unknown[]).length > 0;
-  }, 30_000);
-}

@@ -20,8 +20,9 @@ test("a token bucket allows its burst, then refuses with the seconds until the n
   t.is(limiter.take("a", limit), 2);
 });
 
-test("the response cache returns fresh entries, expires them, and evicts the least recently used", async (t) => {
-  const cache = createResponseCache({ ttlMs: 50, maxEntries: 2 });
+test("the response cache returns fresh entries, expires them, and evicts the least recently used", (t) => {
+  let now = 0;
+  const cache = createResponseCache({ ttlMs: 50, maxEntries: 2, now: () => now });
   const entry = (text: string) => ({ headers: { "content-type": "application/json" }, body: Buffer.from(text), etag: `"${text}"` });
   cache.set("a", entry("a"));
   cache.set("b", entry("b"));
@@ -29,7 +30,9 @@ test("the response cache returns fresh entries, expires them, and evicts the lea
   cache.set("c", entry("c"));
   t.is(cache.get("b"), undefined, "b was the least recently used");
   t.is(cache.get("a")?.etag, '"a"');
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  now += 49;
+  t.is(cache.get("a")?.etag, '"a"', "fresh until its ttl");
+  now += 1;
   t.is(cache.get("a"), undefined, "expired after its ttl");
   const off = createResponseCache({ ttlMs: 0 });
   off.set("a", entry("a"));

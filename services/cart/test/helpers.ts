@@ -6,7 +6,7 @@ import { Code, createClient, type Client, type Interceptor } from "@connectrpc/c
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { CART_TOKEN_HEADER, createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
-import { bearer, createTestSigner, dropServiceDatabase, eventually, serviceDatabaseUrl, testEnv, uniqueName, perFile, type FileHooks } from "@bazaar/platform/testing";
+import { bearer, createTestSigner, dropServiceDatabase, eventually, passingInConsul, serviceDatabaseUrl, testEnv, uniqueName, perFile, type FileHooks } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus, type Product } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -69,7 +69,7 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     { config, verifier, serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) }, upstreams: { catalog: names.catalog, inventory: names.inventory } },
   );
   started.push(cartService);
-  await Promise.all([names.catalog, names.inventory].map((name) => passing(config.CONSUL_HTTP_ADDR, name)));
+  await Promise.all([names.catalog, names.inventory].map((name) => passingInConsul(name, { consulAddr: config.CONSUL_HTTP_ADDR })));
 
   const grpc = (service: RunningService, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${service.address}`, interceptors });
   const adminToken = await signer.token({ subject: randomUUID(), roles: ["admin"] });
@@ -130,11 +130,3 @@ export async function sellable(mesh: Mesh, spec: ProductSpec = {}): Promise<{ sk
 export { failure } from "@bazaar/platform/testing";
 
 export { Code };
-
-/** Waits until Consul reports a passing instance of `name`. */
-async function passing(consulAddr: string, name: string) {
-  await eventually(`${name} to pass in Consul`, async () => {
-    const response = await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`);
-    return response.ok && ((await response.json()) as unknown[]).length > 0;
-  }, 30_000);
-}

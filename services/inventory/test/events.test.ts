@@ -2,9 +2,9 @@
 // order services consume (bazaar.inventory.<event>), with the event id as the message id.
 import { fromBinary } from "@bufbuild/protobuf";
 import test from "ava";
-import { connect, DeliverPolicy } from "nats";
+import { readStream } from "@bazaar/platform/testing";
 import { BackInStockSchema, OutOfStockSchema, StockReservedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
-import { env, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
+import { startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -15,9 +15,7 @@ test.after.always(async () => {
 });
 
 test("OutOfStock, BackInStock and StockReserved reach JetStream on bazaar.inventory subjects with their event ids", async (t) => {
-  const nats = await connect({ servers: (env.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
-  t.teardown(() => nats.close());
-  const since = new Date(Date.now() - 1000).toISOString();
+  const since = new Date(Date.now() - 1000);
 
   const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: 2n });
@@ -25,37 +23,27 @@ test("OutOfStock, BackInStock and StockReserved reach JetStream on bazaar.invent
   const { reservation } = await inventory.checkout.reserveStock({ reference, lines: [{ sku, quantity: 2n }] });
   await inventory.checkout.releaseReservation({ reservationId: reservation!.id });
 
-  const consumer = await nats.jetstream().consumers.get("BAZAAR_INVENTORY", {
-    // One filter subject: multi-subject filters need NATS 2.10, and other tests' events are skipped below.
-    filterSubjects: "bazaar.inventory.>",
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: since,
+  // Other tests' events on the same stream are skipped.
+  const seen = await readStream({
+    stream: "BAZAAR_INVENTORY",
+    subject: "bazaar.inventory.>",
+    since,
+    count: 4,
+    timeoutMs: 15_000,
+    what: `the four inventory events of ${sku}`,
+    pick: ({ subject, data, msgId }) => {
+      if (subject === "bazaar.inventory.stock_reserved") {
+        const event = fromBinary(StockReservedSchema, data);
+        return event.reference === reference ? { kind: "reserved", msgId, eventId: event.eventId, reservationId: event.reservationId } : undefined;
+      }
+      const out = subject.endsWith("out_of_stock");
+      if (!out && !subject.endsWith("back_in_stock")) return undefined;
+      const event = fromBinary(out ? OutOfStockSchema : BackInStockSchema, data);
+      return event.sku === sku ? { kind: out ? "out" : "back", msgId, eventId: event.eventId, reservationId: undefined } : undefined;
+    },
   });
-  const seen: string[] = [];
-  const ids = new Set<string>();
-  const messages = await consumer.consume();
-  const timer = setTimeout(() => messages.stop(), 15_000);
-  for await (const message of messages) {
-    const msgId = message.headers?.get("Nats-Msg-Id") ?? "";
-    if (message.subject === "bazaar.inventory.stock_reserved") {
-      const event = fromBinary(StockReservedSchema, message.data);
-      if (event.reference === reference) {
-        seen.push("reserved");
-        t.is(msgId, event.eventId);
-        t.is(event.reservationId, reservation!.id);
-      }
-    } else if (message.subject.endsWith("out_of_stock") || message.subject.endsWith("back_in_stock")) {
-      const schema = message.subject.endsWith("out_of_stock") ? OutOfStockSchema : BackInStockSchema;
-      const event = fromBinary(schema, message.data);
-      if (event.sku === sku) {
-        seen.push(message.subject.endsWith("out_of_stock") ? "out" : "back");
-        t.is(msgId, event.eventId);
-        ids.add(event.eventId);
-      }
-    }
-    if (seen.length === 4) break;
-  }
-  clearTimeout(timer);
-  t.deepEqual(seen, ["back", "reserved", "out", "back"]);
-  t.is(ids.size, 3);
+  t.deepEqual(seen.map((e) => e.kind), ["back", "reserved", "out", "back"]);
+  for (const e of seen) t.is(e.msgId, e.eventId, `${e.kind}: the message id is the event id`);
+  t.is(seen.find((e) => e.kind === "reserved")?.reservationId, reservation!.id);
+  t.is(new Set(seen.filter((e) => e.kind !== "reserved").map((e) => e.eventId)).size, 3);
 });

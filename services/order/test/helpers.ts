@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { CART_TOKEN_HEADER, createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService, type TokenVerifier } from "@bazaar/platform";
-import { bearer, createTestSigner, dropServiceDatabase, eventually, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner, perFile, type FileHooks } from "@bazaar/platform/testing";
+import { bearer, createTestSigner, dropServiceDatabase, eventually, passingInConsul, readStream, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner, perFile, type FileHooks } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -15,7 +15,6 @@ import { OrderService, type PlaceOrderRequest } from "@bazaar/contracts/bazaar/o
 import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
 import type { PostalAddressSchema } from "@bazaar/contracts/bazaar/type/v1/postal_address_pb";
 import { fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { connect, DeliverPolicy } from "nats";
 import { PlaceOrderRequestSchema } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { catalog } from "@bazaar/catalog";
@@ -108,16 +107,7 @@ export const meshEnv: NodeJS.ProcessEnv = { ...testEnv, DB_POOL_SIZE: "4" };
 const grpc = (address: string, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${address}`, interceptors });
 
 /** Waits until Consul reports a passing instance of `name`. */
-export async function passing(consulAddr: string, name: string) {
-  await eventually(
-    `${name} to pass in Consul`,
-    async () => {
-      const response = await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`);
-      return response.ok && ((await response.json()) as unknown[]).length > 0;
-    },
-    30_000,
-  );
-}
+export const passing = (consulAddr: string, name: string) => passingInConsul(name, { consulAddr });
 
 /** Starts the mesh for one test file; everything stopped and every database dropped at teardown. */
 export async function startMesh(t: { teardown(fn: () => Promise<void> | void): void }, options: MeshOptions = {}): Promise<Mesh> {
@@ -372,26 +362,15 @@ export async function eventOnStream<Desc extends DescMessage>(
   since: Date,
   match: (event: MessageShape<Desc>) => boolean,
 ): Promise<{ event: MessageShape<Desc>; msgId: string }> {
-  const nats = await connect({ servers: (testEnv.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
-  try {
-    const consumer = await nats.jetstream().consumers.get(stream, {
-      filterSubjects: subject,
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(since.getTime() - 1000).toISOString(),
-    });
-    const messages = await consumer.consume();
-    const timer = setTimeout(() => messages.stop(), 20_000);
-    try {
-      for await (const message of messages) {
-        const event = fromBinary(schema, message.data);
-        if (match(event)) return { event, msgId: message.headers?.get("Nats-Msg-Id") ?? "" };
-      }
-    } finally {
-      clearTimeout(timer);
-      messages.stop();
-    }
-    throw new Error(`no matching event on ${subject} within 20 s`);
-  } finally {
-    await nats.close();
-  }
+  const [found] = await readStream({
+    stream,
+    subject,
+    since: new Date(since.getTime() - 1000),
+    what: `a matching ${schema.typeName} on ${subject}`,
+    pick: ({ data, msgId }) => {
+      const event = fromBinary(schema, data);
+      return match(event) ? { event, msgId } : undefined;
+    },
+  });
+  return found!;
 }

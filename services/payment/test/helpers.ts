@@ -13,10 +13,9 @@ import {
   PaymentRefundedSchema,
   PaymentVoidedSchema,
 } from "@bazaar/contracts/bazaar/payment/v1/events_pb";
-import { connect, DeliverPolicy } from "nats";
 import pg from "pg";
 import { createService, loadConfig, subjectFor, type RunningService } from "@bazaar/platform";
-import { bearer, createTestSigner, dropServiceDatabase, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner } from "@bazaar/platform/testing";
+import { bearer, createTestSigner, dropServiceDatabase, readStream, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner } from "@bazaar/platform/testing";
 import { payment, paymentConfigSchema, type PaymentGateway } from "../src/index.ts";
 
 export { eventually } from "@bazaar/platform/testing";
@@ -113,31 +112,18 @@ export interface ReceivedEvent {
  * events are skipped), or fails after `timeoutMs`.
  */
 export async function jetStreamEvents(orderId: string, count: number, since: Date, timeoutMs = 30_000): Promise<ReceivedEvent[]> {
-  const nats = await connect({ servers: (env.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
-  try {
-    const consumer = await nats.jetstream().consumers.get("BAZAAR_PAYMENT", {
-      filterSubjects: "bazaar.payment.>",
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: since.toISOString(),
-    });
-    const found: ReceivedEvent[] = [];
-    const messages = await consumer.consume();
-    const timer = setTimeout(() => messages.stop(), timeoutMs);
-    try {
-      for await (const message of messages) {
-        const schema = schemaBySubject.get(message.subject);
-        if (!schema) continue;
-        const event = fromBinary(schema, message.data) as ReceivedEvent["event"];
-        if (event.orderId !== orderId) continue;
-        found.push({ subject: message.subject, messageId: message.headers?.get("Nats-Msg-Id") ?? "", event });
-        if (found.length >= count) break;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-    if (found.length < count) throw new Error(`only ${found.length} of ${count} payment events of order ${orderId} arrived on JetStream`);
-    return found;
-  } finally {
-    await nats.close();
-  }
+  return readStream({
+    stream: "BAZAAR_PAYMENT",
+    subject: "bazaar.payment.>",
+    since,
+    count,
+    timeoutMs,
+    what: `${count} payment events of order ${orderId}`,
+    pick: ({ subject, data, msgId }) => {
+      const schema = schemaBySubject.get(subject);
+      if (!schema) return undefined;
+      const event = fromBinary(schema, data) as ReceivedEvent["event"];
+      return event.orderId === orderId ? { subject, messageId: msgId, event } : undefined;
+    },
+  });
 }

@@ -9,7 +9,7 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import pg from "pg";
 import { Writable } from "node:stream";
 import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { connect, headers as natsHeaders } from "nats";
+import { connect, DeliverPolicy, headers as natsHeaders } from "nats";
 import { eventTypeHeader, subjectFor } from "./events/subjects.ts";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -30,22 +30,40 @@ export function uniqueName(prefix: string): string {
 }
 
 /**
- * Polls `probe` every `intervalMs` until it returns something truthy, and returns that; fails naming
- * `what` after `timeoutMs`.
+ * Polls `probe` every `intervalMs` until it returns something truthy, and returns that. After
+ * `timeoutMs` it fails with "timed out after <ms> ms waiting for <what>" (a function is read then),
+ * so a failing test says what never happened; a probe that throws fails at once. The one way tests
+ * wait for a condition: never a fixed sleep.
  */
 export async function eventually<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs = 15_000,
+  timeoutMs = 20_000,
   intervalMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "function" ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A passing instance as Consul's health endpoint lists it. */
+export interface PassingInstance {
+  Service: { ID: string; Address: string; Port: number; Tags: string[] };
+}
+
+/** The instances of `name` Consul lists as passing (none when Consul does not answer 2xx). */
+export async function passingInstances(name: string, consulAddr = testEnv.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500"): Promise<PassingInstance[]> {
+  const response = await fetch(`http://${consulAddr}/v1/health/service/${encodeURIComponent(name)}?passing=true`);
+  return response.ok ? ((await response.json()) as PassingInstance[]) : [];
+}
+
+/** Waits until Consul lists a passing instance of `name` (its first health check has run): callers reach only those. */
+export async function passingInConsul(name: string, options: { consulAddr?: string; timeoutMs?: number } = {}): Promise<void> {
+  await eventually(`${name} to pass in Consul`, async () => (await passingInstances(name, options.consulAddr)).length > 0, options.timeoutMs ?? 30_000);
 }
 
 /** URL of the database createService gives the service named `name` (bazaar_<name, - → _>). */
@@ -154,6 +172,64 @@ export async function publishEvent<Desc extends DescMessage>(schema: Desc, event
     headers.set(eventTypeHeader, schema.typeName);
     const id = msgId ?? String((event as { eventId?: string }).eventId ?? "");
     await nats.jetstream().publish(subjectFor(schema.typeName), toBinary(schema, event), { ...(id ? { msgID: id } : {}), headers });
+  } finally {
+    await nats.close();
+  }
+}
+
+/** A message read from a stream by readStream. */
+export interface StreamMessage {
+  subject: string;
+  data: Uint8Array;
+  /** Its Nats-Msg-Id ("" when none). */
+  msgId: string;
+}
+
+export interface ReadStreamOptions<T> {
+  /** e.g. "BAZAAR_ORDER". */
+  stream: string;
+  /** One filter subject (several need NATS 2.10), e.g. "bazaar.order.>" or one event's subject. */
+  subject: string;
+  /** Read from this time on (the stream keeps other runs' events; `pick` skips other tests'). */
+  since: Date;
+  /** What a message means to the test, or undefined to skip it. */
+  pick: (message: StreamMessage) => T | undefined;
+  /** How many picked messages to wait for. Default 1. */
+  count?: number;
+  /** Default 20 s. */
+  timeoutMs?: number;
+  /** Named in the error when fewer than `count` arrive in time. */
+  what: string;
+}
+
+/**
+ * Reads `subject` of `stream` from `since` with an ephemeral ordered consumer until `count` messages
+ * were picked, and returns them in stream order: how tests see what a service published.
+ */
+export async function readStream<T>(options: ReadStreamOptions<T>): Promise<T[]> {
+  const { count = 1, timeoutMs = 20_000 } = options;
+  const nats = await connect({ servers: (testEnv.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
+  try {
+    const consumer = await nats.jetstream().consumers.get(options.stream, {
+      filterSubjects: options.subject,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: options.since.toISOString(),
+    });
+    const picked: T[] = [];
+    const messages = await consumer.consume();
+    const timer = setTimeout(() => void messages.stop(), timeoutMs);
+    try {
+      for await (const message of messages) {
+        const value = options.pick({ subject: message.subject, data: message.data, msgId: message.headers?.get("Nats-Msg-Id") ?? "" });
+        if (value !== undefined) picked.push(value);
+        if (picked.length >= count) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      void messages.stop();
+    }
+    if (picked.length < count) throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what}: ${picked.length} of ${count} arrived on ${options.stream}`);
+    return picked;
   } finally {
     await nats.close();
   }

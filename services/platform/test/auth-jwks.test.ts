@@ -3,7 +3,6 @@
 import test, { type ExecutionContext } from "ava";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
@@ -12,6 +11,7 @@ import { UnauthenticatedError, UnavailableError } from "../src/errors.ts";
 import { authInterceptor } from "../src/auth/auth-interceptor.ts";
 import { requirePrincipal } from "../src/auth/require.ts";
 import { createTokenVerifier, type TokenVerifierOptions } from "../src/auth/token-verifier.ts";
+import { eventually } from "../src/testing.ts";
 
 const ISSUER = "bazaar-identity";
 const AUDIENCE = "bazaar";
@@ -68,13 +68,6 @@ async function outcome(promise: Promise<unknown>): Promise<"ok" | "unauthenticat
   }
 }
 
-async function pollUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 test("the JWKS is fetched once and then served from the cache", async (t) => {
   const k1 = await makeKey("k1");
@@ -100,7 +93,7 @@ test("a token with a new kid makes the verifier refetch the JWKS, once the floor
     t.is(early, "unauthenticated", "within the floor the unknown kid is refused without a fetch");
     t.is(jwks.state.fetches, 1);
   }
-  await pollUntil("the new key to verify", async () => (await outcome(verifier.verify(await sign(k2)))) === "ok");
+  await eventually("the new key to verify", async () => (await outcome(verifier.verify(await sign(k2)))) === "ok");
   t.is(jwks.state.fetches, 2, "exactly one refetch for the new kid, however many tries");
   // Measured where the fetches arrive: the floor runs from the first fetch's completion, later still.
   t.true(jwks.state.fetchedAt[1]! - jwks.state.fetchedAt[0]! >= floor, `refetched ${jwks.state.fetchedAt[1]! - jwks.state.fetchedAt[0]!} ms after the first fetch`);
@@ -133,7 +126,7 @@ test("while the JWKS endpoint fails, cached keys keep verifying, unknown kids ge
 
   t.is(await outcome(verifier.verify(await sign(k1))), "ok");
   // Once the floor has passed, the unknown kid makes one fetch, which fails: the caller cannot be blamed.
-  await pollUntil("a failed refetch", async () => (await outcome(verifier.verify(await sign(k2)))) === "unavailable");
+  await eventually("a failed refetch", async () => (await outcome(verifier.verify(await sign(k2)))) === "unavailable");
   const failedFetches = jwks.state.fetches;
   t.is(failedFetches, 2);
   const failedAt = Date.now();
@@ -142,7 +135,7 @@ test("while the JWKS endpoint fails, cached keys keep verifying, unknown kids ge
   t.is(await outcome(verifier.verify(await sign(k1))), "ok", "known keys are unaffected by the outage");
 
   jwks.state.status = 200;
-  await pollUntil("recovery", async () => (await outcome(verifier.verify(await sign(k2)))) === "ok");
+  await eventually("recovery", async () => (await outcome(verifier.verify(await sign(k2)))) === "ok");
 });
 
 test("a JWKS that cannot be fetched at all surfaces as unavailable through the interceptor", async (t) => {
@@ -170,7 +163,7 @@ test("a key removed from the JWKS stops verifying after the background refresh",
   const verifier = verifierFor(jwks.url, { minRefetchIntervalMs: 100, refreshIntervalMs: 300 });
   t.is(await outcome(verifier.verify(await sign(k1))), "ok");
   jwks.state.keys = [k2]; // k1 retired (or compromised)
-  await pollUntil("k1 to be refused", async () => (await outcome(verifier.verify(await sign(k1)))) === "unauthenticated");
+  await eventually("k1 to be refused", async () => (await outcome(verifier.verify(await sign(k1)))) === "unauthenticated");
   t.is(await outcome(verifier.verify(await sign(k2))), "ok");
 });
 
@@ -182,6 +175,6 @@ test("a token that verified before (and may be remembered) is refused once its k
   t.is(await outcome(verifier.verify(token)), "ok");
   t.is(await outcome(verifier.verify(token)), "ok", "the same token again");
   jwks.state.keys = [k2];
-  await pollUntil("the very same k1 token to be refused", async () => (await outcome(verifier.verify(token))) === "unauthenticated");
+  await eventually("the very same k1 token to be refused", async () => (await outcome(verifier.verify(token))) === "unauthenticated");
   t.is(await outcome(verifier.verify(await sign(k2))), "ok");
 });

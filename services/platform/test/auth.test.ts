@@ -20,6 +20,7 @@ import { credentialsInterceptor } from "../src/auth/credentials-interceptor.ts";
 import { isServiceOrRole, requireOwner, requirePrincipal, requireRole, requireServiceOrRole, requireUser } from "../src/auth/require.ts";
 import { createServiceCredentials } from "../src/auth/service-credentials.ts";
 import { createTokenVerifier } from "../src/auth/token-verifier.ts";
+import { eventually } from "../src/testing.ts";
 
 const ISSUER = "bazaar-identity";
 const AUDIENCE = "bazaar";
@@ -345,13 +346,11 @@ test("service credentials reuse one token and make a new one before the old expi
   t.is(Math.floor(issuedAtMs! / 1000), issuedAt!, "to the millisecond, within its iat second");
   const firstExpiry = decodeJwt(first).exp! * 1000;
 
-  const deadline = Date.now() + 10_000;
-  let next = first;
-  while (next === first && Date.now() < deadline) {
-    await sleep(100);
-    next = await credentials.token();
-  }
-  t.not(next, first, "a new token within 10 s");
+  const next = await eventually("a renewed token", async () => {
+    const token = await credentials.token();
+    return token !== first && token;
+  }, 10_000, 100);
+  t.not(next, first);
   t.true(Date.now() < firstExpiry, "renewed while the first was still valid");
   t.is((await verifier.verify(next)).subject, "payment");
 });

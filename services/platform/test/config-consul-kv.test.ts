@@ -1,11 +1,11 @@
 // watchConsulKv against real Consul KV: the session's agent (CONSUL_HTTP_ADDR) for changes, and a
 // private agent on a free port for outages.
 import test, { type ExecutionContext } from "ava";
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { createSupervisor, ensureConsul, freePort, stackSettings } from "@bazaar/stack";
 import { watchConsulKv } from "../src/config/consul-kv.ts";
 import { createLogger } from "../src/logger.ts";
+import { eventually } from "../src/testing.ts";
 
 const consulAddr = process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500";
 
@@ -32,13 +32,6 @@ function captureLogger() {
   return { logger, lines };
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 function watch<S extends z.ZodType>(t: ExecutionContext, options: Parameters<typeof watchConsulKv<S>>[0]) {
   const changes: z.output<S>[] = [];
@@ -56,7 +49,7 @@ test("a missing key gives the schema's default; writing it delivers the parsed v
   t.deepEqual(changes, [{ perMinute: 600 }]);
 
   await put(key, JSON.stringify({ perMinute: 120, burst: 20 }));
-  await until("the new value", () => changes.length === 2);
+  await eventually("the new value", () => changes.length === 2);
   t.deepEqual(changes[1], { perMinute: 120, burst: 20 });
   t.deepEqual(watcher.current(), { perMinute: 120, burst: 20 });
 });
@@ -71,9 +64,9 @@ test("an invalid value is ignored and logged, keeping the last good one; a later
   t.deepEqual(changes, [{ perMinute: 120 }]);
 
   await put(key, JSON.stringify({ perMinute: -5 }));
-  await until("the invalid value to be logged", () => lines.some((l) => l.msg === "ignoring invalid Consul KV value; keeping the current value"));
+  await eventually("the invalid value to be logged", () => lines.some((l) => l.msg === "ignoring invalid Consul KV value; keeping the current value"));
   await put(key, "{not json");
-  await until("the non-JSON value to be logged", () => lines.some((l) => String(l.msg).startsWith("ignoring Consul KV value: not JSON")));
+  await eventually("the non-JSON value to be logged", () => lines.some((l) => String(l.msg).startsWith("ignoring Consul KV value: not JSON")));
   t.deepEqual(watcher.current(), { perMinute: 120 });
   t.is(changes.length, 1);
   const invalid = lines.find((l) => l.msg === "ignoring invalid Consul KV value; keeping the current value");
@@ -81,7 +74,7 @@ test("an invalid value is ignored and logged, keeping the last good one; a later
   t.regex(String(invalid?.problems), /perMinute/);
 
   await put(key, JSON.stringify({ perMinute: 90 }));
-  await until("the valid value", () => changes.length === 2);
+  await eventually("the valid value", () => changes.length === 2);
   t.deepEqual(watcher.current(), { perMinute: 90 });
 });
 
@@ -93,7 +86,7 @@ test("deleting the key brings back the default", async (t) => {
   await watcher.ready;
   t.deepEqual(watcher.current(), { perMinute: 30 });
   await remove(key);
-  await until("the default", () => changes.length === 2);
+  await eventually("the default", () => changes.length === 2);
   t.deepEqual(changes, [{ perMinute: 30 }, { perMinute: 600 }]);
 });
 
@@ -104,10 +97,10 @@ test("text values are validated as text, and rewriting the same value is not a c
   const { watcher, changes } = watch(t, { consulAddr, key, parse: flag, format: "text" });
   await watcher.ready;
   await put(key, "on");
-  await until("the flag", () => changes.length === 2);
+  await eventually("the flag", () => changes.length === 2);
   await put(key, "on");
   await put(key, "off");
-  await until("the flag off", () => changes.length === 3);
+  await eventually("the flag off", () => changes.length === 3);
   t.deepEqual(changes, [false, true, false]);
 });
 
@@ -132,7 +125,7 @@ test("while Consul is unreachable the watch keeps its value and retries, picking
   const consul = await ensureConsul(settings, supervisor);
   t.truthy(consul.process, "a private agent");
   await put(key, JSON.stringify({ perMinute: 42 }), addr);
-  await until("the value once Consul answers", () => changes.some((c) => c.perMinute === 42), 40_000);
+  await eventually("the value once Consul answers", () => changes.some((c) => c.perMinute === 42), 40_000);
   const elapsed = Date.now() - started;
   const failuresBefore = lines.filter((l) => l.msg === "cannot read Consul KV; keeping the current value").length;
   // Backoff: the n-th retry waits at least half of min(30 s, 250 ms · 2^(n-1)).
@@ -141,6 +134,6 @@ test("while Consul is unreachable the watch keeps its value and retries, picking
   t.true(shortest <= elapsed, `${failuresBefore} failed attempts in ${elapsed} ms: retries did not back off`);
 
   await consul.process!.stop();
-  await until("the outage to be noticed", () => lines.filter((l) => l.msg === "cannot read Consul KV; keeping the current value").length > failuresBefore);
+  await eventually("the outage to be noticed", () => lines.filter((l) => l.msg === "cannot read Consul KV; keeping the current value").length > failuresBefore);
   t.deepEqual(watcher.current(), { perMinute: 42 }, "the last value stays in effect during the outage");
 });

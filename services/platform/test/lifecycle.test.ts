@@ -8,8 +8,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { repositoryRoot, stackSettings } from "@bazaar/stack";
 import { createLifecycle, type ShutdownPhase } from "../src/lifecycle.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
-import { eventually } from "./fixtures/serve/start.ts";
-import { capturingLogger as captureLogs } from "../src/testing.ts";
+import { capturingLogger as captureLogs, eventually } from "../src/testing.ts";
 
 const capturingLogger = () => captureLogs("lifecycle-test");
 
@@ -94,7 +93,7 @@ test.serial("the first signal runs the shutdown then exits 0; a second signal du
   process.emit("SIGUSR2", "SIGUSR2");
   t.deepEqual(exits, [1], "the second signal forces exit");
   release();
-  t.true(await eventually(() => exits.length === 2));
+  await eventually("both processes to exit", () => exits.length === 2);
   t.deepEqual(exits, [1, 0]);
   t.is(runs, 1, "the steps ran once");
 });
@@ -106,7 +105,7 @@ test.serial("a shutdown that outlasts forceExitAfterMs exits 1 anyway", async (t
   t.teardown(() => lifecycle.dispose());
   lifecycle.onShutdown("flush", "stuck relay", () => new Promise<void>(() => {}));
   process.emit("SIGUSR2", "SIGUSR2");
-  t.true(await eventually(() => exits.length === 1, 5000));
+  await eventually("the process to exit", () => exits.length === 1, 5000);
   t.deepEqual(exits, [1]);
   t.true(lines.some((l) => l.msg === "shutdown took too long: exiting now"));
 });
@@ -141,15 +140,15 @@ test("SIGTERM to a service process: NOT_SERVING, deregistered from Consul, the i
       // not a log line
     }
   });
-  t.true(await eventually(() => logs.some((l) => l.msg === "ready"), 30_000), `the service started (${stderr})`);
+  await eventually(() => `the service to start (stderr: ${stderr})`, () => logs.some((l) => l.msg === "ready"), 30_000);
   const port = logs.find((l) => l.msg === "rpc server listening")?.port as number;
   const passing = async () =>
     ((await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as unknown[]).length === 1;
-  t.true(await eventually(passing, 10_000), "registered and passing in Consul");
+  await eventually("registered and passing in Consul", passing, 10_000);
 
   const client = createClient(TestService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
   const waiting = client.wait({ durationMs: 800n });
-  t.true(await eventually(() => logs.some((l) => l.msg === "wait started")), "the call reached the handler");
+  await eventually("the call reached the handler", () => logs.some((l) => l.msg === "wait started"));
   child.kill("SIGTERM");
 
   const response = await waiting;

@@ -5,7 +5,8 @@ import path from "node:path";
 import test from "ava";
 import { createSupervisor, ensureConsul, freePort, stackSettings } from "@bazaar/stack";
 import { registerInConsul } from "../src/registration.ts";
-import { eventually, silentLogger, startServer } from "./fixtures/serve/start.ts";
+import { eventually } from "../src/testing.ts";
+import { silentLogger, startServer } from "./fixtures/serve/start.ts";
 
 const consulAddr = stackSettings().consulAddr;
 
@@ -47,7 +48,7 @@ test("the instance shows up passing through its gRPC health check, with tags, ad
   });
   t.teardown(() => registration.deregister());
 
-  t.true(await eventually(async () => (await instances(consulAddr, name, true)).length === 1), "passing in Consul");
+  await eventually("passing in Consul", async () => (await instances(consulAddr, name, true)).length === 1);
   const [entry] = await instances(consulAddr, name, true);
   t.is(entry?.Service.ID, id);
   t.is(entry?.Service.Address, "127.0.0.1");
@@ -71,16 +72,16 @@ test("Consul's gRPC check follows the health service: critical while not ready, 
   const name = uniqueName();
   const registration = await registerInConsul({ consulAddr, name, id: `${name}-1`, address: "127.0.0.1", port, checkIntervalMs: 200 });
   t.teardown(() => registration.deregister());
-  t.true(await eventually(async () => (await instances(consulAddr, name, true)).length === 1), "passing first");
+  await eventually("passing first", async () => (await instances(consulAddr, name, true)).length === 1);
 
   ready = false;
   await health.refresh();
-  t.true(await eventually(async () => (await instances(consulAddr, name))[0]?.Checks.some((c) => c.Status === "critical") ?? false), "critical while NOT_SERVING");
+  await eventually("critical while NOT_SERVING", async () => (await instances(consulAddr, name))[0]?.Checks.some((c) => c.Status === "critical") ?? false);
   t.deepEqual(await instances(consulAddr, name, true), []);
 
   ready = true;
   await health.refresh();
-  t.true(await eventually(async () => (await instances(consulAddr, name, true)).length === 1), "passing again");
+  await eventually("passing again", async () => (await instances(consulAddr, name, true)).length === 1);
 });
 
 test("invalid registration options are refused with a clear error naming each problem", async (t) => {
@@ -124,15 +125,15 @@ test("the registration is restored after the Consul agent restarts and forgets i
     logger: silentLogger(),
   });
   t.teardown(() => registration.deregister().catch(() => {}));
-  t.true(await eventually(async () => (await instances(settings.consulAddr, name, true)).length === 1, 15_000));
+  await eventually("passing in Consul", async () => (await instances(settings.consulAddr, name, true)).length === 1, 15_000);
 
   await first.process!.stop();
   t.false(await agentKnows(settings.consulAddr, id), "the agent is down");
   const second = await ensureConsul(settings, supervisor);
   t.truthy(second.process, "a fresh agent was started on the same address");
 
-  t.true(await eventually(() => agentKnows(settings.consulAddr, id), 15_000), "registered again on the new agent");
-  t.true(await eventually(async () => (await instances(settings.consulAddr, name, true)).length === 1, 15_000), "and passing");
+  await eventually("registered again on the new agent", () => agentKnows(settings.consulAddr, id), 15_000);
+  await eventually("and passing", async () => (await instances(settings.consulAddr, name, true)).length === 1, 15_000);
   await registration.deregister();
   t.false(await agentKnows(settings.consulAddr, id));
 });

@@ -17,14 +17,15 @@ import {
   type WaitRequest,
   type WaitResponse,
 } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
-import { eventually, startServer } from "./fixtures/serve/start.ts";
+import { eventually } from "../src/testing.ts";
+import { startServer } from "./fixtures/serve/start.ts";
 
 test("close lets an in-flight Wait finish while refusing new connections", async (t) => {
   const { baseUrl, server, health } = await startServer(t);
   await health.refresh();
   const client = createClient(TestService, createGrpcTransport({ baseUrl }));
   const waiting = client.wait({ durationMs: 500n });
-  t.true(await eventually(() => server.inFlight() === 1));
+  await eventually("the call to be in flight", () => server.inFlight() === 1);
 
   const closing = server.close({ graceMs: 10_000 });
   t.is(health.status(), "NOT_SERVING", "close reports NOT_SERVING first");
@@ -69,10 +70,11 @@ test("during close a gRPC client's new calls on its open connection fail as UNAV
 
   await promised(client.Echo, create(EchoRequestSchema, { message: "warm up the connection" }));
   const waiting = promised(client.Wait, create(WaitRequestSchema, { durationMs: 500n }));
-  t.true(await eventually(() => server.inFlight() === 1));
+  await eventually("the call to be in flight", () => server.inFlight() === 1);
   const closing = server.close({ graceMs: 10_000 });
-  // Once the client has heard the GOAWAY, new calls cannot use this connection, and no new one is accepted.
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Once the client has heard the GOAWAY, its channel leaves READY: new calls cannot use this connection,
+  // and no new one is accepted.
+  await eventually("the client to hear the GOAWAY", () => client.getChannel().getConnectivityState(false) !== grpc.connectivityState.READY);
   const error = await t.throwsAsync<grpc.ServiceError>(promised(client.Echo, create(EchoRequestSchema, { message: "too late" })));
   t.is(error?.code, grpc.status.UNAVAILABLE);
   t.false((await waiting).aborted, "the in-flight call completed normally");
@@ -106,12 +108,12 @@ test("during close an in-flight HTTP/1.1 request completes and its kept-alive co
     request.on("error", reject);
     request.end(body);
   });
-  t.true(await eventually(() => server.inFlight() === 1));
+  await eventually("the call to be in flight", () => server.inFlight() === 1);
   const closing = server.close({ graceMs: 10_000 });
   const { status, text } = await response;
   t.is(status, 200);
   t.is((JSON.parse(text) as { aborted?: boolean }).aborted, undefined, "not aborted (false is omitted in JSON)");
-  t.true(await eventually(() => socketClosed), "the server closed the idle keep-alive connection");
+  await eventually("the server closed the idle keep-alive connection", () => socketClosed);
   await closing;
 });
 
@@ -129,7 +131,7 @@ test("when the grace period ends, calls still running fail as UNAVAILABLE and th
   });
   const client = createClient(TestService, createGrpcTransport({ baseUrl }));
   const waiting = client.wait({ durationMs: 30_000n });
-  t.true(await eventually(() => server.inFlight() === 1));
+  await eventually("the call to be in flight", () => server.inFlight() === 1);
   await server.close({ graceMs: 200 });
   const error = await t.throwsAsync(waiting);
   t.is(ConnectError.from(error).code, Code.Unavailable);
@@ -149,7 +151,7 @@ test("when the grace period ends, a handler that ignores its signal is cut off a
   });
   const client = createClient(TestService, createGrpcTransport({ baseUrl }));
   const waiting = client.wait({ durationMs: 30_000n });
-  t.true(await eventually(() => server.inFlight() === 1));
+  await eventually("the call to be in flight", () => server.inFlight() === 1);
   await server.close({ graceMs: 200 });
   const error = await t.throwsAsync(waiting);
   t.is(ConnectError.from(error).code, Code.Unavailable);

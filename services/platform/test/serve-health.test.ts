@@ -3,7 +3,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "@bazaar/contracts/grpc/health/v1/health_pb";
 import { createHealth } from "../src/serve/health.ts";
-import { eventually, startServer } from "./fixtures/serve/start.ts";
+import { eventually } from "../src/testing.ts";
+import { startServer } from "./fixtures/serve/start.ts";
 
 test("Check is NOT_SERVING while a readiness check fails and SERVING once every check passes", async (t) => {
   const up = { database: false, nats: true };
@@ -70,7 +71,7 @@ test("checks are re-run every intervalMs without anyone asking", async (t) => {
   await health.refresh();
   t.is(health.status(), "NOT_SERVING");
   up = true;
-  t.true(await eventually(() => health.status() === "SERVING", 5000));
+  await eventually("health to be SERVING", () => health.status() === "SERVING", 5000);
 });
 
 test("Watch sends the current status, then every change, and ends with NOT_SERVING after shutdown", async (t) => {
@@ -82,13 +83,13 @@ test("Watch sends the current status, then every change, and ends with NOT_SERVI
   const watching = (async () => {
     for await (const response of client.watch({ service: "" })) seen.push(response.status);
   })();
-  t.true(await eventually(() => seen.length === 1));
+  await eventually("the first Watch update", () => seen.length === 1);
   up = false;
   await health.refresh();
-  t.true(await eventually(() => seen.length === 2));
+  await eventually("the second Watch update", () => seen.length === 2);
   up = true;
   await health.refresh();
-  t.true(await eventually(() => seen.length === 3));
+  await eventually("the third Watch update", () => seen.length === 3);
   health.shutdown();
   await watching; // the stream ends by itself
   t.deepEqual(seen, [Status.SERVING, Status.NOT_SERVING, Status.SERVING, Status.NOT_SERVING]);
@@ -108,9 +109,9 @@ test("Check of an unknown service is NOT_FOUND; Watch says SERVICE_UNKNOWN until
   const watching = (async () => {
     for await (const response of client.watch({ service: "bazaar.later.v1.Later" }, { signal: abort.signal })) seen.push(response.status);
   })().catch(() => {});
-  t.true(await eventually(() => seen.length === 1));
+  await eventually("the first Watch update", () => seen.length === 1);
   health.setStatus("bazaar.later.v1.Later", "SERVING");
-  t.true(await eventually(() => seen.length === 2));
+  await eventually("the second Watch update", () => seen.length === 2);
   abort.abort();
   await watching;
   t.deepEqual(seen, [Status.SERVICE_UNKNOWN, Status.SERVING]);
@@ -149,10 +150,11 @@ test("a Watch that the client cancels ends on the server", async (t) => {
   const watching = (async () => {
     for await (const _ of client.watch({ service: "" }, { signal: abort.signal })) received++;
   })().catch(() => {});
-  t.true(await eventually(() => received === 1 && server.inFlight() === 1));
+  await eventually("the first stream message, with the stream in flight", () => received === 1 && server.inFlight() === 1);
   abort.abort();
   await watching;
-  t.true(await eventually(() => server.inFlight() === 0), "the server-side stream ended");
+  await eventually("the server-side stream to end", () => server.inFlight() === 0);
+  t.is(received, 1);
 });
 
 test("setStatus refuses the server's own status and unknown values with a clear error", (t) => {

@@ -21,7 +21,7 @@ import {
   UnavailableError,
   type RunningService,
 } from "../src/index.ts";
-import { bearer, dropServiceDatabase, eventually, testEnv, uniqueName } from "../src/testing.ts";
+import { bearer, dropServiceDatabase, eventually, passingInConsul, testEnv, uniqueName } from "../src/testing.ts";
 
 // ---- identityServiceCredentials over an in-memory identity -------------------------------------
 
@@ -138,12 +138,6 @@ async function signUp(identityUrl: string, email: string): Promise<{ token: stri
   return { token: tokens!.accessToken, userId: user!.id };
 }
 
-async function passing(name: string) {
-  await eventually(`${name} to pass in Consul`, async () => {
-    const response = await fetch(`http://${testEnv.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500"}/v1/health/service/${name}?passing=true`);
-    return response.ok && ((await response.json()) as unknown[]).length > 0;
-  }, 30_000);
-}
 
 test.before(async () => {
   const names = { identity: uniqueName("identity"), inventory: uniqueName("inventory"), checkout: uniqueName("checkout") };
@@ -177,7 +171,7 @@ test.before(async () => {
     started.push(inventory);
 
     // Calls go to passing instances only: wait for the first health checks.
-    await Promise.all([names.identity, names.inventory].map((name) => passing(name)));
+    await Promise.all([names.identity, names.inventory].map((name) => passingInConsul(name)));
     const identityUrl = `http://${identityService.address}`;
     const admin = await signUp(identityUrl, `admin@${names.identity}.test`);
     const customer = await signUp(identityUrl, `${uniqueName("shopper")}@example.com`);

@@ -23,7 +23,7 @@ import {
   type Database,
   type RunningService,
 } from "../src/index.ts";
-import { dropServiceDatabase, eventually, testEnv, uniqueName as makeUniqueName } from "../src/testing.ts";
+import { dropServiceDatabase, eventually, passingInstances, testEnv, uniqueName as makeUniqueName } from "../src/testing.ts";
 import { TestService } from "./gen/bazaar/platformtest/v1/test_service_pb.ts";
 import { testService, testServiceUpstreams, type TestServiceOptions } from "./fixtures/runtime/test-service.ts";
 
@@ -45,10 +45,6 @@ async function startInProcess(t: { teardown(fn: () => Promise<void> | void): voi
   // Consul runs the instance's gRPC health check on its own schedule.
   await eventually("the instance passing in Consul", async () => (await passingInstances(options.name)).length === 1);
   return service;
-}
-
-async function passingInstances(name: string): Promise<Array<{ Service: { ID: string; Port: number; Tags: string[] } }>> {
-  return (await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as never;
 }
 
 
@@ -227,18 +223,21 @@ test("NATS away does not take a service out of Consul: it stays ready, reports n
   t.is(await connectedGauge(), "1");
 });
 
-function spawnService(t: { teardown(fn: () => void): void }, name: string): Promise<{ child: ChildProcess; port: number }> {
+/** Starts the fixture service as a process; `lines` collects what it prints. */
+function spawnService(t: { teardown(fn: () => void): void }, name: string): Promise<{ child: ChildProcess; port: number; lines: string[] }> {
   const main = fileURLToPath(new URL("fixtures/runtime/main.ts", import.meta.url));
   const child = spawn(process.execPath, ["--import", "tsx", main], {
     env: { ...env, TEST_SERVICE_NAME: name },
     stdio: ["ignore", "pipe", "inherit"],
   });
   t.teardown(() => void child.kill("SIGKILL"));
+  const lines: string[] = [];
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before serving`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      lines.push(line);
       const port = /^port (\d+)$/.exec(line)?.[1];
-      if (port) resolve({ child, port: Number(port) });
+      if (port) resolve({ child, port: Number(port), lines });
     });
   });
 }
@@ -249,13 +248,13 @@ const exited = (child: ChildProcess) =>
 test("SIGTERM deregisters the instance and drains: the call in flight succeeds, then the process exits cleanly", async (t) => {
   const name = uniqueName();
   t.teardown(() => dropDatabase(name));
-  const { child } = await spawnService(t, name);
+  const { child, lines } = await spawnService(t, name);
   await eventually("the instance passing in Consul", async () => (await passingInstances(name)).length === 1);
   const client = clientFor(TestService, { consulAddr, serviceName: name });
   t.teardown(() => closeClient(client));
 
   const inFlight = client.wait({ durationMs: 1500n });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await eventually("the call to reach the handler", () => lines.includes("wait started"));
   child.kill("SIGTERM");
   const reply = await inFlight;
   t.false(reply.aborted, "the handler ran to the end");

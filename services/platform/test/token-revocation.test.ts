@@ -9,7 +9,7 @@ import { identity, identityConfigSchema } from "@bazaar/identity";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { createService, loadConfig, type RunningService } from "../src/index.ts";
-import { bearer, dropServiceDatabase, eventually, testEnv, uniqueName } from "../src/testing.ts";
+import { bearer, dropServiceDatabase, eventually, passingInConsul, testEnv, uniqueName } from "../src/testing.ts";
 
 test("a disabled user's token is refused within seconds by another service, also one started later; re-enabled, new tokens work", async (t) => {
   const names = { identity: uniqueName("identity"), cart: uniqueName("cart"), laterCart: uniqueName("cart") };
@@ -31,10 +31,7 @@ test("a disabled user's token is refused within seconds by another service, also
     return service;
   };
   const cartService = await startCart(names.cart);
-  await eventually("identity passing in Consul", async () => {
-    const response = await fetch(`http://${testEnv.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500"}/v1/health/service/${names.identity}?passing=true`);
-    return ((await response.json()) as unknown[]).length > 0;
-  }, 30_000);
+  await passingInConsul(names.identity);
 
   const identityClient = (token?: string) =>
     createClient(IdentityService, createGrpcTransport({ baseUrl: `http://${identityService.address}`, interceptors: token ? [bearer(token)] : [] }));

@@ -4,8 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
 import { createBackoff, createSupervisor, waitFor } from "../src/index.ts";
 
-/** Waits for a condition (the stack's own `eventually`: this package sits below the platform). */
-const eventually = (probe: () => boolean, what: string, timeoutMs = 30_000) => waitFor(async () => probe(), { what, timeoutMs, intervalMs: 20 });
+/** The platform's `eventually(what, probe)`, on the stack's own waitFor: this package sits below the platform. */
+const eventually = (what: string, probe: () => boolean, timeoutMs = 30_000) => waitFor(async () => probe(), { what, timeoutMs, intervalMs: 20 });
 
 /** A tiny child: prints "up <pid>", then exits with `exitCode` at once, or runs until a signal. */
 function child(behaviour: { exitCode?: number; onSigterm?: number }): { command: string; args: string[] } {
@@ -43,7 +43,7 @@ test("a process that crashes is started again with a growing delay, and the log 
   const crasher = supervisor.start({ name: "crasher", ...child({ exitCode: 3 }), restart: { initialDelayMs: 50, maxDelayMs: 200, resetAfterMs: 60_000 } });
 
   const ups = () => lines.filter((line) => line.startsWith("crasher | up "));
-  await eventually(() => crasher.restarts >= 4 && ups().length >= 4, "four restarts");
+  await eventually("four restarts", () => crasher.restarts >= 4 && ups().length >= 4);
   const said = lines.filter((line) => line.startsWith("stack | crasher"));
   t.deepEqual(said.slice(0, 4), [
     "stack | crasher exited with code 3: restarting in 0.05 s (restart 1)",
@@ -69,11 +69,11 @@ test("a process stopped from outside (SIGTERM, as in a rolling restart) comes ba
   t.teardown(() => supervisor.stopAll());
   // Exits with 1 on SIGTERM: even a failing exit during the shutdown must not bring it back.
   const service = supervisor.start({ name: "service", ...child({ onSigterm: 1 }), restart: { initialDelayMs: 50 } });
-  await eventually(() => lines.some((line) => line.startsWith("service | up ")), "the first start");
+  await eventually("the first start", () => lines.some((line) => line.startsWith("service | up ")));
   const first = service.pid;
 
   process.kill(first, "SIGTERM");
-  await eventually(() => service.restarts === 1 && lines.filter((line) => line.startsWith("service | up ")).length === 2, "the replacement");
+  await eventually("the replacement", () => service.restarts === 1 && lines.filter((line) => line.startsWith("service | up ")).length === 2);
   t.true(lines.includes("stack | service exited with code 1: restarting in 0.05 s (restart 1)"), lines.join("\n"));
   const second = service.pid;
   t.true(alive(second));
@@ -90,7 +90,7 @@ test("a stop during the backoff cancels the pending restart", async (t) => {
   const supervisor = createSupervisor({ write: () => {}, colour: false });
   t.teardown(() => supervisor.stopAll());
   const crasher = supervisor.start({ name: "crasher", ...child({ exitCode: 5 }), restart: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
-  await eventually(() => crasher.restarts === 1, "the first crash");
+  await eventually("the first crash", () => crasher.restarts === 1);
   await crasher.stop();
   t.is(crasher.exitReason(), "exited with code 5");
   t.is(crasher.restarts, 1);

@@ -1,12 +1,20 @@
+// A durable, idempotent event consumer, composed from its parts: durable setup (durable.ts), the inbox
+// (inbox.ts), dead letters (dead-letters.ts), batching (batching.ts) and event tracing (event-tracing.ts).
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { AckPolicy, DeliverPolicy, headers as natsHeaders, nanos, type ConsumerMessages, type JsMsg, type MsgHdrs, type NatsConnection } from "nats";
+import { trace } from "@opentelemetry/api";
+import type { ConsumerMessages, JsMsg, NatsConnection } from "nats";
 import type { Registry } from "prom-client";
 import type { Database, EntityManager } from "../data/database.ts";
 import type { Logger } from "../logger.ts";
+import { batches, freshInOrder, planBatch } from "./batching.ts";
+import { afterFailure, deadLetter } from "./dead-letters.ts";
+import { durableFilter, ensureDurable } from "./durable.ts";
 import { consumerMetrics } from "./event-metrics.ts";
+import { recordFailure, tracedDelivery } from "./event-tracing.ts";
+import { eventIdOf, pruneInbox, recordInInbox } from "./inbox.ts";
 import { checkDurable, dlqSubject, EventContractError, eventTypeHeader, subjectFor } from "./subjects.ts";
-import { contextFromMessage } from "./trace-headers.ts";
+
+export { dlqHeaders } from "./dead-letters.ts";
 
 export interface HandlerContext {
   /** Inside the transaction that also records the message in the inbox: use it for every effect. */
@@ -73,33 +81,21 @@ export interface Consumer {
   stop(): Promise<void>;
 }
 
-/** Headers of a dead-lettered copy, describing where it came from and why it was given up on. */
-export const dlqHeaders = {
-  subject: "Bazaar-Dlq-Subject",
-  stream: "Bazaar-Dlq-Stream",
-  streamSequence: "Bazaar-Dlq-Stream-Sequence",
-  consumer: "Bazaar-Dlq-Consumer",
-  deliveries: "Bazaar-Dlq-Deliveries",
-  error: "Bazaar-Dlq-Error",
-  messageId: "Bazaar-Dlq-Msg-Id",
-} as const;
-
 /**
  * Runs a durable pull consumer (explicit ack). Each message is decoded by its type header, and its
  * handler runs in one transaction with the insert of its event id into the inbox; a message whose id
  * is already there is acknowledged without running the handler. A failure is nak'ed with backoff;
  * after maxDeliver deliveries the message is copied to `bazaar.dlq.<durable>` and terminated.
- *
- * JetStream's own max_deliver is left unlimited on purpose: the limit is enforced here, so a message
- * leaves the consumer only once its dead-letter copy has been acknowledged.
  */
 export async function consume(options: ConsumeOptions): Promise<Consumer> {
   const { database, stream, durable } = options;
   checkDurable(durable);
   const ackWaitMs = positive("ackWaitMs", options.ackWaitMs ?? 30_000);
-  const maxDeliver = positive("maxDeliver", options.maxDeliver ?? 5);
-  const retryInitialMs = positive("retryBackoff.initialMs", options.retryBackoff?.initialMs ?? 1000);
-  const retryMaxMs = positive("retryBackoff.maxMs", options.retryBackoff?.maxMs ?? 60_000);
+  const retry = {
+    maxDeliver: positive("maxDeliver", options.maxDeliver ?? 5),
+    initialMs: positive("retryBackoff.initialMs", options.retryBackoff?.initialMs ?? 1000),
+    maxMs: positive("retryBackoff.maxMs", options.retryBackoff?.maxMs ?? 60_000),
+  };
   const concurrency = positive("concurrency", options.concurrency ?? 1);
   const maxBatch = positive("maxBatch", options.maxBatch ?? 64);
   const lagIntervalMs = positive("lagIntervalMs", options.lagIntervalMs ?? 5000);
@@ -118,71 +114,24 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
 
   const log = options.logger.child({ component: "event-consumer", consumer: durable, stream });
   const metrics = consumerMetrics(options.registry);
-  const tracer = trace.getTracer("@bazaar/platform");
   const jsm = await options.nats.jetstreamManager();
   const js = options.nats.jetstream();
+  const durableOptions = { stream, durable, filterSubjects, serverVersion: options.nats.info?.version, ackWaitMs, concurrency, startAt: options.startAt };
 
-  // Several filter subjects need NATS 2.10; before that the consumer reads the whole stream (one per
-  // domain) and acknowledges the types it has no handler for.
-  const filter =
-    filterSubjects.length === 1
-      ? { filter_subject: filterSubjects[0] }
-      : supportsMultipleFilters(options.nats.info?.version)
-        ? { filter_subjects: filterSubjects }
-        : {};
+  const handlerFor = (message: JsMsg): EventHandler | undefined => {
+    const typeName = message.headers?.get(eventTypeHeader);
+    return typeName ? byType.get(typeName) : bySubject.get(message.subject);
+  };
+  // Keeps JetStream from redelivering while a slow handler is still at work.
+  const keepAlive = (messages: JsMsg[]) => setInterval(() => messages.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
+  const traced = <T>(message: JsMsg, eventId: string | undefined, fn: () => Promise<T>): Promise<T> => {
+    metrics.deliveryLag.observe({ consumer: durable }, Math.max(0, Date.now() - message.info.timestampNanos / 1e6) / 1000);
+    return tracedDelivery(durable, message, eventId, fn);
+  };
 
-  async function ensureConsumer(): Promise<void> {
-    const config = { ack_wait: nanos(ackWaitMs), max_deliver: -1, max_ack_pending: Math.max(1000, concurrency * 10), ...filter };
-    let exists = true;
-    try {
-      await jsm.consumers.info(stream, durable);
-    } catch (error) {
-      const message = String((error as Error).message);
-      if (/stream not found/i.test(message)) throw new Error(`stream ${stream} does not exist: call ensureStreams at start`, { cause: error });
-      if (!/consumer not found/i.test(message)) throw error;
-      exists = false;
-    }
-    if (exists) {
-      await jsm.consumers.update(stream, durable, config);
-      return;
-    }
-    try {
-      const deliver_policy = options.startAt === "new" ? DeliverPolicy.New : DeliverPolicy.All;
-      await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy, ...config });
-    } catch (error) {
-      // Another instance created it a moment ago; make ours agree.
-      if (!/already (exists|in use)/i.test(String((error as Error).message))) throw error;
-      await jsm.consumers.update(stream, durable, config);
-    }
-  }
-
-  async function deadLetter(message: JsMsg, reason: unknown): Promise<void> {
-    const headers = natsHeaders();
-    for (const key of message.headers?.keys() ?? []) {
-      if (/^nats-/i.test(key)) continue;
-      for (const value of message.headers!.values(key)) headers.append(key, value);
-    }
-    headers.set(dlqHeaders.subject, message.subject);
-    headers.set(dlqHeaders.stream, message.info.stream);
-    headers.set(dlqHeaders.streamSequence, String(message.info.streamSequence));
-    headers.set(dlqHeaders.consumer, durable);
-    headers.set(dlqHeaders.deliveries, String(message.info.deliveryCount));
-    headers.set(dlqHeaders.error, oneLine(reason));
-    const originalId = message.headers?.get("Nats-Msg-Id");
-    if (originalId) headers.set(dlqHeaders.messageId, originalId);
-    // The id makes a repeated attempt (ack lost, crash before term) land once.
-    await js.publish(dlqSubject(durable), message.data, { headers, msgID: `${durable}:${message.info.stream}:${message.info.streamSequence}` });
-    // No reason argument: servers before 2.11 ignore a "+TERM <reason>" entirely.
-    message.term();
-  }
-
-  function handlerFor(headers: MsgHdrs | undefined, subject: string): EventHandler | undefined {
-    const typeName = headers?.get(eventTypeHeader);
-    return typeName ? byType.get(typeName) : bySubject.get(subject);
-  }
-
+  /** The careful path: one message in its own transaction; owns retries and dead letters. */
   async function handle(message: JsMsg): Promise<void> {
-    const handler = handlerFor(message.headers, message.subject);
+    const handler = handlerFor(message);
     const typeName = handler?.schema.typeName ?? message.headers?.get(eventTypeHeader) ?? "unknown";
     if (!handler) {
       log.debug({ subject: message.subject, type: typeName }, "no handler for this event type; acknowledged");
@@ -192,8 +141,7 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
     }
     await traced(message, undefined, async () => {
       const started = performance.now();
-      // Keeps JetStream from redelivering while a slow handler is still at work.
-      const keepAlive = setInterval(() => message.working(), Math.max(100, ackWaitMs / 3));
+      const timer = keepAlive([message]);
       try {
         let event: MessageShape<DescMessage>;
         try {
@@ -205,12 +153,8 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
         const eventId = eventIdOf(event, message);
         trace.getActiveSpan()?.setAttribute("messaging.message.id", eventId);
         const applied = await database.transaction(async (em) => {
-          const inserted = await em.execute<{ inserted: number }[]>(
-            "insert into platform_inbox (consumer, event_id, subject, stream_sequence) values (?, ?, ?, ?) on conflict do nothing returning 1 as inserted",
-            [durable, eventId, message.subject, message.info.streamSequence],
-            "all",
-          );
-          if (inserted.length === 0) return false;
+          const fresh = await recordInInbox(em, durable, [{ eventId, subject: message.subject, streamSequence: message.info.streamSequence }]);
+          if (fresh.size === 0) return false;
           await handler.handle(event, { em, eventId, message });
           return true;
         });
@@ -218,12 +162,10 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
         metrics.handled.inc({ consumer: durable, type: typeName, outcome: applied ? "applied" : "duplicate" });
         if (!applied) log.debug({ eventId, subject: message.subject }, "already applied; acknowledged without running the handler");
       } catch (error) {
-        const span = trace.getActiveSpan();
-        span?.recordException(error as Error);
-        span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        recordFailure(trace.getActiveSpan(), error);
         await fail(message, typeName, error);
       } finally {
-        clearInterval(keepAlive);
+        clearInterval(timer);
         metrics.handleDuration.observe({ consumer: durable, type: typeName }, (performance.now() - started) / 1000);
       }
     });
@@ -232,53 +174,28 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
   /**
    * The ordered fast path: messages that arrived together are applied in one transaction (one inbox
    * insert for all, then each handler in stream order, each in its own consumer span), then acked.
-   * Any failure rolls the whole batch back and the messages go one by one through `handle`, which
-   * owns retries and dead-lettering; so a handler may run again after a rollback — as with any
-   * redelivery, effects outside the transaction must be idempotent.
+   * Any failure rolls the whole batch back and the messages go one by one through `handle`; so a
+   * handler may run again after a rollback — as with any redelivery, effects outside the
+   * transaction must be idempotent.
    */
   async function handleBatch(all: JsMsg[]): Promise<void> {
-    // Types this consumer has no handler for (a whole domain's stream is read before NATS 2.10) are
-    // only acknowledged, as `handle` does: they neither hold the batch up nor send it the careful way.
-    const batch: JsMsg[] = [];
-    for (const message of all) {
-      if (handlerFor(message.headers, message.subject)) batch.push(message);
-      else await handle(message);
+    const plan = planBatch(all, handlerFor, (handler, message) => fromBinary(handler.schema, message.data));
+    // Types without a handler are only acknowledged: they neither hold the batch up nor break it up.
+    for (const message of plan.ignored) await handle(message);
+    if (plan.handled.length === 0) return;
+    if (!plan.prepared) {
+      for (const message of plan.handled) await handle(message);
+      return;
     }
-    if (batch.length === 0) return;
-    const prepared: { message: JsMsg; handler: EventHandler; event: MessageShape<DescMessage>; eventId: string }[] = [];
-    for (const message of batch) {
-      const handler = handlerFor(message.headers, message.subject)!;
-      let event: MessageShape<DescMessage> | undefined;
-      try {
-        event = message.info.deliveryCount === 1 ? fromBinary(handler.schema, message.data) : undefined;
-      } catch {
-        event = undefined;
-      }
-      // Undecodable bytes and redeliveries take the careful path.
-      if (!event) {
-        for (const m of batch) await handle(m);
-        return;
-      }
-      prepared.push({ message, handler, event, eventId: eventIdOf(event, message) });
-    }
+    const prepared = plan.prepared.map((p) => ({ ...p, eventId: eventIdOf(p.event, p.message) }));
     const started = performance.now();
-    const keepAlive = setInterval(() => batch.forEach((m) => m.working()), Math.max(100, ackWaitMs / 3));
+    const timer = keepAlive(plan.handled);
     try {
       const applied = await database.transaction(async (em) => {
-        const values = prepared.map(() => "(?, ?, ?, ?)").join(", ");
-        const params = prepared.flatMap((p) => [durable, p.eventId, p.message.subject, p.message.info.streamSequence]);
-        const rows = await em.execute<{ event_id: string }[]>(
-          `insert into platform_inbox (consumer, event_id, subject, stream_sequence) values ${values} on conflict do nothing returning event_id`,
-          params,
-          "all",
-        );
-        const fresh = new Set(rows.map((row) => row.event_id));
-        const outcome: boolean[] = [];
-        for (const p of prepared) {
-          // A copy of an event seen earlier in this same batch counts once, like any duplicate.
-          const apply = fresh.delete(p.eventId);
-          outcome.push(apply);
-          if (apply) await traced(p.message, p.eventId, () => p.handler.handle(p.event, { em, eventId: p.eventId, message: p.message }));
+        const entries = prepared.map((p) => ({ eventId: p.eventId, subject: p.message.subject, streamSequence: p.message.info.streamSequence }));
+        const outcome = freshInOrder(entries.map((e) => e.eventId), await recordInInbox(em, durable, entries));
+        for (const [i, p] of prepared.entries()) {
+          if (outcome[i]) await traced(p.message, p.eventId, () => p.handler.handle(p.event, { em, eventId: p.eventId, message: p.message }));
         }
         return outcome;
       });
@@ -289,102 +206,36 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
         metrics.handleDuration.observe({ consumer: durable, type: p.handler.schema.typeName }, seconds);
       });
     } catch (error) {
-      log.debug({ err: error, size: batch.length }, "batch rolled back; handling its messages one by one");
-      for (const message of batch) await handle(message);
+      log.debug({ err: error, size: plan.handled.length }, "batch rolled back; handling its messages one by one");
+      for (const message of plan.handled) await handle(message);
     } finally {
-      clearInterval(keepAlive);
+      clearInterval(timer);
     }
-  }
-
-  /** Runs `fn` in a consumer span continuing the trace carried by the message's headers. */
-  function traced<T>(message: JsMsg, eventId: string | undefined, fn: () => Promise<T>): Promise<T> {
-    metrics.deliveryLag.observe({ consumer: durable }, Math.max(0, Date.now() - message.info.timestampNanos / 1e6) / 1000);
-    return tracer.startActiveSpan(
-      `process ${message.subject}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          "messaging.system": "nats",
-          "messaging.operation.type": "process",
-          "messaging.destination.name": message.subject,
-          "messaging.consumer.group.name": durable,
-          "messaging.message.delivery_count": message.info.deliveryCount,
-          "messaging.nats.stream_sequence": message.info.streamSequence,
-          ...(eventId ? { "messaging.message.id": eventId } : {}),
-        },
-      },
-      contextFromMessage(message.headers),
-      async (span) => {
-        try {
-          return await fn();
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
   }
 
   async function fail(message: JsMsg, typeName: string, error: unknown): Promise<void> {
     const deliveries = message.info.deliveryCount;
     const context = { err: error, subject: message.subject, streamSequence: message.info.streamSequence, deliveries };
-    if (deliveries < maxDeliver && !(error as { permanent?: boolean }).permanent) {
-      const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(deliveries - 1, 30));
-      log.warn({ ...context, retryInMs: delay }, "event handler failed; will retry");
-      message.nak(delay);
+    const next = afterFailure(deliveries, error, retry);
+    if (next !== "dead-letter") {
+      log.warn({ ...context, retryInMs: next.retryInMs }, "event handler failed; will retry");
+      message.nak(next.retryInMs);
       metrics.handled.inc({ consumer: durable, type: typeName, outcome: "retried" });
       return;
     }
     try {
-      await deadLetter(message, error);
+      await deadLetter(js, durable, message, error);
       log.error({ ...context, dlq: dlqSubject(durable) }, "event handler gave up; message moved to the dead-letter stream");
       metrics.handled.inc({ consumer: durable, type: typeName, outcome: "dead_lettered" });
     } catch (dlqError) {
       // Not terminated: it comes back and is tried again (and dead-lettered again) later.
       log.error({ ...context, dlqError }, "could not dead-letter the message; it will be redelivered");
-      message.nak(retryMaxMs);
+      message.nak(retry.maxMs);
     }
   }
 
-  await ensureConsumer();
+  await ensureDurable(jsm, durableOptions);
   const consumer = await js.consumers.get(stream, durable);
-
-  /**
-   * In ordered mode (concurrency 1), the messages already received when one is taken form a batch
-   * (at most maxBatch), so a busy stream costs one transaction per batch, not per message; nothing
-   * waits for a batch to fill. With concurrency above 1, batches of one.
-   */
-  async function* batches(messages: ConsumerMessages): AsyncGenerator<JsMsg[]> {
-    const iterator = messages[Symbol.asyncIterator]();
-    const notYet = Symbol("not yet");
-    let carried: Promise<IteratorResult<JsMsg>> | undefined;
-    for (;;) {
-      const first = await (carried ?? iterator.next());
-      carried = undefined;
-      if (first.done) return;
-      const batch = [first.value];
-      let ended = false;
-      while (concurrency === 1 && batch.length < maxBatch) {
-        const next = iterator.next();
-        // A message already buffered resolves before the next turn of the event loop.
-        const ready = await Promise.race([next, new Promise<typeof notYet>((resolve) => setImmediate(resolve, notYet))]);
-        if (ready === notYet) {
-          carried = next;
-          break;
-        }
-        if (ready.done) {
-          ended = true;
-          break;
-        }
-        batch.push(ready.value);
-      }
-      yield batch;
-      if (ended) return;
-    }
-  }
 
   let stopping = false;
   let messages: ConsumerMessages | undefined;
@@ -395,12 +246,13 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
       try {
         messages = await consumer.consume({ max_messages: Math.max(maxBatch * 2, concurrency * 2) });
         if (stopping) await messages.close();
-        for await (const batch of batches(messages)) {
+        // Ordered (concurrency 1): what already arrived forms one batch, one transaction, not one per message.
+        for await (const batch of batches(messages, { maxBatch, ordered: concurrency === 1 })) {
           if (stopping) {
             for (const message of batch) message.nak(); // someone else (or our next start) takes them at once
             continue;
           }
-          const task: Promise<void> = (concurrency === 1 && batch.length > 1 ? handleBatch(batch) : handle(batch[0]!))
+          const task: Promise<void> = (batch.length > 1 ? handleBatch(batch) : handle(batch[0]!))
             .catch((error: unknown) => log.error({ err: error }, "event handling failed unexpectedly"))
             .finally(() => inFlight.delete(task));
           inFlight.add(task);
@@ -414,7 +266,7 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
       }
       // E.g. the consumer was deleted: wait a little, put it back, and pull again.
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      await ensureConsumer().catch((e: unknown) => log.warn({ err: e }, "could not re-create the consumer"));
+      await ensureDurable(jsm, durableOptions).catch((e: unknown) => log.warn({ err: e }, "could not re-create the consumer"));
     }
   }
 
@@ -429,21 +281,14 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
     }
     if (Date.now() - lastPrune < 3600_000) return;
     lastPrune = Date.now();
-    try {
-      await database.em().execute("delete from platform_inbox where consumer = ? and processed_at < clock_timestamp() - make_interval(secs => ?)", [
-        durable,
-        inboxRetentionMs / 1000,
-      ]);
-    } catch (error) {
-      log.debug({ err: error }, "inbox pruning failed");
-    }
+    await pruneInbox(database, durable, inboxRetentionMs).catch((error: unknown) => log.debug({ err: error }, "inbox pruning failed"));
   }
 
   const running = run();
   void housekeeping();
   const timer = setInterval(() => void housekeeping(), lagIntervalMs);
   timer.unref();
-  log.info({ filter, maxDeliver, ackWaitMs, concurrency }, "consuming");
+  log.info({ filter: durableFilter(filterSubjects, durableOptions.serverVersion), maxDeliver: retry.maxDeliver, ackWaitMs, concurrency }, "consuming");
 
   let stopped: Promise<void> | undefined;
   return {
@@ -458,22 +303,6 @@ export async function consume(options: ConsumeOptions): Promise<Consumer> {
       return stopped;
     },
   };
-}
-
-function eventIdOf(event: MessageShape<DescMessage>, message: JsMsg): string {
-  const id = (event as unknown as Record<string, unknown>).eventId;
-  if (typeof id === "string" && id !== "") return id;
-  return message.headers?.get("Nats-Msg-Id") || `${message.info.stream}:${message.info.streamSequence}`;
-}
-
-function supportsMultipleFilters(version: string | undefined): boolean {
-  const [major = 0, minor = 0] = (version ?? "").split(".").map(Number);
-  return major > 2 || (major === 2 && minor >= 10);
-}
-
-function oneLine(reason: unknown): string {
-  const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-  return text.replace(/[\r\n]+/g, " ").slice(0, 500);
 }
 
 function positive(name: string, value: number): number {
