@@ -6,7 +6,7 @@ const edge = createEdge({
   logger: createLogger({ service: "edge", level: "silent" }),
   verifier: createTokenVerifier({ jwks: { keys: [] }, issuer: "bazaar-identity", audience: "bazaar" }),
   consulAddr: process.env.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500",
-  upstreams: { "bazaar.catalog.v1.CatalogService": process.env.BENCH_CATALOG_NAME!, "bazaar.cart.v1.CartService": process.env.BENCH_CART_NAME! },
+  upstreams: { catalog: process.env.BENCH_CATALOG_NAME!, cart: process.env.BENCH_CART_NAME! },
   rateLimitsKey: process.env.BENCH_LIMITS_KEY!,
 });
 const { port } = await edge.listen();

@@ -25,8 +25,6 @@ export const edgeConfigSchema = z.object({
   EDGE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(30),
   /** Consul KV key of the rate limits (JSON, see rate-limit.ts); changes apply at run time. */
   EDGE_RATE_LIMITS_KEY: z.string().min(1).default("bazaar/edge/rate-limits"),
-  /** Consul names of the services forwarded to, as "typeName=name,…" (default: derived from the package). */
-  EDGE_UPSTREAMS: csv.transform((list) => Object.fromEntries(list.map((pair) => pair.split("=", 2) as [string, string]))),
   /**
    * On SIGTERM, how long the edge keeps accepting and serving after it has left Consul (and turned
    * not ready), so callers' discovery and load balancers move away before it stops accepting.

@@ -5,7 +5,7 @@
 import type { DescMethod, DescMethodStreaming, DescMethodUnary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { ADMIN_ROLE, consulServiceName, createClientTransport, type ClientTransport, type Logger, type Principal, type TokenVerifier } from "@bazaar/platform";
+import { ADMIN_ROLE, CART_TOKEN_HEADER, createClientTransport, upstreamName, type ClientTransport, type Logger, type Principal, type TokenVerifier, type Upstreams } from "@bazaar/platform";
 import type { PublicService } from "./public-services.ts";
 import type { Access } from "./surface.ts";
 import type { Limit, RateLimiter } from "./rate-limit.ts";
@@ -16,8 +16,8 @@ export const clientAddressKey = createContextKey<string>("unknown", { descriptio
 export interface ForwardOptions {
   services: readonly PublicService[];
   consulAddr: string;
-  /** Consul name per service typeName; default derived from the package (bazaar.catalog.v1 → catalog). */
-  upstreams?: Readonly<Record<string, string>>;
+  /** Consul names of the services forwarded to, by default name (the platform's upstreams: { catalog: "catalog-blue" }). */
+  upstreams?: Upstreams;
   verifier: TokenVerifier;
   limiter: RateLimiter;
   perUserLimit: () => Limit;
@@ -31,7 +31,7 @@ export interface Forwarder {
   close(): void;
 }
 
-const forwardedRequestHeaders = ["authorization", "user-agent", "traceparent", "tracestate", "accept-language", "idempotency-key", "x-cart-token"];
+const forwardedRequestHeaders = ["authorization", "user-agent", "traceparent", "tracestate", "accept-language", CART_TOKEN_HEADER];
 
 export function createForwarder(options: ForwardOptions): Forwarder {
   const transports: ClientTransport[] = [];
@@ -81,7 +81,7 @@ export function createForwarder(options: ForwardOptions): Forwarder {
       for (const { service, original, methods } of options.services) {
         const transport = createClientTransport({
           consulAddr: options.consulAddr,
-          serviceName: options.upstreams?.[service.typeName] ?? consulServiceName(original),
+          serviceName: upstreamName(original, options.upstreams),
         });
         transports.push(transport);
         const implementation: Record<string, unknown> = {};

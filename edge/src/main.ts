@@ -20,7 +20,7 @@ const edge = createEdge({
   logger,
   verifier,
   consulAddr: config.CONSUL_HTTP_ADDR,
-  upstreams: config.EDGE_UPSTREAMS,
+  upstreams: config.UPSTREAMS,
   jwksUrl: config.AUTH_JWKS_URL,
   host: config.SERVICE_HOST,
   port: config.EDGE_PORT,

@@ -4,6 +4,7 @@
 // RFC 3339 strings.
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { CART_TOKEN_HEADER } from "@bazaar/platform";
 import type { PublicService } from "./public-services.ts";
 import type { Access } from "./surface.ts";
 
@@ -154,7 +155,7 @@ function securityOf(access: Access): Schema {
 
 /** A guest's proof of their cart (personal methods). */
 const cartTokenParameter: Schema = {
-  name: "x-cart-token",
+  name: CART_TOKEN_HEADER,
   in: "header",
   required: false,
   description: "A guest cart's token (from CreateCart); signed-in callers send a bearer token instead.",

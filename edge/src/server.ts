@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, cors, createContextValues } from "@connectrpc/connect";
 import {
+  CART_TOKEN_HEADER,
   createHealth,
   createMetricsRegistry,
   createRpcServer,
@@ -20,6 +21,7 @@ import {
   type HttpDocument,
   type Logger,
   type TokenVerifier,
+  type Upstreams,
 } from "@bazaar/platform";
 import { docsHtml } from "./docs.ts";
 import { clientAddressKey, createForwarder } from "./forward.ts";
@@ -37,8 +39,8 @@ export interface EdgeOptions {
   consulAddr: string;
   /** Default: the declared surface (surface.ts). */
   surface?: readonly SurfaceEntry[];
-  /** Consul name per service typeName (tests point at uniquely named services). Default: from the package. */
-  upstreams?: Readonly<Record<string, string>>;
+  /** Consul names of the services forwarded to, by default name (tests point at uniquely named services). */
+  upstreams?: Upstreams;
   /** Where /.well-known/jwks.json is proxied from (identity's). Default: not served. */
   jwksUrl?: string;
   /** Default "127.0.0.1" (main.ts passes SERVICE_HOST). */
@@ -98,7 +100,7 @@ const securityHeaders = {
 
 // Connect's own lists (every protocol's headers), plus what the edge's callers send and read.
 const corsAllowMethods = cors.allowedMethods.join(", ");
-const corsAllowHeaders = [...cors.allowedHeaders, "authorization", "if-none-match", "idempotency-key", "x-cart-token", "traceparent"].join(", ");
+const corsAllowHeaders = [...cors.allowedHeaders, "authorization", "if-none-match", CART_TOKEN_HEADER, "traceparent"].join(", ");
 const corsExposeHeaders = [...cors.exposedHeaders, "etag", "retry-after", "x-request-id", "x-trace-id"].join(", ");
 
 export function createEdge(options: EdgeOptions): Edge {
@@ -229,7 +231,7 @@ export function createEdge(options: EdgeOptions): Edge {
       if (path === "/.well-known/jwks.json" && options.jwksUrl) return proxyJwks(options.jwksUrl, request, response);
       const route = access.get(path);
       if (route?.readOnly && !isGrpcRequest(request)) {
-        const callerDependent = route.access !== "public" || request.headers.authorization !== undefined || request.headers["x-cart-token"] !== undefined;
+        const callerDependent = route.access !== "public" || request.headers.authorization !== undefined || request.headers[CART_TOKEN_HEADER] !== undefined;
         if (callerDependent) {
           cacheGetResponse(request, response, { cacheControl: "private, no-store" });
         } else {

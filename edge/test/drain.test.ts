@@ -131,7 +131,7 @@ test("closing: a call still running when the grace period ends is answered unava
     logger,
     verifier: createTokenVerifier({ jwks: { keys: [] }, issuer: "bazaar-identity", audience: "bazaar" }),
     consulAddr,
-    upstreams: { "bazaar.catalog.v1.CatalogService": name },
+    upstreams: { catalog: name },
     rateLimitsKey: `bazaar/test/${uniqueName("edge-close")}`,
   });
   const { port } = await edge.listen();

@@ -17,7 +17,7 @@ async function startEdge(t: { teardown(fn: () => Promise<void>): void }) {
     verifier: createTokenVerifier({ jwks: { keys: [] }, issuer: "bazaar-identity", audience: "bazaar" }),
     consulAddr,
     // Nobody serves these: every request here is answered before forwarding.
-    upstreams: { "bazaar.catalog.v1.CatalogService": uniqueName("catalog") },
+    upstreams: { catalog: uniqueName("catalog") },
     rateLimitsKey: `bazaar/test/${uniqueName("edge-front")}`,
     maxBodyBytes: 1024,
   });
@@ -111,7 +111,7 @@ test("an unexpected exception while handling a call is answered internal with it
     logger,
     verifier: broken,
     consulAddr,
-    upstreams: { "bazaar.catalog.v1.CatalogService": uniqueName("catalog") },
+    upstreams: { catalog: uniqueName("catalog") },
     rateLimitsKey: `bazaar/test/${uniqueName("edge-front")}`,
   });
   const { port } = await edge.listen();

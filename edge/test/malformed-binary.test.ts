@@ -30,7 +30,7 @@ test("malformed binary requests through the edge are invalid_argument in every p
     logger: createLogger({ service: "edge", level: "silent" }),
     verifier,
     consulAddr: config.CONSUL_HTTP_ADDR,
-    upstreams: { "bazaar.catalog.v1.CatalogService": name },
+    upstreams: { catalog: name },
   });
   const { port } = await edge.listen();
   t.teardown(() => edge.close());
