@@ -16,15 +16,7 @@ import {
   postgresAnswers,
   stackSettings,
 } from "../src/index.ts";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "./fixtures/processes.ts";
 
 function scratchState(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), "bazaar-stack-"));

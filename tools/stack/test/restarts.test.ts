@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
 import { createBackoff, createSupervisor, waitFor } from "../src/index.ts";
+import { alive } from "./fixtures/processes.ts";
 
 /** The platform's `eventually(what, probe)`, on the stack's own waitFor: this package sits below the platform. */
 const eventually = (what: string, probe: () => boolean, timeoutMs = 30_000) => waitFor(async () => probe(), { what, timeoutMs, intervalMs: 20 });
@@ -16,15 +17,6 @@ function child(behaviour: { exitCode?: number; onSigterm?: number }): { command:
     behaviour.onSigterm === undefined ? "" : `process.on("SIGTERM", () => process.exit(${behaviour.onSigterm}));`,
   ].join("\n");
   return { command: process.execPath, args: ["-e", script] };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test("the restart delay doubles from 0.5 s to at most 30 s and starts over after the process stayed up a while", (t) => {
