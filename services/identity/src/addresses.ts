@@ -1,5 +1,5 @@
-// Postal addresses of a user: validated fields (ISO 3166-1 country, postal code present, lengths
-// bounded), at most one default for shipping and one for billing (unique indexes say so).
+// Postal addresses of a user and their RPCs: validated fields (ISO 3166-1 country, postal code present,
+// lengths bounded), at most one default for shipping and one for billing (unique indexes say so).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { uuidv7 } from "uuidv7";
