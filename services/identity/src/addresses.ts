@@ -1,5 +1,5 @@
-// Postal addresses of a user: validated fields (ISO 3166-1 country, postal code present, lengths
-// bounded), at most one default for shipping and one for billing (unique indexes say so).
+// Postal addresses of a user and their RPCs: validated fields (ISO 3166-1 country, postal code present,
+// lengths bounded), at most one default for shipping and one for billing (unique indexes say so).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { uuidv7 } from "uuidv7";
@@ -17,7 +17,8 @@ import {
   type EntityManager,
   type PostalAddressPath,
 } from "@bazaar/platform";
-import { AddressSchema, type Address } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { AddressSchema, type Address, type IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { loadReachableUser } from "./users.ts";
 
 export const MAX_ADDRESSES_PER_USER = 20;
@@ -90,9 +91,17 @@ async function clearDefaults(em: EntityManager, userId: string, columns: Record<
   }
 }
 
-export function createAddressHandlers(database: Database) {
+export interface AddressHandlerDeps {
+  database: Database;
+}
+
+export function addressHandlers(
+  deps: AddressHandlerDeps,
+): Pick<ServiceImpl<typeof IdentityService>, "createAddress" | "listAddresses" | "updateAddress" | "deleteAddress"> {
+  const { database } = deps;
   return {
-    async createAddress(userId: string, address: Address | undefined): Promise<Address> {
+    async createAddress(req) {
+      const { userId, address } = req;
       const v = violations();
       checkUuid(v, "user_id", userId);
       v.throwIfAny();
@@ -114,21 +123,24 @@ export function createAddressHandlers(database: Database) {
           `insert into addresses (id, user_id, ${names.join(", ")}) values (?, ?, ${names.map(() => "?").join(", ")}) returning *`,
           [id, userId, ...Object.values(columns)],
         );
-        return toAddress(row!);
+        return { address: toAddress(row!) };
       });
     },
 
-    async listAddresses(userId: string): Promise<Address[]> {
+    async listAddresses(req) {
+      const { userId } = req;
       const v = violations();
       checkUuid(v, "user_id", userId);
       v.throwIfAny();
       const em = database.em();
       await loadReachableUser(em, userId);
       const rows = await em.execute<AddressRow[]>("select * from addresses where user_id = ? order by created_at, id limit ?", [userId, MAX_ADDRESSES_PER_USER]);
-      return rows.map(toAddress);
+      return { addresses: rows.map(toAddress) };
     },
 
-    async updateAddress(address: Address | undefined, paths: readonly string[]): Promise<Address> {
+    async updateAddress(req) {
+      const { address } = req;
+      const paths = req.updateMask?.paths ?? [];
       const v = violations();
       if (!address) v.add("address", "is required");
       else {
@@ -153,11 +165,12 @@ export function createAddressHandlers(database: Database) {
           `update addresses set ${names.map((n) => `${n} = ?`).join(", ")}, version = version + 1, updated_at = now() where id = ? returning *`,
           [...Object.values(columns), id],
         );
-        return toAddress(row!);
+        return { address: toAddress(row!) };
       });
     },
 
-    async deleteAddress(userId: string, addressId: string): Promise<void> {
+    async deleteAddress(req) {
+      const { userId, addressId } = req;
       const v = violations();
       checkUuid(v, "user_id", userId);
       checkUuid(v, "address_id", addressId);
@@ -167,6 +180,7 @@ export function createAddressHandlers(database: Database) {
         const deleted = await em.execute<AddressRow[]>("delete from addresses where id = ? and user_id = ? returning id", [addressId, userId]);
         if (deleted.length === 0 && isUuid(addressId)) throw new NotFoundError(`address ${addressId} not found`, { reason: "ADDRESS_NOT_FOUND" });
       });
+      return {};
     },
   };
 }

@@ -12,9 +12,15 @@ export interface ThrottleKey {
 export interface LoginThrottleOptions {
   maxDelaySeconds: number;
   windowSeconds: number;
+  /** Failures of one account allowed before delays begin. */
+  freeFailuresPerAccount: number;
+  /** Failures from one client address allowed before delays begin. */
+  freeFailuresPerAddress: number;
 }
 
 export interface LoginThrottle {
+  /** The keys a sign-in attempt for `email` from client address `address` counts against. */
+  keysFor(email: string, address: string): ThrottleKey[];
   /** Throws ResourceExhaustedError (with the wait) when any key must still wait. */
   check(em: EntityManager, keys: ThrottleKey[]): Promise<void>;
   recordFailure(em: EntityManager, keys: ThrottleKey[]): Promise<void>;
@@ -34,6 +40,10 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   const delayMs = (failures: number, free: number) =>
     failures < free ? 0 : Math.min(2 ** Math.min(failures - free, 30) * 1000, options.maxDelaySeconds * 1000);
   return {
+    keysFor: (email, address) => [
+      { key: accountKey(email), free: options.freeFailuresPerAccount },
+      { key: addressKey(address), free: options.freeFailuresPerAddress },
+    ],
     async check(em, keys) {
       if (keys.length === 0) return;
       const rows = await em.execute<Array<{ key: string; failures: number; last_failure_at: Date }>>(

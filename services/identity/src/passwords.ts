@@ -1,5 +1,6 @@
 // Password hashing (argon2id, OWASP minimum m = 19 MiB, t = 2, p = 1) and the password policy.
 import { hash, verify } from "@node-rs/argon2";
+import type { Violations } from "@bazaar/platform";
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
@@ -60,4 +61,10 @@ export function passwordProblem(password: string, email: string): string | undef
   const local = email.split("@", 1)[0] ?? "";
   if ((local.length >= 3 && lower.includes(local)) || (email.length > 0 && lower.includes(email))) return "must not contain the email address";
   return undefined;
+}
+
+/** Adds the password policy's objection to `password` (a new password for `email`), if any, as a violation of `field`. */
+export function checkNewPassword(v: Violations, password: string, email: string, field: string): void {
+  const problem = passwordProblem(password, email);
+  if (problem) v.add(field, problem);
 }

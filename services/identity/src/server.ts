@@ -52,7 +52,12 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
         config,
         keyStore,
         sessions: createSessions({ keyStore, refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS }),
-        throttle: createLoginThrottle({ maxDelaySeconds: config.IDENTITY_LOGIN_MAX_DELAY_SECONDS, windowSeconds: config.IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS }),
+        throttle: createLoginThrottle({
+          maxDelaySeconds: config.IDENTITY_LOGIN_MAX_DELAY_SECONDS,
+          windowSeconds: config.IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS,
+          freeFailuresPerAccount: config.IDENTITY_LOGIN_FREE_FAILURES_PER_ACCOUNT,
+          freeFailuresPerAddress: config.IDENTITY_LOGIN_FREE_FAILURES_PER_ADDRESS,
+        }),
         hasher: createPasswordHasher({ memoryKib: config.IDENTITY_ARGON2_MEMORY_KIB, timeCost: config.IDENTITY_ARGON2_TIME_COST }),
         secretBox,
         serviceTokens: createServiceTokenIssuer({

@@ -4,6 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
 import { PermissionDeniedError, UnauthenticatedError, type Database, type EntityManager } from "@bazaar/platform";
 import { TokenPairSchema, type TokenPair } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import { decodeJwt } from "jose";
 import { uuidv7 } from "uuidv7";
 import { randomToken, tokenHash } from "./crypto.ts";
 import type { KeyStore } from "./signing-keys.ts";
@@ -30,6 +31,16 @@ export interface Sessions {
 }
 
 const REFRESH_PREFIX = "rt_";
+
+/** The session id (`sid`) of the caller's access token, if any. */
+export function callerSessionId(token: string): string | undefined {
+  try {
+    const sid = decodeJwt(token).sid;
+    return typeof sid === "string" ? sid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function createSessions(options: SessionsOptions): Sessions {
   const { keyStore } = options;

@@ -55,6 +55,13 @@ export async function findUser(em: EntityManager, id: string, lock = false): Pro
   return row;
 }
 
+/** The signed-in caller's own account (`principal.subject`); NOT_FOUND when it no longer exists. */
+export async function loadOwnAccount(em: EntityManager, userId: string, lock = false): Promise<UserRow> {
+  const user = await findUser(em, userId, lock);
+  if (!user) throw new NotFoundError("user not found", { reason: "USER_NOT_FOUND" });
+  return user;
+}
+
 export async function findUserByEmail(em: EntityManager, email: string): Promise<UserRow | undefined> {
   const [row] = await em.execute<UserRow[]>("select * from users where email = ? and deleted_at is null", [email]);
   return row;

@@ -1,9 +1,12 @@
-// Identity's pure parts as plain functions: configuration rules, the password policy, sealed secrets.
+// Identity's pure parts as plain functions: configuration rules, the password policy, sealed secrets,
+// the second-factor input rule and what a sign-in attempt is counted against.
 import test from "ava";
-import { ConfigError, loadConfig } from "@bazaar/platform";
+import { ConfigError, loadConfig, violations } from "@bazaar/platform";
 import { createSecretBox } from "../src/crypto.ts";
 import { identityConfigSchema } from "../src/index.ts";
+import { accountKey, addressKey, createLoginThrottle } from "../src/login-throttle.ts";
 import { passwordProblem } from "../src/passwords.ts";
+import { checkSecondFactor, wrongSecondFactor } from "../src/second-factor.ts";
 
 test("outside development the encryption key has no default and must be 32 bytes", (t) => {
   const production = { DATABASE_URL: "postgres://u@db:5432/x", NATS_URL: "nats://nats:4222" };
@@ -35,4 +38,28 @@ test("sealed secrets open only with the same key and refuse tampering", (t) => {
   const parts = sealed.split(".");
   parts[3] = Buffer.from("tampered").toString("base64url");
   t.throws(() => box.open(parts.join(".")));
+});
+
+test("a second factor is exactly one of a 6-digit code and a recovery code, and a refused one names the field given", (t) => {
+  const check = (code: string, recoveryCode: string) => {
+    const v = violations();
+    checkSecondFactor(v, code, recoveryCode);
+    return v.list.map((violation) => violation.field);
+  };
+  t.deepEqual(check("", ""), ["code"]);
+  t.deepEqual(check("123456", "abcd-efgh"), ["recovery_code"]);
+  t.deepEqual(check("12345a", ""), ["code"]);
+  t.deepEqual(check("", "x".repeat(33)), ["recovery_code"]);
+  t.deepEqual(check("123456", ""), []);
+  t.deepEqual(check("", "abcd-efgh"), []);
+  t.regex(wrongSecondFactor("123456").message, /^code: /);
+  t.regex(wrongSecondFactor("").message, /^recovery_code: /);
+});
+
+test("a sign-in attempt counts against its account and its client address, each with its own free failures", (t) => {
+  const throttle = createLoginThrottle({ maxDelaySeconds: 60, windowSeconds: 900, freeFailuresPerAccount: 5, freeFailuresPerAddress: 20 });
+  t.deepEqual(throttle.keysFor("ada@example.com", "203.0.113.7"), [
+    { key: accountKey("ada@example.com"), free: 5 },
+    { key: addressKey("203.0.113.7"), free: 20 },
+  ]);
 });
