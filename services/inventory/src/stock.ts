@@ -1,10 +1,10 @@
 // Stock levels and the admin side: receiving, adjusting with a reason (each a movement in the audit
 // trail), low-stock thresholds, reads, and the idempotent seed.
 // Lock order as in reservations.ts: stock_level row(s) first, then sku_stock row(s), sorted.
-import { FailedPreconditionError, NotFoundError, type Database, type EntityManager } from "@bazaar/platform";
+import { asDate, FailedPreconditionError, NotFoundError, placeholders, query, type Database, type EntityManager, type Row } from "@bazaar/platform";
 import { uuidv7 } from "uuidv7";
 import { availabilityCrossed, changeAvailability } from "./availability-events.ts";
-import { placeholders, query, toDate, toNumber, type Row } from "./sql.ts";
+import { toNumber } from "./sql.ts";
 import { DEFAULT_LOCATION } from "./validation.ts";
 
 export interface LevelView {
@@ -46,7 +46,7 @@ const toLevel = (row: Row): LevelView => ({
   location: String(row.location),
   onHand: toNumber(row.on_hand),
   reserved: toNumber(row.reserved),
-  updatedAt: toDate(row.updated_at),
+  updatedAt: asDate(row.updated_at),
 });
 
 const toMovement = (row: Row): MovementView => ({
@@ -58,7 +58,7 @@ const toMovement = (row: Row): MovementView => ({
   note: String(row.note),
   actor: String(row.actor),
   onHandAfter: toNumber(row.on_hand_after),
-  createdAt: toDate(row.created_at),
+  createdAt: asDate(row.created_at),
 });
 
 async function recordMovement(
