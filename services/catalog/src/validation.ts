@@ -28,7 +28,3 @@ export function isHttpsUrl(value: string): boolean {
 
 /** Version → etag and back. */
 export const etagOf = (version: number) => `"${version}"`;
-
-
-
-export const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
