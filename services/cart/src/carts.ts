@@ -1,7 +1,7 @@
 // Cart rows and lines in SQL. Reads take one statement (cart and lines together); writes lock the
 // cart row first (SELECT … FOR UPDATE) and read its lines in a later statement, so a write that
 // waited for the lock sees what the previous one committed.
-import type { EntityManager } from "@bazaar/platform";
+import { asDate, type EntityManager } from "@bazaar/platform";
 import { uuidv7 } from "uuidv7";
 
 export type CartStateName = "active" | "merged" | "checked_out" | "expired";
@@ -48,7 +48,6 @@ type RawCart = Omit<CartRow, "created_at" | "updated_at" | "currency" | "country
 };
 type RawLine = { sku: string; quantity: number; added_at: Date | string };
 
-const asDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
 
 function toCart(raw: RawCart): CartRow {
   return { ...raw, currency: raw.currency.trim(), country_code: raw.country_code?.trim() ?? null, created_at: asDate(raw.created_at), updated_at: asDate(raw.updated_at) };

@@ -8,18 +8,18 @@ export const Cart = defineEntity({
   tableName: "cart",
   properties: {
     id: p.uuid().primary(),
-    userId: p.string().fieldName("user_id").nullable(),
-    tokenHash: p.string().fieldName("token_hash").nullable(),
-    state: p.string(),
-    currency: p.string(),
-    countryCode: p.string().fieldName("country_code").nullable(),
-    region: p.string(),
-    postalCode: p.string().fieldName("postal_code"),
-    shippingOptionId: p.string().fieldName("shipping_option_id").nullable(),
+    userId: p.text().fieldName("user_id").nullable(),
+    tokenHash: p.text().fieldName("token_hash").nullable(),
+    state: p.text(),
+    currency: p.character().length(3),
+    countryCode: p.character().length(2).fieldName("country_code").nullable(),
+    region: p.text().defaultRaw("''::text"),
+    postalCode: p.text().fieldName("postal_code").defaultRaw("''::text"),
+    shippingOptionId: p.text().fieldName("shipping_option_id").nullable(),
     orderId: p.uuid().fieldName("order_id").nullable(),
     mergedInto: p.uuid().fieldName("merged_into").nullable(),
-    createdAt: p.datetime().fieldName("created_at"),
-    updatedAt: p.datetime().fieldName("updated_at"),
+    createdAt: p.datetime().fieldName("created_at").defaultRaw("now()"),
+    updatedAt: p.datetime().fieldName("updated_at").defaultRaw("now()"),
   },
 });
 
@@ -29,9 +29,9 @@ export const CartLine = defineEntity({
   tableName: "cart_line",
   properties: {
     cartId: p.uuid().primary().fieldName("cart_id"),
-    sku: p.string().primary(),
+    sku: p.text().primary(),
     quantity: p.integer(),
-    addedAt: p.datetime().fieldName("added_at"),
+    addedAt: p.datetime().fieldName("added_at").defaultRaw("clock_timestamp()"),
   },
 });
 

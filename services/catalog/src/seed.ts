@@ -2,13 +2,12 @@
 // and EUR, attributes, brands, tags, images and reviews — written through the catalog's own domain
 // functions. Idempotent: categories and products are matched by slug, and a product is written with
 // its reviews in one transaction, so a re-run only adds what is missing.
-import type { Database } from "@bazaar/platform";
+import { pgArray, type Database } from "@bazaar/platform";
 import { createCategory } from "./categories/categories.ts";
 import { insertProduct } from "./products/products.ts";
 import type { ProductInput } from "./products/product-input.ts";
 import { createReview } from "./reviews/reviews.ts";
 import { setSkuStock } from "./stock/stock-events.ts";
-import { pgArray } from "./validation.ts";
 
 export interface SeedCatalogOptions {
   /** Products to create (default 1200). The same count always yields the same catalog. */

@@ -28,27 +28,3 @@ export function isHttpsUrl(value: string): boolean {
 
 /** Version → etag and back. */
 export const etagOf = (version: number) => `"${version}"`;
-
-/** The pg error code and constraint of a driver error, if it is one. */
-export function pgError(error: unknown): { code?: string; constraint?: string } {
-  let e: unknown = error;
-  for (let i = 0; i < 4 && e; i++) {
-    const candidate = e as { code?: unknown; constraint?: unknown; cause?: unknown };
-    if (typeof candidate.code === "string" && /^[0-9A-Z]{5}$/.test(candidate.code)) {
-      return { code: candidate.code, constraint: typeof candidate.constraint === "string" ? candidate.constraint : undefined };
-    }
-    e = candidate.cause;
-  }
-  return {};
-}
-
-/**
- * A PostgreSQL array literal of `values`, for a `?::text[]` / `?::uuid[]` parameter (MikroORM's
- * execute() expands JS arrays into lists of placeholders, so arrays travel as literals).
- */
-export function pgArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
-}
-
-/** A timestamptz as the driver returns it (MikroORM leaves them as strings). */
-export const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));

@@ -1,10 +1,10 @@
 // OutOfStock / BackInStock / LowStock: published (through the outbox) when a SKU's availability summed
 // over all locations crosses zero or its low-stock threshold. Callers change sku_stock.available in the
 // same transaction, holding its row lock, so before and after are exact.
-import { publish, type EntityManager } from "@bazaar/platform";
+import { publish, query, type EntityManager } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { BackInStockSchema, LowStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
-import { query, toNumber } from "./sql.ts";
+import { toNumber } from "./sql.ts";
 
 /**
  * Adds `delta` to each SKU's availability total (SKUs in sorted order: the lock order every writer

@@ -7,10 +7,10 @@ export const SkuStock = defineEntity({
   name: "SkuStock",
   tableName: "sku_stock",
   properties: {
-    sku: p.string().primary(),
-    available: p.bigint("number"),
-    lowStockThreshold: p.bigint("number").fieldName("low_stock_threshold"),
-    updatedAt: p.datetime().fieldName("updated_at"),
+    sku: p.text().primary(),
+    available: p.bigint("number").defaultRaw("0"),
+    lowStockThreshold: p.bigint("number").fieldName("low_stock_threshold").defaultRaw("0"),
+    updatedAt: p.datetime().fieldName("updated_at").defaultRaw("clock_timestamp()"),
   },
 });
 
@@ -19,11 +19,11 @@ export const StockLevel = defineEntity({
   name: "StockLevel",
   tableName: "stock_level",
   properties: {
-    sku: p.string().primary(),
-    location: p.string().primary(),
+    sku: p.text().primary(),
+    location: p.text().primary(),
     onHand: p.bigint("number").fieldName("on_hand"),
-    reserved: p.bigint("number"),
-    updatedAt: p.datetime().fieldName("updated_at"),
+    reserved: p.bigint("number").defaultRaw("0"),
+    updatedAt: p.datetime().fieldName("updated_at").defaultRaw("clock_timestamp()"),
   },
 });
 
@@ -31,11 +31,12 @@ export const StockLevel = defineEntity({
 export const Reservation = defineEntity({
   name: "Reservation",
   tableName: "reservation",
+  uniques: [{ name: "reservation_reference_key", properties: ["reference"] }],
   properties: {
     id: p.uuid().primary(),
-    reference: p.string().unique(),
-    state: p.string(),
-    createdAt: p.datetime().fieldName("created_at"),
+    reference: p.text(),
+    state: p.text(),
+    createdAt: p.datetime().fieldName("created_at").defaultRaw("clock_timestamp()"),
     expiresAt: p.datetime().fieldName("expires_at"),
     closedAt: p.datetime().fieldName("closed_at").nullable(),
     restockedAt: p.datetime().fieldName("restocked_at").nullable(),
@@ -46,10 +47,11 @@ export const Reservation = defineEntity({
 export const ReservationLine = defineEntity({
   name: "ReservationLine",
   tableName: "reservation_line",
+  indexes: [{ name: "reservation_line_stock", properties: ["sku", "location"] }],
   properties: {
     reservationId: p.uuid().primary().fieldName("reservation_id"),
-    sku: p.string().primary(),
-    location: p.string().primary(),
+    sku: p.text().primary(),
+    location: p.text().primary(),
     quantity: p.bigint("number"),
   },
 });
@@ -58,16 +60,17 @@ export const ReservationLine = defineEntity({
 export const StockMovement = defineEntity({
   name: "StockMovement",
   tableName: "stock_movement",
+  indexes: [{ name: "stock_movement_by_sku", expression: "create index stock_movement_by_sku on stock_movement (sku, id desc)" }],
   properties: {
     id: p.uuid().primary(),
-    sku: p.string(),
-    location: p.string(),
+    sku: p.text(),
+    location: p.text(),
     delta: p.bigint("number"),
-    reason: p.string(),
-    note: p.string(),
-    actor: p.string(),
+    reason: p.text(),
+    note: p.text().defaultRaw("''::text"),
+    actor: p.text().defaultRaw("''::text"),
     onHandAfter: p.bigint("number").fieldName("on_hand_after"),
-    createdAt: p.datetime().fieldName("created_at"),
+    createdAt: p.datetime().fieldName("created_at").defaultRaw("clock_timestamp()"),
   },
 });
 

@@ -8,12 +8,18 @@
 // the backstop.
 import {
   AlreadyExistsError,
+  asDate,
   FailedPreconditionError,
   InvalidArgumentError,
+  isForeignKeyViolation,
+  isUniqueViolation,
   NotFoundError,
+  placeholders,
   publish,
+  query,
   type Database,
   type EntityManager,
+  type Row,
 } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -26,7 +32,7 @@ import {
 } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { uuidv7 } from "uuidv7";
 import { availabilityCrossed, changeAvailability } from "./availability-events.ts";
-import { pgCode, placeholders, query, toDate, toNumber, type Row } from "./sql.ts";
+import { toNumber } from "./sql.ts";
 
 export interface Line {
   sku: string;
@@ -75,9 +81,9 @@ function toView(row: Row, lines: Line[]): ReservationView {
     reference: String(row.reference),
     state: row.state as ReservationState,
     lines,
-    createdAt: toDate(row.created_at),
-    expiresAt: toDate(row.expires_at),
-    closedAt: row.closed_at == null ? undefined : toDate(row.closed_at),
+    createdAt: asDate(row.created_at),
+    expiresAt: asDate(row.expires_at),
+    closedAt: row.closed_at == null ? undefined : asDate(row.closed_at),
   };
 }
 
@@ -128,11 +134,11 @@ export async function reserve(database: Database, input: ReserveInput): Promise<
     return await database.transaction((em) => reserveIn(em, input.reference, lines, input.ttlMs));
   } catch (error) {
     // Another request with the same reference committed first: answer as a repeat would.
-    if (pgCode(error) === "23505") {
+    if (isUniqueViolation(error, "reservation_reference_key")) {
       const winner = await existingFor(database, input.reference, lines);
       if (winner) return winner;
     }
-    if (pgCode(error) === "23503") throw await unknownStock(database, input.lines, error);
+    if (isForeignKeyViolation(error)) throw await unknownStock(database, input.lines, error);
     throw error;
   }
 }

@@ -1,10 +1,11 @@
 // Stock levels and the admin side: receiving, adjusting with a reason (each a movement in the audit
 // trail), low-stock thresholds, reads, and the idempotent seed.
 // Lock order as in reservations.ts: stock_level row(s) first, then sku_stock row(s), sorted.
-import { FailedPreconditionError, NotFoundError, type Database, type EntityManager } from "@bazaar/platform";
+import { asDate, FailedPreconditionError, NotFoundError, placeholders, query, typedQueries, type Database, type EntityManager, type Row } from "@bazaar/platform";
 import { uuidv7 } from "uuidv7";
 import { availabilityCrossed, changeAvailability } from "./availability-events.ts";
-import { placeholders, query, toDate, toNumber, type Row } from "./sql.ts";
+import { entities } from "./entities.ts";
+import { toNumber } from "./sql.ts";
 import { DEFAULT_LOCATION } from "./validation.ts";
 
 export interface LevelView {
@@ -39,6 +40,11 @@ export interface MovementView {
 }
 
 const levelColumns = "sku, location, on_hand, reserved, updated_at";
+// The reads below are written against the entities' types (typedQueries); the writes stay SQL for
+// their row locks, upserts and guards in the WHERE clause.
+const tables = (em: EntityManager) => typedQueries(em, entities);
+const levelSelection = ["sku", "location", "on_hand as onHand", "reserved", "updated_at as updatedAt"] as const;
+const movementSelection = ["id", "sku", "location", "delta", "reason", "note", "actor", "on_hand_after as onHandAfter", "created_at as createdAt"] as const;
 const movementColumns = "id, sku, location, delta, reason, note, actor, on_hand_after, created_at";
 
 const toLevel = (row: Row): LevelView => ({
@@ -46,7 +52,7 @@ const toLevel = (row: Row): LevelView => ({
   location: String(row.location),
   onHand: toNumber(row.on_hand),
   reserved: toNumber(row.reserved),
-  updatedAt: toDate(row.updated_at),
+  updatedAt: asDate(row.updated_at),
 });
 
 const toMovement = (row: Row): MovementView => ({
@@ -58,7 +64,7 @@ const toMovement = (row: Row): MovementView => ({
   note: String(row.note),
   actor: String(row.actor),
   onHandAfter: toNumber(row.on_hand_after),
-  createdAt: toDate(row.created_at),
+  createdAt: asDate(row.created_at),
 });
 
 async function recordMovement(
@@ -179,7 +185,7 @@ export async function stockOf(database: Database, sku: string): Promise<{ stock:
   const em = database.em();
   const [stock] = await skuTotals(em, [sku]);
   if (!stock?.known) throw new NotFoundError(`the inventory does not know ${sku}`, { reason: "SKU_NOT_FOUND" });
-  const levels = (await query(em, `select ${levelColumns} from stock_level where sku = ? order by location`, [sku])).map(toLevel);
+  const levels = await tables(em).selectFrom("stock_level").select(levelSelection).where("sku", "=", sku).orderBy("location").execute();
   return { stock, levels };
 }
 
@@ -187,34 +193,34 @@ export async function listLevels(
   database: Database,
   options: { limit: number; after?: { sku: string; location: string }; location?: string },
 ): Promise<{ levels: LevelView[]; more: boolean }> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (options.after) {
-    where.push("(sku, location) > (?, ?)");
-    params.push(options.after.sku, options.after.location);
-  }
-  if (options.location) {
-    where.push("location = ?");
-    params.push(options.location);
-  }
-  const rows = await query(
-    database.em(),
-    `select ${levelColumns} from stock_level ${where.length ? `where ${where.join(" and ")}` : ""} order by sku, location limit ?`,
-    [...params, options.limit + 1],
-  );
-  return { levels: rows.slice(0, options.limit).map(toLevel), more: rows.length > options.limit };
+  const { after, location } = options;
+  const rows = await tables(database.em())
+    .selectFrom("stock_level")
+    .select(levelSelection)
+    .$if(after !== undefined, (q) => q.where((eb) => eb(eb.refTuple("sku", "location"), ">", eb.tuple(after!.sku, after!.location))))
+    .$if(location !== undefined, (q) => q.where("location", "=", location!))
+    .orderBy("sku")
+    .orderBy("location")
+    .limit(options.limit + 1)
+    .execute();
+  return { levels: rows.slice(0, options.limit), more: rows.length > options.limit };
 }
 
 export async function listMovements(
   database: Database,
   options: { sku: string; limit: number; before?: string },
 ): Promise<{ movements: MovementView[]; more: boolean }> {
-  const rows = await query(
-    database.em(),
-    `select ${movementColumns} from stock_movement where sku = ? ${options.before ? "and id < ?" : ""} order by id desc limit ?`,
-    [options.sku, ...(options.before ? [options.before] : []), options.limit + 1],
-  );
-  return { movements: rows.slice(0, options.limit).map(toMovement), more: rows.length > options.limit };
+  const { before } = options;
+  const rows = await tables(database.em())
+    .selectFrom("stock_movement")
+    .select(movementSelection)
+    .where("sku", "=", options.sku)
+    .$if(before !== undefined, (q) => q.where("id", "<", before!))
+    .orderBy("id", "desc")
+    .limit(options.limit + 1)
+    .execute();
+  const movements = rows.slice(0, options.limit).map((row) => ({ ...row, reason: row.reason as MovementReason }));
+  return { movements, more: rows.length > options.limit };
 }
 
 export interface SeedItem {

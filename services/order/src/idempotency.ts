@@ -2,10 +2,9 @@
 // hash of the request and the order it created; the same key with the same request answers the
 // stored result, with another request INVALID_ARGUMENT. The (scope, key) primary key decides races.
 import { createHash } from "node:crypto";
-import { InvalidArgumentError, startPeriodic, type BackgroundTask, type Database, type EntityManager, type Logger } from "@bazaar/platform";
+import { InvalidArgumentError, query, startPeriodic, type BackgroundTask, type Database, type EntityManager, type Logger } from "@bazaar/platform";
 import { toBinary } from "@bufbuild/protobuf";
 import { PlaceOrderRequestSchema, type PlaceOrderRequest } from "@bazaar/contracts/bazaar/order/v1/order_pb";
-import { query } from "./orders.ts";
 
 export const sha256 = (text: string | Uint8Array) => createHash("sha256").update(text).digest("hex");
 

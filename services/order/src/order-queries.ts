@@ -1,9 +1,8 @@
 // The order listings: keyset pages over `id desc` (UUIDv7, so newest first), for one customer or for
 // staff's search by status, customer, creation time and a query matching an id, an email or a SKU.
-import type { EntityManager } from "@bazaar/platform";
-import { query, withDetails, type OrderRecord } from "./orders.ts";
+import { isUuid, query, type EntityManager } from "@bazaar/platform";
+import { withDetails, type OrderRecord } from "./orders.ts";
 import type { Status } from "./order-status.ts";
-import { isUuid } from "@bazaar/platform";
 
 export interface OrderFilter {
   userId?: string;

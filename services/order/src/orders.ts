@@ -1,7 +1,7 @@
 // The orders' rows: plain typed records in, SQL out. Every status change is a compare-and-set on the
 // row (`… where id = ? and status = ?`), so two drivers of one order never both win; the caller
 // learns whether it won from the returned row.
-import type { EntityManager } from "@bazaar/platform";
+import { asDate, isUniqueViolation, placeholders, query, type EntityManager, type Row } from "@bazaar/platform";
 import type { FailureReason, PaymentStatus, Status } from "./order-status.ts";
 
 export interface AddressSnapshot {
@@ -90,7 +90,6 @@ export type NewOrder = Pick<
   | "lines"
 >;
 
-type Row = Record<string, unknown>;
 
 /**
  * Who takes a saga's lease: the instance's identity, stable over restarts (the platform's INSTANCE_ID), and
@@ -109,13 +108,7 @@ export const leaseValues = (leaseMs: number, holder: LeaseHolder | undefined) =>
 /** Orders with work left: a saga under way, a cart not yet completed, a cancellation running (index orders_open_work). */
 const OPEN_WORK = "(status = 'PENDING' or (status not in ('PENDING', 'REJECTED') and not cart_completed) or cancel_actor is not null)";
 
-export function query<T extends Row = Row>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return em.execute(sql, params, "all") as Promise<T[]>;
-}
-
-const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 const big = (value: unknown): bigint => BigInt(String(value));
-const date = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
 const json = <T>(value: unknown): T => (typeof value === "string" ? (JSON.parse(value) as T) : (value as T));
 const optional = <T extends string>(value: unknown): T | undefined => (value == null ? undefined : (String(value) as T));
 
@@ -148,8 +141,8 @@ export function recordFromRow(row: Row, lines: OrderLineRecord[], history: Statu
     cancelActor: optional(row.cancel_actor),
     cancelReason: String(row.cancel_reason),
     version: Number(row.version),
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
     lines,
     history,
   };
@@ -235,9 +228,9 @@ export async function createOrder(
     cancelActor: undefined,
     cancelReason: "",
     version: 1,
-    createdAt: date(row.created_at),
-    updatedAt: date(row.updated_at),
-    history: [{ status: "PENDING", actor: "customer", note: "", at: date(row.pending_at) }],
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
+    history: [{ status: "PENDING", actor: "customer", note: "", at: asDate(row.pending_at) }],
   };
 }
 
@@ -277,7 +270,7 @@ export async function historyOf(em: EntityManager, ids: string[]): Promise<Map<s
     ids,
   );
   for (const row of rows) {
-    result.get(String(row.order_id))!.push({ status: row.status as Status, actor: String(row.actor), note: String(row.note), at: date(row.created_at) });
+    result.get(String(row.order_id))!.push({ status: row.status as Status, actor: String(row.actor), note: String(row.note), at: asDate(row.created_at) });
   }
   return result;
 }
@@ -381,9 +374,5 @@ export async function findClaim(em: EntityManager, cartId: string): Promise<Cart
 
 /** Whether `error` is the database refusing a second live order for one cart. */
 export function isCartClaimed(error: unknown): boolean {
-  // MikroORM wraps the driver's error; the SQLSTATE and constraint sit somewhere on the cause chain.
-  for (let e = error as { code?: unknown; constraint?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
-    if (e.code === "23505" && e.constraint === "orders_one_checkout_per_cart") return true;
-  }
-  return false;
+  return isUniqueViolation(error, "orders_one_checkout_per_cart");
 }

@@ -2,11 +2,10 @@
 // free is claimed in the consumer's transaction and driven at once. The inbox drops redelivered
 // copies; a copy with a new event id finds the order decided already (or the compensation
 // idempotent), so stock is released once however often a PaymentFailed arrives.
-import { onEvent, type ConsumerDefinition, type EntityManager, type Logger } from "@bazaar/platform";
+import { isUuid, onEvent, query, type ConsumerDefinition, type EntityManager, type Logger } from "@bazaar/platform";
 import { PaymentAuthorizedSchema, PaymentFailedSchema } from "@bazaar/contracts/bazaar/payment/v1/events_pb";
-import { LEASE_SET, leaseValues, query, type LeaseHolder } from "./orders.ts";
+import { LEASE_SET, leaseValues, type LeaseHolder } from "./orders.ts";
 import type { Saga } from "./saga.ts";
-import { isUuid } from "@bazaar/platform";
 
 export interface PaymentEventsOptions {
   /** The service's name: the durable consumer is `<name>-payment-outcomes`. */

@@ -14,11 +14,11 @@
 // CONFIRMED → CompleteCart. The money is captured at confirmation, together with the stock commit.
 // Compensation, in reverse: void (or refund what was captured) → release (or restock what was
 // committed) → REJECTED. Never: captured money on a REJECTED order, stock held by a REJECTED order.
-import { outboxInsert, publish, remainingMs, UnavailableError, type Database, type Logger } from "@bazaar/platform";
+import { asDate, outboxInsert, publish, query, remainingMs, UnavailableError, type Database, type Logger } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { OrderCancelledSchema, OrderPlacedSchema, OrderRejectedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
 import type { FailureReason, PaymentStatus } from "./order-status.ts";
-import { addHistory, loadOrder, query, recordFromRow, updateOrder, type OrderRecord } from "./orders.ts";
+import { addHistory, loadOrder, recordFromRow, updateOrder, type OrderRecord } from "./orders.ts";
 import type { SagaSteps } from "./saga-steps.ts";
 
 export interface SagaOptions {
@@ -162,7 +162,7 @@ export function createSaga(options: SagaOptions): Saga {
     );
     if (confirmed) {
       // The history this run knows in full (its creator's record) goes on with the entry just written.
-      const at = confirmed.confirmed_at instanceof Date ? confirmed.confirmed_at : new Date(String(confirmed.confirmed_at));
+      const at = asDate(confirmed.confirmed_at);
       const history = order.history.length > 0 ? [...order.history, { status: "CONFIRMED" as const, actor: "system", note: "", at }] : [];
       return recordFromRow(confirmed, order.lines, history);
     }

@@ -1,6 +1,6 @@
 // Payment rows and their state changes, each inside the caller's transaction and with its event in
 // the outbox of that same transaction. The CHECK constraints of the schema back every rule here.
-import { outboxInsert, publish, type EntityManager } from "@bazaar/platform";
+import { asDate, outboxInsert, pgArray, publish, query, type EntityManager, type Row } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { MoneySchema, type Money } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import {
@@ -64,13 +64,6 @@ const paymentColumns = `id, order_id, state, currency, amount::text as amount, c
 const operationColumns = `id, kind, idempotency_key, amount::text as amount, currency, succeeded, gateway_reference,
   failure_code, refund_id, reason, created_at`;
 
-type Row = Record<string, unknown>;
-
-async function query(em: EntityManager, sql: string, params: unknown[] = []): Promise<Row[]> {
-  return (await em.execute(sql, params, "all")) as Row[];
-}
-
-const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(String(value)));
 
 function toPayment(row: Row): PaymentRow {
   return {
@@ -89,8 +82,8 @@ function toPayment(row: Row): PaymentRow {
     failureCode: String(row.failure_code),
     failureMessage: String(row.failure_message),
     busy: row.busy === true,
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
+    createdAt: asDate(row.created_at),
+    updatedAt: asDate(row.updated_at),
   };
 }
 
@@ -106,7 +99,7 @@ function toOperation(row: Row): OperationView {
     failureCode: String(row.failure_code),
     refundId: row.refund_id == null ? undefined : String(row.refund_id),
     reason: String(row.reason),
-    createdAt: toDate(row.created_at),
+    createdAt: asDate(row.created_at),
   };
 }
 
@@ -429,7 +422,7 @@ export async function listPayments(em: EntityManager, page: PageQuery): Promise<
   const operations = await query(
     em,
     `select payment_id, ${operationColumns} from payment_operation where payment_id = any(?::uuid[]) order by created_at, id`,
-    [`{${payments.map((p) => p.id).join(",")}}`],
+    [pgArray(payments.map((p) => p.id))],
   );
   const byPayment = new Map<string, OperationView[]>(payments.map((p) => [p.id, []]));
   for (const row of operations) byPayment.get(String(row.payment_id))!.push(toOperation(row));

@@ -100,6 +100,8 @@ export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions,
 // Data
 export { isDatabaseConnectionLost, retryLostReadsInterceptor } from "./data/connection-errors.ts";
 export { createDatabase, DatabaseConfigError, withDatabase, type Database, type DatabaseOptions, type EntityManager, type MigrationEntry } from "./data/database.ts";
+export { asDate, isForeignKeyViolation, isUniqueViolation, pgArray, placeholders, postgresError, query, type Row } from "./data/sql.ts";
+export { typedQueries, type TablesOf } from "./data/kysely.ts";
 
 // Events
 export { outboxInsert, publish, type PublishedEvent } from "./events/outbox.ts";

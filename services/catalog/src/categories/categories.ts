@@ -1,10 +1,22 @@
 // The category tree: materialised paths ("/<root>/…/<self>/") make "this category and every
 // descendant" one index range scan, and moving a subtree one UPDATE.
 import { create } from "@bufbuild/protobuf";
-import { AlreadyExistsError, checkUpdateMask, checkUuid, ConflictError, FailedPreconditionError, isUuid, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
+import {
+  AlreadyExistsError,
+  checkUpdateMask,
+  checkUuid,
+  ConflictError,
+  FailedPreconditionError,
+  isUniqueViolation,
+  isUuid,
+  NotFoundError,
+  pgArray,
+  violations,
+  type EntityManager,
+} from "@bazaar/platform";
 import { CategorySchema, type Category } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { uuidv7 } from "uuidv7";
-import { checkSlug, checkText, etagOf, pgArray, pgError } from "../validation.ts";
+import { checkSlug, checkText, etagOf } from "../validation.ts";
 
 export interface CategoryRow {
   id: string;
@@ -81,8 +93,7 @@ function validateCategory(input: CategoryInput, prefix: string) {
 }
 
 function slugTaken(error: unknown, slug: string): never {
-  const pg = pgError(error);
-  if (pg.code === "23505" && pg.constraint === "category_slug_key") throw new AlreadyExistsError(`category slug "${slug}" is taken`, { cause: error });
+  if (isUniqueViolation(error, "category_slug_key")) throw new AlreadyExistsError(`category slug "${slug}" is taken`, { cause: error });
   throw error;
 }
 

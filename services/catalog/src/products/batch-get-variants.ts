@@ -2,10 +2,9 @@
 // image, option values, prices, stock flag), in one query. Drafts stay hidden from customers; archived
 // products are returned with their status so a cart can flag them instead of losing the line.
 import { create } from "@bufbuild/protobuf";
-import { checkSku, violations, type EntityManager } from "@bazaar/platform";
+import { checkSku, pgArray, violations, type EntityManager } from "@bazaar/platform";
 import { VariantSummarySchema, type VariantSummary } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
-import { pgArray } from "../validation.ts";
 import { statusFromName } from "./product-input.ts";
 
 export const MAX_BATCH_SKUS = 100;

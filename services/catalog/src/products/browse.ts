@@ -3,7 +3,18 @@
 // whole match set; PostgreSQL full-text search (name > brand/tags > description) OR trigram word
 // similarity on the name, so "hedphones" still finds "Headphones".
 import { create } from "@bufbuild/protobuf";
-import { ADMIN_ROLE, checkCurrencyCode, checkPageSize, checkUuid, currentPrincipal, PermissionDeniedError, violations, type EntityManager, type Violations } from "@bazaar/platform";
+import {
+  ADMIN_ROLE,
+  checkCurrencyCode,
+  checkPageSize,
+  checkUuid,
+  currentPrincipal,
+  PermissionDeniedError,
+  pgArray,
+  violations,
+  type EntityManager,
+  type Violations,
+} from "@bazaar/platform";
 import {
   FacetsSchema,
   FacetValueSchema,
@@ -14,7 +25,7 @@ import {
   type ProductFilter,
 } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { findCategory } from "../categories/categories.ts";
-import { MAX_PRICE_MINOR, PAGE_SIZE, pgArray } from "../validation.ts";
+import { MAX_PRICE_MINOR, PAGE_SIZE } from "../validation.ts";
 import { decodePageToken, encodePageToken } from "./page-token.ts";
 import { toProduct, wholeProductColumns, type WholeProductRow } from "./products.ts";
 import { statusNames } from "./product-input.ts";

@@ -1,11 +1,11 @@
 // Bulk import from CSV or JSON lines: every line is parsed and validated on its own; valid lines
 // create or update products (matched by slug) in one transaction, rejected lines are reported with
 // their violations and change nothing.
-import { InvalidArgumentError, isCurrencyCode, type EntityManager, type FieldViolation } from "@bazaar/platform";
+import { InvalidArgumentError, isCurrencyCode, pgArray, type EntityManager, type FieldViolation } from "@bazaar/platform";
 import { ImportFormat } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { parse } from "csv-parse/sync";
 import { categoryIdsByKey } from "../categories/categories.ts";
-import { MAX_PRICE_MINOR, pgArray } from "../validation.ts";
+import { MAX_PRICE_MINOR } from "../validation.ts";
 import { productViolations, type ProductInput, type VariantInput } from "./product-input.ts";
 import { currentInput, insertProduct, rewriteProduct, updatablePaths } from "./products.ts";
 

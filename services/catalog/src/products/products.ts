@@ -5,12 +5,15 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   AlreadyExistsError,
+  asDate,
   checkUpdateMask,
   checkUuid,
   ConflictError,
   FailedPreconditionError,
   InvalidArgumentError,
+  isUniqueViolation,
   NotFoundError,
+  pgArray,
   publish,
   violations,
   type EntityManager,
@@ -20,7 +23,7 @@ import { PriceChangedSchema, ProductArchivedSchema, ProductCreatedSchema, Produc
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import { uuidv7 } from "uuidv7";
 import { findCategory } from "../categories/categories.ts";
-import { asDate, etagOf, pgArray, pgError } from "../validation.ts";
+import { etagOf } from "../validation.ts";
 import { inputFromProduct, productViolations, statusFromName, type ProductInput, type VariantInput } from "./product-input.ts";
 
 interface ProductRow {
@@ -124,9 +127,8 @@ export async function getProduct(em: EntityManager, key: { id: string; slug: str
 }
 
 function alreadyExists(error: unknown): never {
-  const pg = pgError(error);
-  if (pg.code === "23505" && pg.constraint === "product_slug_key") throw new AlreadyExistsError("the slug is taken by another product", { cause: error, reason: "SLUG_TAKEN" });
-  if (pg.code === "23505" && pg.constraint === "variant_pkey") throw new AlreadyExistsError("a SKU is taken by another product", { cause: error, reason: "SKU_TAKEN" });
+  if (isUniqueViolation(error, "product_slug_key")) throw new AlreadyExistsError("the slug is taken by another product", { cause: error, reason: "SLUG_TAKEN" });
+  if (isUniqueViolation(error, "variant_pkey")) throw new AlreadyExistsError("a SKU is taken by another product", { cause: error, reason: "SKU_TAKEN" });
   throw error;
 }
 

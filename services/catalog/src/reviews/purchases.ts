@@ -1,9 +1,8 @@
 // Verified purchases follow the order service: OrderPlaced records which products a signed-in buyer
 // bought, OrderCancelled takes that order's back — in the same transaction as the consumer's inbox
 // row, so a redelivery applies once. Guest orders (no user) verify nothing.
-import { onEvent, type EventHandler } from "@bazaar/platform";
+import { onEvent, pgArray, type EventHandler } from "@bazaar/platform";
 import { OrderCancelledSchema, OrderPlacedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
-import { pgArray } from "../validation.ts";
 
 export const purchaseHandlers: EventHandler[] = [
   onEvent(OrderPlacedSchema, async (event, { em }) => {

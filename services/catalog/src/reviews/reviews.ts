@@ -3,11 +3,11 @@
 // "Verified purchase": the reviewer bought the product in an order not cancelled (see purchases.ts).
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { AlreadyExistsError, checkPageSize, checkUuid, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
+import { AlreadyExistsError, asDate, checkPageSize, checkUuid, isUniqueViolation, NotFoundError, violations, type EntityManager } from "@bazaar/platform";
 import { RatingSchema, ReviewSchema, type Rating, type Review } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { uuidv7 } from "uuidv7";
 import { decodePageToken, encodePageToken } from "../products/page-token.ts";
-import { asDate, checkText, PAGE_SIZE, pgError } from "../validation.ts";
+import { checkText, PAGE_SIZE } from "../validation.ts";
 
 interface ReviewRow {
   id: string;
@@ -56,8 +56,7 @@ export async function createReview(em: EntityManager, userId: string, input: Rev
       [id, input.productId, userId, input.rating, input.title.trim(), input.body.trim(), userId, input.productId],
     );
   } catch (error) {
-    const pg = pgError(error);
-    if (pg.code === "23505" && pg.constraint === "review_one_per_user_and_product") {
+    if (isUniqueViolation(error, "review_one_per_user_and_product")) {
       throw new AlreadyExistsError("you have reviewed this product already", { cause: error, reason: "ALREADY_REVIEWED" });
     }
     throw error;

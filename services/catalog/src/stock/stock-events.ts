@@ -1,10 +1,9 @@
 // The in-stock filter follows inventory: OutOfStock / BackInStock (availability summed over
 // locations) set the SKU's flag, and the products holding that SKU recompute theirs — in the same
 // transaction as the consumer's inbox row, so a redelivery applies once.
-import { onEvent, type EntityManager, type EventHandler } from "@bazaar/platform";
+import { onEvent, pgArray, type EntityManager, type EventHandler } from "@bazaar/platform";
 import { BackInStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { refreshInStock } from "../products/products.ts";
-import { pgArray } from "../validation.ts";
 
 /** Records whether `skus` are in stock and refreshes the products that hold them. */
 export async function setSkuStock(em: EntityManager, skus: readonly string[], inStock: boolean): Promise<void> {
