@@ -13,6 +13,7 @@ import {
   checkUuid,
   ConflictError,
   FailedPreconditionError,
+  isUniqueViolation,
   NotFoundError,
   publish,
   requireUser,
@@ -40,12 +41,6 @@ export interface AccountHandlerDeps {
 }
 
 const VERIFY_EMAIL_TTL_SECONDS = 24 * 3600;
-
-// Left here until identity uses the platform's unique-violation helper (by constraint name).
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; cause?: { code?: string } };
-  return e?.code === "23505" || e?.cause?.code === "23505" || e?.name === "UniqueConstraintViolationException";
-}
 
 /** Issues a single-use email-verification token for `user` and mails it (through the event), in `em`'s transaction. */
 async function requestVerification(em: EntityManager, user: { id: string; email: string }) {
@@ -94,7 +89,7 @@ export function accountHandlers(
         });
         return { user: toUser(row) };
       } catch (error) {
-        if (isUniqueViolation(error)) throw taken();
+        if (isUniqueViolation(error, "users_email_unique")) throw taken();
         throw error;
       }
     },
