@@ -44,7 +44,7 @@ test("a service started before identity moves to a new port with a new key verif
   running.add(inventory);
   await eventually("identity and inventory passing in Consul", async () => (await passingPorts(names.identity)).length === 1 && (await passingPorts(names.inventory)).length === 1, 30_000);
   const stockWith = (token: string) =>
-    createClient(InventoryService, createGrpcTransport({ baseUrl: `http://${inventory.address}`, interceptors: [bearer(token)] })).listStockMovements({ sku: uniqueName("SKU") });
+    createClient(InventoryService, createGrpcTransport({ baseUrl: `http://${inventory.address}`, interceptors: [bearer(token)] })).listStockMovements({ sku: uniqueName("SKU").toUpperCase() });
 
   await identityAt(first).register({ email: adminEmail, password, displayName: "Admin" });
   const before = (await identityAt(first).login({ email: adminEmail, password })).tokens!.accessToken;
