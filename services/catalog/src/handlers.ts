@@ -2,7 +2,7 @@
 import { ADMIN_ROLE, checkUuid, currentPrincipal, isServiceOrRole, requireRole, requireUser, violations, type Database, type ServiceRuntime } from "@bazaar/platform";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
-import { createCategory, deleteCategory, findCategory, listCategories, toCategory, updateCategory } from "./categories/categories.ts";
+import { createCategory, deleteCategory, findCategory, listCategories, toCategory, updateCategory } from "./categories.ts";
 import { batchGetVariants } from "./products/batch-get-variants.ts";
 import { browse } from "./products/browse.ts";
 import { importProducts } from "./products/import.ts";

@@ -3,11 +3,11 @@
 // functions. Idempotent: categories and products are matched by slug, and a product is written with
 // its reviews in one transaction, so a re-run only adds what is missing.
 import { pgArray, type Database } from "@bazaar/platform";
-import { createCategory } from "./categories/categories.ts";
+import { createCategory } from "./categories.ts";
 import { insertProduct } from "./products/products.ts";
 import type { ProductInput } from "./products/product-input.ts";
 import { createReview } from "./reviews/reviews.ts";
-import { setSkuStock } from "./stock/stock-events.ts";
+import { setSkuStock } from "./stock-events.ts";
 
 export interface SeedCatalogOptions {
   /** Products to create (default 1200). The same count always yields the same catalog. */

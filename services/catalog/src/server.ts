@@ -5,7 +5,7 @@ import { migrations } from "../migrations/index.ts";
 import { entities } from "./entities.ts";
 import { catalogHandlers } from "./handlers.ts";
 import { purchaseHandlers } from "./reviews/purchases.ts";
-import { stockHandlers } from "./stock/stock-events.ts";
+import { stockHandlers } from "./stock-events.ts";
 
 export interface CatalogOptions {
   /** Consul name (and database bazaar_<name>). Default "catalog"; tests pass unique names. */

@@ -1,4 +1,4 @@
-// Typed configuration from the environment, validated once at start (DESIGN.md "Config").
+// Typed configuration from the environment, validated once at start (docs/architecture.md, "Config").
 //
 // Modes: BAZAAR_ENV=development is the explicit local-development mode, the only one where secrets
 // (and other variables marked with defaultsByMode) get defaults. Anything else, BAZAAR_ENV unset

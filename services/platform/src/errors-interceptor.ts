@@ -1,4 +1,4 @@
-// The one place where domain errors become Connect codes (DESIGN.md §2). Handlers throw the classes of
+// The one place where domain errors become Connect codes (docs/architecture.md §2). Handlers throw the classes of
 // errors.ts; this interceptor turns them into ConnectErrors with google.rpc details, a dependency's
 // failure into this service's answer (downstream-errors.ts), and anything unexpected into a generic
 // `internal` error whose full story goes to the log, never to the client.

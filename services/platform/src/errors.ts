@@ -1,5 +1,5 @@
 // Domain errors: what went wrong in the business's words. Handlers and domain code throw these; the
-// error interceptor maps them to Connect codes in exactly one place (DESIGN.md §2).
+// error interceptor maps them to Connect codes in exactly one place (docs/architecture.md §2).
 
 /** One invalid request field: a path such as "lines[2].quantity" and what is wrong with it. */
 export interface FieldViolation {

@@ -24,7 +24,7 @@ import {
   type Product,
   type ProductFilter,
 } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
-import { findCategory } from "../categories/categories.ts";
+import { findCategory } from "../categories.ts";
 import { MAX_PRICE_MINOR, PAGE_SIZE } from "../validation.ts";
 import { decodePageToken, encodePageToken } from "./page-token.ts";
 import { toProduct, wholeProductColumns, type WholeProductRow } from "./products.ts";

@@ -4,7 +4,7 @@
 import { InvalidArgumentError, isCurrencyCode, pgArray, type EntityManager, type FieldViolation } from "@bazaar/platform";
 import { ImportFormat } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { parse } from "csv-parse/sync";
-import { categoryIdsByKey } from "../categories/categories.ts";
+import { categoryIdsByKey } from "../categories.ts";
 import { MAX_PRICE_MINOR } from "../validation.ts";
 import { productViolations, type ProductInput, type VariantInput } from "./product-input.ts";
 import { currentInput, insertProduct, rewriteProduct, updatablePaths } from "./products.ts";

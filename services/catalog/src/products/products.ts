@@ -22,7 +22,7 @@ import { ProductSchema, RatingSchema, VariantSchema, type Product } from "@bazaa
 import { PriceChangedSchema, ProductArchivedSchema, ProductCreatedSchema, ProductUpdatedSchema } from "@bazaar/contracts/bazaar/catalog/v1/events_pb";
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import { uuidv7 } from "uuidv7";
-import { findCategory } from "../categories/categories.ts";
+import { findCategory } from "../categories.ts";
 import { etagOf } from "../validation.ts";
 import { inputFromProduct, productViolations, statusFromName, type ProductInput, type VariantInput } from "./product-input.ts";
 

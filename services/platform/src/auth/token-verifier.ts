@@ -1,4 +1,4 @@
-// Verifies bearer access tokens against identity's JWKS (DESIGN.md "Auth"). Every service does this
+// Verifies bearer access tokens against identity's JWKS (docs/architecture.md, "Auth"). Every service does this
 // itself: the edge is not the only gate.
 //
 // The token contract (RFC 9068 JWT access tokens, signed with an asymmetric key listed in the JWKS):

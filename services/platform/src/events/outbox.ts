@@ -58,7 +58,7 @@ export function outboxInsert<Desc extends DescMessage>(
 
   const idField = schema.fields.find((f) => f.name === "event_id");
   if (!idField || idField.fieldKind !== "scalar" || typeof fields[idField.localName] !== "string") {
-    throw new EventContractError(`event ${typeName} needs a string field event_id (DESIGN.md §2)`);
+    throw new EventContractError(`event ${typeName} needs a string field event_id (docs/architecture.md §2)`);
   }
   let eventId = fields[idField.localName] as string;
   if (eventId === "") {

@@ -3,7 +3,7 @@
 // transaction as the consumer's inbox row, so a redelivery applies once.
 import { onEvent, pgArray, type EntityManager, type EventHandler } from "@bazaar/platform";
 import { BackInStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
-import { refreshInStock } from "../products/products.ts";
+import { refreshInStock } from "./products/products.ts";
 
 /** Records whether `skus` are in stock and refreshes the products that hold them. */
 export async function setSkuStock(em: EntityManager, skus: readonly string[], inStock: boolean): Promise<void> {

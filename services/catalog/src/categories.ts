@@ -16,7 +16,7 @@ import {
 } from "@bazaar/platform";
 import { CategorySchema, type Category } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { uuidv7 } from "uuidv7";
-import { checkSlug, checkText, etagOf } from "../validation.ts";
+import { checkSlug, checkText, etagOf } from "./validation.ts";
 
 export interface CategoryRow {
   id: string;
