@@ -37,21 +37,25 @@ function startOrderProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProces
   });
 }
 
-test("SIGKILL in the middle of 100 checkouts, then a restart: every order terminal, captured = Σ confirmed totals, nothing reserved", async (t) => {
-  const m = await startMesh(t, { withoutOrder: true });
-  const jwksUrl = await jwksServer(m, t);
-  const env: NodeJS.ProcessEnv = {
+/** The environment of an order service child process in mesh `m`, with `extra` on top. */
+async function orderProcessEnv(m: Mesh, t: { teardown(fn: () => void): void }, extra: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  return {
     ...meshEnv,
-    AUTH_JWKS_URL: jwksUrl,
+    AUTH_JWKS_URL: await jwksServer(m, t),
     PORT: "0",
-    ORDER_SAGA_LEASE_MS: "2000",
     ORDER_RECOVERY_INTERVAL_MS: "200",
     ORDER_TEST_NAME: m.names.order,
     ORDER_TEST_TOKEN: await m.signer.token({ subject: "order", service: true, expiresIn: "1h" }),
     ORDER_TEST_CART: m.names.cart,
     ORDER_TEST_INVENTORY: m.names.inventory,
     ORDER_TEST_PAYMENT: m.names.payment,
+    ...extra,
   };
+}
+
+test("SIGKILL in the middle of 100 checkouts, then a restart: every order terminal, captured = Σ confirmed totals, nothing reserved", async (t) => {
+  const m = await startMesh(t, { withoutOrder: true });
+  const env = await orderProcessEnv(m, t, { ORDER_SAGA_LEASE_MS: "2000" });
 
   const sku = await sellable(m, { stock: 1000, price: 700 });
   const carts = await Promise.all(Array.from({ length: CHECKOUTS }, (_, i) => guestCart(m, [{ sku, quantity: 1 + (i % 3) }])));
@@ -125,19 +129,7 @@ test("SIGKILL in the middle of 100 checkouts, then a restart: every order termin
 test("a restart with the same INSTANCE_ID resumes the orders its killed predecessor held within seconds, not when the 30 s leases end", async (t) => {
   // pm_test_slow keeps each checkout in its authorisation for a while: the kill finds them mid-saga.
   const m = await startMesh(t, { withoutOrder: true, paymentEnv: { PAYMENT_TEST_SLOW_MS: "2500" } });
-  const env: NodeJS.ProcessEnv = {
-    ...meshEnv,
-    AUTH_JWKS_URL: await jwksServer(m, t),
-    PORT: "0",
-    ORDER_SAGA_LEASE_MS: "30000",
-    ORDER_RECOVERY_INTERVAL_MS: "200",
-    INSTANCE_ID: `order-crash-${randomUUID()}`,
-    ORDER_TEST_NAME: m.names.order,
-    ORDER_TEST_TOKEN: await m.signer.token({ subject: "order", service: true, expiresIn: "1h" }),
-    ORDER_TEST_CART: m.names.cart,
-    ORDER_TEST_INVENTORY: m.names.inventory,
-    ORDER_TEST_PAYMENT: m.names.payment,
-  };
+  const env = await orderProcessEnv(m, t, { ORDER_SAGA_LEASE_MS: "30000", INSTANCE_ID: `order-crash-${randomUUID()}` });
   const sku = await sellable(m, { stock: 100, price: 500 });
   const carts = await Promise.all(Array.from({ length: 8 }, () => guestCart(m, [{ sku, quantity: 1 }])));
 
