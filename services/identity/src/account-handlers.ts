@@ -24,7 +24,8 @@ import {
 } from "@bazaar/platform";
 import { EmailVerificationRequestedSchema, UserDeletedSchema, UserRegisteredSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
-import { randomToken, tokenHash } from "./crypto.ts";
+import { tokenHash } from "./crypto.ts";
+import { issueEmailToken } from "./email-tokens.ts";
 import { checkNewPassword, PASSWORD_MAX_LENGTH, type PasswordHasher } from "./passwords.ts";
 import type { Reauthenticate } from "./reauthentication.ts";
 import type { Sessions } from "./sessions.ts";
@@ -44,13 +45,7 @@ const VERIFY_EMAIL_TTL_SECONDS = 24 * 3600;
 
 /** Issues a single-use email-verification token for `user` and mails it (through the event), in `em`'s transaction. */
 async function requestVerification(em: EntityManager, user: { id: string; email: string }) {
-  const token = randomToken();
-  const expiresAt = new Date(Date.now() + VERIFY_EMAIL_TTL_SECONDS * 1000);
-  await em.execute("insert into email_tokens (token_hash, user_id, purpose, expires_at) values (?, ?, 'verify_email', ?)", [
-    tokenHash(token),
-    user.id,
-    expiresAt,
-  ], "run");
+  const { token, expiresAt } = await issueEmailToken(em, user.id, "verify_email", VERIFY_EMAIL_TTL_SECONDS);
   await publish(em, EmailVerificationRequestedSchema, create(EmailVerificationRequestedSchema, {
     userId: user.id,
     email: user.email,

@@ -6,7 +6,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { checkEmail, publish, requireUser, UnauthenticatedError, violations, type Database, type EntityManager } from "@bazaar/platform";
 import { PasswordChangedSchema, PasswordResetRequestedSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
-import { randomToken, tokenHash } from "./crypto.ts";
+import { tokenHash } from "./crypto.ts";
+import { issueEmailToken } from "./email-tokens.ts";
 import { checkNewPassword, PASSWORD_MAX_LENGTH, type PasswordHasher } from "./passwords.ts";
 import type { Reauthenticate } from "./reauthentication.ts";
 import { callerSessionId, type Sessions } from "./sessions.ts";
@@ -59,13 +60,7 @@ export function passwordHandlers(
       await database.transaction(async (em) => {
         const user = await findUserByEmail(em, email);
         if (!user || user.disabled_at) return;
-        const token = randomToken();
-        const expiresAt = new Date(Date.now() + RESET_TTL_SECONDS * 1000);
-        await em.execute("insert into email_tokens (token_hash, user_id, purpose, expires_at) values (?, ?, 'reset_password', ?)", [
-          tokenHash(token),
-          user.id,
-          expiresAt,
-        ], "run");
+        const { token, expiresAt } = await issueEmailToken(em, user.id, "reset_password", RESET_TTL_SECONDS);
         await publish(em, PasswordResetRequestedSchema, create(PasswordResetRequestedSchema, {
           userId: user.id,
           email,
