@@ -4,7 +4,7 @@
 // them cannot be reached the cart says which (reason CATALOG_UNAVAILABLE / INVENTORY_UNAVAILABLE), so
 // its callers (the order service, the storefront) can name the dependency that actually failed; any
 // other failure follows the platform's downstream-errors rule.
-import { UnavailableError, type ServiceRuntime } from "@bazaar/platform";
+import { dependencyUnavailable, type ServiceRuntime } from "@bazaar/platform";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CatalogService, type VariantSummary } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -51,9 +51,7 @@ const unreachable =
   (service: "catalog" | "inventory") =>
   (error: unknown): never => {
     const code = ConnectError.from(error).code;
-    if (code === Code.Unavailable || code === Code.ResourceExhausted) {
-      throw new UnavailableError(`the ${service} service cannot be reached, so the cart cannot be priced`, { reason: `${service.toUpperCase()}_UNAVAILABLE`, cause: error });
-    }
+    if (code === Code.Unavailable || code === Code.ResourceExhausted) throw dependencyUnavailable(service, error, "the cart cannot be priced");
     throw error;
   };
 
