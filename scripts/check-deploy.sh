@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks deploy/: builds every kustomize overlay and validates every object offline against the
+# Checks deploy/: that every Go-built tool is pinned with the checksum database on, builds every kustomize overlay and validates every object offline against the
 # Kubernetes schemas and Bazaar's rules (deploy/check/validate.mjs), and lints deploy/Dockerfile.
 # Also evaluates the Tiltfile in both modes if a tilt binary is around, and with --tilt-ci builds Tilt
 # (if missing) and runs `tilt ci` in no-cluster mode (needs PostgreSQL/NATS/Consul or starts them). Runs on a fresh machine: what it needs is
@@ -36,16 +36,31 @@ mkdir -p "$bin" "$checkdir"
 kustomize="$bin/kustomize"
 if [[ ! -x "$kustomize" ]] || ! "$kustomize" version 2>/dev/null | grep -q "$kustomize_version"; then
   say "installing kustomize $kustomize_version into $bin (Go module proxy)"
-  GOSUMDB=off GOBIN="$bin" GOFLAGS=-mod=mod go install "sigs.k8s.io/kustomize/kustomize/v5@$kustomize_version"
+  GOBIN="$bin" GOFLAGS=-mod=mod go install "sigs.k8s.io/kustomize/kustomize/v5@$kustomize_version"
 fi
 
 stamp="$checkdir/.installed"
 if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "${validators[*]}" ]]; then
   say "installing ${validators[*]} into $checkdir (npm registry)"
-  [[ -f "$checkdir/package.json" ]] || echo '{"private":true}' > "$checkdir/package.json"
-  PATH="$npm_path:$PATH" npm install --prefix "$checkdir" --no-audit --no-fund --no-save "${validators[@]}" >/dev/null
-  echo "${validators[*]}" > "$stamp"
+  # Installed beside and moved into place whole: a run interrupted (or racing another) never leaves a
+  # stamped directory with half its modules.
+  fresh="$(mktemp -d "$cache/deploy-check.XXXXXX")"
+  echo '{"private":true}' > "$fresh/package.json"
+  PATH="$npm_path:$PATH" npm install --prefix "$fresh" --no-audit --no-fund --no-save "${validators[@]}" >/dev/null
+  echo "${validators[*]}" > "$fresh/.installed"
+  rm -rf "$checkdir"
+  mv -T "$fresh" "$checkdir" 2>/dev/null || rm -rf "$fresh"
 fi
+
+# Supply chain: every Go-built tool is pinned to a version and the Go checksum database stays on, in
+# every script that builds one (the patterns are spelled in pieces so this file does not match itself).
+go_scripts=("$root"/scripts/build-*.sh "$root"/scripts/lib/*.sh "$root"/scripts/check-deploy.sh "$root"/deploy/tools/*.sh "$root"/tools/stack/src/*.ts)
+unpinned="@""latest|GO""SUMDB[=:]|GO""SUMDB:-|GONO""SUMDB|GONO""SUMCHECK|GO""INSECURE|-""insecure"
+if grep -nE "$unpinned" "${go_scripts[@]}"; then
+  say "✗ a Go tool is unpinned or built with the checksum database off (lines above)"
+  exit 1
+fi
+say "✓ Go-built tools pinned, checksum database on ($(grep -lE 'go (install|get|build)' "${go_scripts[@]}" | wc -l) scripts)"
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

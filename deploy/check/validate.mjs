@@ -40,9 +40,24 @@ const load = async (specifier) => import(pathToFileURL(require.resolve(specifier
 const models = path.join(path.resolve(modulesDir), "node_modules", "kubernetes-models");
 
 /** Secrets the prod overlay expects to exist in the cluster (created by the operator, never in git). */
-const externalSecrets = new Set(["bazaar-infrastructure", "identity", "catalog", "inventory", "cart", "order", "payment"]);
 /** Deployables: a Deployment each, with the full set of companions. */
-const services = ["identity", "catalog", "inventory", "cart", "order", "payment", "edge"];
+const services = ["identity", "catalog", "inventory", "cart", "order", "payment", "notification", "shipping", "promotion", "returns", "edge"];
+/** Services with a PostgreSQL database of their own (all but the edge). */
+const withDatabase = services.filter((s) => s !== "edge");
+/**
+ * Secrets the prod overlay expects to exist in the cluster (created by the operator, never in git): the
+ * shared infrastructure's, Consul's (tokens, gossip key) and Prometheus's Consul token, one per
+ * deployable (its service client secret, its Consul token), and per service with a database its own role's URL
+ * (<service>-database) and its owner's for the migration Job (<service>-database-owner).
+ */
+const externalSecrets = new Set([
+  "bazaar-infrastructure",
+  "consul",
+  "prometheus-consul",
+  "nats-users",
+  ...services,
+  ...withDatabase.flatMap((s) => [`${s}-database`, `${s}-database-owner`]),
+]);
 const infrastructure = ["postgres", "nats", "consul", "otel-collector", "jaeger", "prometheus", "grafana"];
 
 let failures = 0;
@@ -83,16 +98,19 @@ const labelsMatch = (selector, labels) => Object.entries(selector ?? {}).every((
 function rulesCheck(objects, overlay) {
   const byKind = (kind) => objects.filter((o) => o.kind === kind);
   const named = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  // A generated ConfigMap, by its name without kustomize's hash suffix.
+  const generated = (name) => objects.find((o) => o.kind === "ConfigMap" && new RegExp(`^${name}(-[a-z0-9]{10})?$`).test(o.metadata?.name ?? ""));
   const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
+  const jobs = objects.filter((o) => o.kind === "Job");
   const podLabels = workloads.map((w) => w.spec?.template?.metadata?.labels ?? {});
 
   for (const o of objects) {
     if (o.kind !== "Namespace" && o.metadata?.namespace !== "bazaar") problem(`${o.kind}/${o.metadata?.name}`, "not in namespace bazaar");
   }
-  for (const w of workloads) {
+  for (const w of [...workloads, ...jobs]) {
     const where = `${w.kind}/${w.metadata.name}`;
     const pod = podSpecOf(w);
-    if (!labelsMatch(w.spec.selector?.matchLabels, w.spec.template?.metadata?.labels)) problem(where, "selector does not match its pod template labels");
+    if (w.kind !== "Job" && !labelsMatch(w.spec.selector?.matchLabels, w.spec.template?.metadata?.labels)) problem(where, "selector does not match its pod template labels");
     if (pod.securityContext?.runAsNonRoot !== true) problem(where, "pod securityContext.runAsNonRoot is not true");
     if (pod.securityContext?.seccompProfile?.type !== "RuntimeDefault") problem(where, "pod seccompProfile is not RuntimeDefault");
     for (const c of pod.containers ?? []) {
@@ -103,7 +121,9 @@ function rulesCheck(objects, overlay) {
       if (!(sc.capabilities?.drop ?? []).includes("ALL")) problem(cw, "capabilities do not drop ALL");
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problem(cw, "no cpu/memory requests");
       if (!c.resources?.limits?.memory || !c.resources?.limits?.cpu) problem(cw, "no cpu/memory limits");
-      if (!c.readinessProbe || !c.livenessProbe) problem(cw, "no readiness/liveness probe");
+      if (w.kind !== "Job" && (!c.readinessProbe || !c.livenessProbe)) problem(cw, "no readiness/liveness probe");
+      if (overlay === "prod" && !/^[^@]+:[^:/@]+(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$/.test(c.image ?? "")) problem(cw, `image ${c.image} has no version tag or digest`);
+      if (overlay === "prod" && /:latest(@|$)/.test(c.image ?? "")) problem(cw, `image ${c.image} is :latest (prod pins a version or digest)`);
       for (const from of c.envFrom ?? []) {
         if (from.configMapRef && !named("ConfigMap", from.configMapRef.name)) problem(cw, `envFrom ConfigMap ${from.configMapRef.name} does not exist`);
       }
@@ -200,6 +220,62 @@ function rulesCheck(objects, overlay) {
     if (!clients.has(name)) problem(`Secret/${clientsRef.name}`, `IDENTITY_SERVICE_CLIENTS does not list ${name}`);
     else if (secret !== undefined && clients.get(name) !== createHash("sha256").update(secret).digest("hex")) {
       problem(`Secret/${clientsRef.name}`, `IDENTITY_SERVICE_CLIENTS: ${name}'s hash is not the SHA-256 of its SERVICE_CLIENT_SECRET`);
+    }
+  }
+  // Migrations: in prod the services never migrate; a Job per service applies its migrations as its
+  // database's owner, with the Deployment's variables, and the services connect as their own roles.
+  const platformData = named("ConfigMap", "bazaar-platform")?.data ?? {};
+  if (overlay === "prod") {
+    if (platformData.MIGRATE_ON_START !== "false") problem("ConfigMap/bazaar-platform", "prod sets MIGRATE_ON_START=false (the migration Jobs migrate)");
+    for (const name of withDatabase) {
+      const d = named("Deployment", name);
+      const job = named("Job", `migrate-${name}`);
+      const dbRef = secretEnv(d, "DATABASE_URL");
+      if (dbRef?.name !== `${name}-database`) problem(`Deployment/${name}`, `DATABASE_URL is not from its own Secret ${name}-database`);
+      if (d?.metadata?.labels?.["bazaar.dev/phase"] !== "rollout") problem(`Deployment/${name}`, "no label bazaar.dev/phase=rollout (applied after the migrations)");
+      if (!job) {
+        problem(name, `no migration Job migrate-${name}`);
+        continue;
+      }
+      const c = podSpecOf(job).containers[0];
+      if (job.metadata?.labels?.["bazaar.dev/phase"] === "rollout") problem(`Job/${job.metadata.name}`, "labelled bazaar.dev/phase=rollout: it would start with the services instead of before them");
+      if (c.args?.at(-1) !== "migrate") problem(`Job/${job.metadata.name}`, "does not run the service's main with the argument migrate");
+      if (c.image !== podSpecOf(d).containers[0].image) problem(`Job/${job.metadata.name}`, `image ${c.image} is not the Deployment's ${podSpecOf(d).containers[0].image}`);
+      if (secretEnv(job, "DATABASE_URL")?.name !== `${name}-database-owner`) problem(`Job/${job.metadata.name}`, `DATABASE_URL is not from ${name}-database-owner`);
+      const jobEnv = new Set((c.env ?? []).map((e) => e.name));
+      // Not its Consul token: a migration never talks to Consul.
+      for (const e of podSpecOf(d).containers[0].env ?? []) if (e.name !== "CONSUL_HTTP_TOKEN" && !jobEnv.has(e.name)) problem(`Job/${job.metadata.name}`, `lacks the Deployment's ${e.name} (loadConfig needs the same variables)`);
+      const envFrom = (x) => (x.envFrom ?? []).map((f) => f.configMapRef?.name ?? f.secretRef?.name).join(",");
+      if (envFrom(c) !== envFrom(podSpecOf(d).containers[0])) problem(`Job/${job.metadata.name}`, "envFrom differs from the Deployment's");
+    }
+  } else if (platformData.MIGRATE_ON_START !== "true") {
+    problem("ConfigMap/bazaar-platform", `${overlay} migrates at start (MIGRATE_ON_START=true): it has no migration Jobs`);
+  }
+  // Consul in prod: ACLs on with default deny, gossip encrypted with a key from a Secret, and every
+  // deployable with a token of its own.
+  if (overlay === "prod") {
+    const consul = named("StatefulSet", "consul");
+    const c = podSpecOf(consul)?.containers?.[0];
+    const acl = generated("consul-acl")?.data?.["acl.hcl"] ?? "";
+    if (!/enabled\s*=\s*true/.test(acl) || !/default_policy\s*=\s*"deny"/.test(acl)) problem("ConfigMap/consul-acl", "ACLs are not enabled with default_policy deny");
+    if (!c?.args?.includes("-config-file=/consul/acl/acl.hcl")) problem("StatefulSet/consul", "does not load the ACL settings");
+    if (!c?.args?.includes("-encrypt=$(CONSUL_GOSSIP_KEY)") || c.env?.find((e) => e.name === "CONSUL_GOSSIP_KEY")?.valueFrom?.secretKeyRef?.name !== "consul") {
+      problem("StatefulSet/consul", "gossip is not encrypted with CONSUL_GOSSIP_KEY from the consul Secret");
+    }
+    for (const name of services) {
+      if (secretEnv(named("Deployment", name), "CONSUL_HTTP_TOKEN")?.name !== name) problem(`Deployment/${name}`, `no CONSUL_HTTP_TOKEN from its own Secret ${name}`);
+    }
+  }
+  // NATS in prod: a user per service (subject permissions in nats.conf), each service reaching NATS as
+  // its own user (NATS_URL from its own Secret) and the servers taking the passwords from nats-users.
+  if (overlay === "prod") {
+    const conf = generated("nats-config")?.data?.["nats.conf"] ?? "";
+    if (!/authorization\s*\{/.test(conf)) problem("ConfigMap/nats-config", "no authorization block (per-service users)");
+    const natsEnv = podSpecOf(named("StatefulSet", "nats"))?.containers?.[0]?.env ?? [];
+    for (const name of withDatabase) {
+      if (!new RegExp(`user:\\s*${name}\\s*\\n\\s*password:\\s*\\$NATS_PASSWORD_${name.toUpperCase()}\\b`).test(conf)) problem("ConfigMap/nats-config", `no NATS user ${name} with password $NATS_PASSWORD_${name.toUpperCase()}`);
+      if (natsEnv.find((e) => e.name === `NATS_PASSWORD_${name.toUpperCase()}`)?.valueFrom?.secretKeyRef?.name !== "nats-users") problem("StatefulSet/nats", `no NATS_PASSWORD_${name.toUpperCase()} from the nats-users Secret`);
+      if (secretEnv(named("Deployment", name), "NATS_URL")?.name !== name) problem(`Deployment/${name}`, `NATS_URL is not from its own Secret ${name} (its NATS user)`);
     }
   }
   const nats = named("StatefulSet", "nats");

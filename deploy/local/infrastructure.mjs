@@ -1,11 +1,13 @@
-// The infrastructure for Tilt's no-cluster mode: PostgreSQL, NATS JetStream and Consul, each the one
+// The infrastructure for Tilt's no-cluster mode: PostgreSQL, NATS JetStream and Consul (and Mailpit, the
+// notification service's SMTP server, unless SMTP_URL is given; and Jaeger, the trace store, unless
+// OTEL_EXPORTER_OTLP_ENDPOINT is given or BAZAAR_JAEGER=off), each the one
 // already answering at its configured address (DATABASE_URL, NATS_URL, CONSUL_HTTP_ADDR; defaults fit
 // the local stack) or a private instance started there — the same code as `npm start`. Stays up until
 // Tilt stops it (private instances stop with it). Writes <state dir>/tilt-infrastructure.ready once
 // everything answers: the Tiltfile's readiness probe. Run with tsx (@bazaar/stack is TypeScript).
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createSupervisor, ensureInfrastructure, stackSettings } from "@bazaar/stack";
+import { createSupervisor, ensureInfrastructure, ensureMailServer, ensureTraceStore, stackSettings } from "@bazaar/stack";
 
 const settings = stackSettings();
 const ready = path.join(settings.stateDir, "tilt-infrastructure.ready");
@@ -30,6 +32,10 @@ try {
   for (const p of [infra.postgres, infra.nats, infra.consul]) {
     say(`${p.name.padEnd(8)} ${p.address}${p.process ? " (private instance)" : " (already running)"}`);
   }
+  const mail = await ensureMailServer(settings, supervisor);
+  say(`${mail.name.padEnd(8)} ${mail.address}${mail.inboxUrl ? ` — inbox ${mail.inboxUrl}` : ""}`);
+  const traces = await ensureTraceStore(settings, supervisor);
+  say(traces ? `${traces.name.padEnd(8)} ${traces.address}${traces.queryUrl ? ` — query API ${traces.queryUrl}api/traces/<trace_id>` : ""}` : "traces   not exported (BAZAAR_JAEGER=off)");
   mkdirSync(settings.stateDir, { recursive: true });
   writeFileSync(ready, `${new Date().toISOString()}\n`);
   say(`ready — Consul UI http://${settings.consulAddr}/ui/`);

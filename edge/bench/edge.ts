@@ -27,7 +27,7 @@ const supervisor = createSupervisor({ write: () => {} });
 const infra = await ensureInfrastructure(settings, supervisor);
 const suffix = randomBytes(3).toString("hex");
 const name = `catalog-bench-${suffix}`;
-const names = [name, `inventory-bench-${suffix}`, `cart-bench-${suffix}`];
+const names = [name, `inventory-bench-${suffix}`, `cart-bench-${suffix}`, `promotion-bench-${suffix}`];
 const limitsKey = `bazaar/edge-bench/${name}`;
 const consul = `http://${settings.consulAddr}`;
 const env: NodeJS.ProcessEnv = {
@@ -38,6 +38,7 @@ const env: NodeJS.ProcessEnv = {
   BENCH_CATALOG_NAME: name,
   BENCH_INVENTORY_NAME: names[1],
   BENCH_CART_NAME: names[2],
+  BENCH_PROMOTION_NAME: names[3],
   BENCH_LIMITS_KEY: limitsKey,
 };
 const children: ChildProcess[] = [];
@@ -84,6 +85,8 @@ try {
   });
   const catalogPort = await spawnServer("./catalog-server.ts");
   while (!(await isPassing(settings.consulAddr, name)) || !(await isPassing(settings.consulAddr, names[1]!))) await sleep(100);
+  await spawnServer("./promotion-server.ts");
+  while (!(await isPassing(settings.consulAddr, names[3]!))) await sleep(100);
   const cartPort = await spawnServer("./cart-server.ts");
   while (!(await isPassing(settings.consulAddr, names[2]!))) await sleep(100);
   const edgePort = await spawnServer("./edge-server.ts");

@@ -13,6 +13,11 @@ export const edgeConfigSchema = z.object({
   ...authConfig,
   /** Port the edge listens on. */
   EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * Port of /metrics, for Prometheus only: the public port does not serve it. Default 0: any free port
+   * (several edges on one machine), announced in Consul as the instance's `metrics_port` meta.
+   */
+  EDGE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Origins allowed by CORS (exact, comma-separated). Never "*": credentials are allowed. */
   EDGE_CORS_ORIGINS: csv.refine((list) => !list.includes("*"), "must list origins, not *"),
   /** Largest request body accepted, bytes. */
@@ -30,8 +35,13 @@ export const edgeConfigSchema = z.object({
    * not ready), so callers' discovery and load balancers move away before it stops accepting.
    */
   EDGE_DRAIN_MS: z.coerce.number().int().min(0).default(3000),
-  /** Trust the first x-forwarded-for hop as the client address (behind a known proxy only). */
-  EDGE_TRUST_PROXY: z.stringbool().default(false),
+  /**
+   * Proxies (IPs or CIDRs, comma-separated) whose x-forwarded-for is believed; the client address is the
+   * right-most hop that is not one of them. Default none: the socket's address.
+   */
+  EDGE_TRUSTED_PROXIES: csv,
+  /** Serve the storefront's pages (@bazaar/web, server-rendered) at every path that is not the API's. */
+  EDGE_WEB_PAGES: z.stringbool().default(true),
 });
 
 export type EdgeConfig = z.output<typeof edgeConfigSchema>;

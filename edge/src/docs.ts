@@ -1,5 +1,6 @@
-// A readable page of the API at /docs: static HTML with inline script and style (no CDN, no network)
-// that renders /openapi.json — each method, its access, its request and response fields.
+// A readable page of the API at /docs: static HTML with inline style and its script at /docs.js (no
+// CDN, no network; the CSP allows no inline script) that renders /openapi.json — each method, its
+// access, its request and response fields.
 export const docsHtml = `<!doctype html>
 <html lang="en">
 <head>
@@ -24,8 +25,13 @@ export const docsHtml = `<!doctype html>
 gRPC and gRPC-Web work on the same paths. Errors are <code>{"code": "...", "message": "..."}</code>.
 The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
 <div id="api">Loading…</div>
-<script>
-(async () => {
+<script src="/docs.js" defer></script>
+</body>
+</html>
+`;
+
+/** The /docs page's script, served from the edge's own origin (script-src 'self'). */
+export const docsScript = `(async () => {
   const doc = await (await fetch("/openapi.json")).json();
   const schemas = doc.components.schemas;
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
@@ -55,7 +61,4 @@ The machine-readable document is <a href="/openapi.json">/openapi.json</a>.</p>
   }
   document.getElementById("api").innerHTML = html;
 })().catch((e) => { document.getElementById("api").textContent = "Could not load /openapi.json: " + e; });
-</script>
-</body>
-</html>
 `;

@@ -2,11 +2,12 @@
 // caller's access, applies the per-user rate limit and the deadline bounds, and sends the call over
 // gRPC to a healthy instance found through Consul (the platform's client transport). No method needs
 // code of its own: adding an RPC to a public service is one line in surface.ts.
-import type { DescMethod, DescMethodStreaming, DescMethodUnary } from "@bufbuild/protobuf";
+import type { DescMethod, DescMethodStreaming, DescMethodUnary, Message } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { ADMIN_ROLE, CART_TOKEN_HEADER, createClientTransport, upstreamName, type ClientTransport, type Logger, type Principal, type TokenVerifier, type Upstreams } from "@bazaar/platform";
+import { ADMIN_ROLE, CART_TOKEN_HEADER, clientTracingInterceptor, createClientTransport, upstreamName, type ClientTransport, type Logger, type Principal, type TokenVerifier, type Upstreams } from "@bazaar/platform";
 import type { PublicService } from "./public-services.ts";
+import { usesRefreshCookie, withRefreshCookie } from "./refresh-cookie.ts";
 import type { Access } from "./surface.ts";
 import type { Limit, RateLimiter } from "./rate-limit.ts";
 
@@ -31,7 +32,8 @@ export interface Forwarder {
   close(): void;
 }
 
-const forwardedRequestHeaders = ["authorization", "user-agent", "traceparent", "tracestate", "accept-language", CART_TOKEN_HEADER];
+// Not traceparent: the client tracing interceptor sends the edge's own span as the upstream's parent.
+const forwardedRequestHeaders = ["authorization", "user-agent", "accept-language", CART_TOKEN_HEADER];
 
 export function createForwarder(options: ForwardOptions): Forwarder {
   const transports: ClientTransport[] = [];
@@ -51,6 +53,8 @@ export function createForwarder(options: ForwardOptions): Forwarder {
       const code = error instanceof Error && error.name === "UnavailableError" ? Code.Unavailable : Code.Unauthenticated;
       throw new ConnectError(code === Code.Unavailable ? "cannot verify tokens right now" : "the bearer token is not valid", code, undefined, undefined, error);
     }
+    // Service tokens are for calls inside the mesh; one arriving from the internet was leaked or stolen.
+    if (principal.kind === "service") throw new ConnectError("service tokens are not accepted from outside the mesh", Code.PermissionDenied);
     if (access === "admin" && !principal.roles.includes(ADMIN_ROLE)) throw new ConnectError("this method needs the admin role", Code.PermissionDenied);
     return principal;
   }
@@ -82,11 +86,14 @@ export function createForwarder(options: ForwardOptions): Forwarder {
         const transport = createClientTransport({
           consulAddr: options.consulAddr,
           serviceName: upstreamName(original, options.upstreams),
+          interceptors: [clientTracingInterceptor()],
         });
         transports.push(transport);
         const implementation: Record<string, unknown> = {};
         for (const { method, access } of methods.values()) {
-          const handler = handlerFor(method, access, transport);
+          let handler = handlerFor(method, access, transport);
+          // Browsers keep identity's refresh token in an httpOnly cookie the edge sets (refresh-cookie.ts).
+          if (handler && usesRefreshCookie(service.typeName, method.name)) handler = withRefreshCookie(method.name, handler as (request: never, context: HandlerContext) => Promise<Message>);
           if (handler) implementation[method.localName] = handler;
           else options.logger.warn({ method: `${service.typeName}/${method.name}` }, "edge: client and bidi streams are not forwarded");
         }

@@ -14,7 +14,7 @@ import {
   isGrpcRequest,
   redMetricsInterceptor,
   serverTracingInterceptor,
-  traceIdOf,
+  startRequestSpan,
   watchConsulKv,
   type ConsulKvWatch,
   type Health,
@@ -23,10 +23,12 @@ import {
   type TokenVerifier,
   type Upstreams,
 } from "@bazaar/platform";
-import { docsHtml } from "./docs.ts";
+import { createClientAddress } from "./client-address.ts";
+import { docsHtml, docsScript } from "./docs.ts";
 import { clientAddressKey, createForwarder } from "./forward.ts";
 import { cacheGetResponse, createResponseCache, sendCached } from "./http-cache.ts";
 import { sendError, type AnyNodeResponse, type NodeRequest, type NodeResponse } from "./http-errors.ts";
+import type { PageHandler } from "@bazaar/web";
 import { generateOpenApi } from "./openapi.ts";
 import { publicServices, type PublicService } from "./public-services.ts";
 import { createRateLimiter, rateLimitsSchema, type RateLimits } from "./rate-limit.ts";
@@ -47,6 +49,8 @@ export interface EdgeOptions {
   host?: string;
   /** Default 0: any free port. */
   port?: number;
+  /** /metrics is served only here, never on the public port. Default 0: any free port (listen() says which). */
+  metricsPort?: number;
   /** Exact origins allowed by CORS. Default none. */
   corsOrigins?: readonly string[];
   /** Default 1 MiB. */
@@ -59,18 +63,26 @@ export interface EdgeOptions {
   cacheMaxAgeSeconds?: number;
   /** Consul KV key of the rate limits. Default "bazaar/edge/rate-limits". */
   rateLimitsKey?: string;
-  /** Use the first x-forwarded-for hop as the client address. Default false (the socket's address). */
-  trustProxy?: boolean;
+  /**
+   * Proxies (IP addresses or CIDRs) whose x-forwarded-for is believed: the client address is the
+   * right-most hop that is not one of them. Default none: the socket's address, whatever the headers say.
+   */
+  trustedProxies?: readonly string[];
   /** How long close() lets in-flight requests finish before cutting connections. Default 5 000 ms. */
   closeGraceMs?: number;
+  /**
+   * The storefront's pages (@bazaar/web): GET/HEAD requests that are neither an RPC nor one of the
+   * edge's own paths, so pages and API share one origin. Without it, `/` is the API docs.
+   */
+  pages?: PageHandler;
 }
 
 /** Paths probes and Consul's check call every few seconds: logged at debug, not info. */
 const healthCheckPaths = new Set(["/healthz", "/readyz", "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"]);
 
 export interface Edge {
-  /** Starts accepting once the rate limits are read from Consul KV; resolves with the bound port. */
-  listen(): Promise<{ port: number }>;
+  /** Starts accepting once the rate limits are read from Consul KV; resolves with the bound port and the metrics port. */
+  listen(): Promise<{ port: number; metricsPort?: number }>;
   /**
    * Readiness (/readyz, grpc.health): its shutdown() is the first step of a graceful stop — load
    * balancers and Consul's check send no new callers, while every call, on new connections too, is
@@ -94,7 +106,7 @@ const securityHeaders = {
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
   "strict-transport-security": "max-age=31536000; includeSubDomains",
-  "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
   "cross-origin-resource-policy": "same-site",
 };
 
@@ -144,32 +156,31 @@ export function createEdge(options: EdgeOptions): Edge {
   const documents: Record<string, HttpDocument> = {
     "/openapi.json": () => ({ contentType: "application/json", body: openapi, cacheControl: "public, max-age=300" }),
     "/docs": () => ({ contentType: "text/html; charset=utf-8", body: docsHtml, cacheControl: "public, max-age=300" }),
-    "/": () => ({ contentType: "text/html; charset=utf-8", body: docsHtml, cacheControl: "public, max-age=300" }),
+    "/docs.js": () => ({ contentType: "text/javascript; charset=utf-8", body: docsScript, cacheControl: "public, max-age=300" }),
   };
+  if (!options.pages) documents["/"] = () => ({ contentType: "text/html; charset=utf-8", body: docsHtml, cacheControl: "public, max-age=300" });
+  const pages = options.pages;
 
+  const clientAddressOf = createClientAddress(options.trustedProxies);
   function clientAddress(request: NodeRequest): string {
-    if (options.trustProxy) {
-      const forwarded = String(request.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim();
-      if (forwarded) return forwarded;
-    }
-    return request.socket.remoteAddress ?? "unknown";
+    const forwarded = request.headers["x-forwarded-for"];
+    return clientAddressOf(request.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(",") : forwarded);
   }
   const addressOf = new WeakMap<NodeRequest, string>();
 
   // The edge's front: runs before the platform's plain-HTTP routes and RPCs; answers what it refuses
   // itself, else lets the server go on (next).
+  // Every request gets the edge's SERVER span, continuing the caller's trace (W3C traceparent) or
+  // starting one; whatever handles it (an RPC forwarded down the mesh, a page render) runs inside it, so
+  // the access log line and every span down the mesh share its trace id.
   function front(request: NodeRequest, anyResponse: AnyNodeResponse, next: () => void): void | Promise<void> {
-    const response = anyResponse as unknown as NodeResponse;
+    const span = startRequestSpan(request, anyResponse, { record: !healthCheckPaths.has(pathOf(request)) });
+    return span.run(() => traced(request, anyResponse as unknown as NodeResponse, next, span.traceId));
+  }
+
+  function traced(request: NodeRequest, response: NodeResponse, next: () => void, traceId: string): void | Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
-    // Every call gets a trace: the caller's (W3C traceparent) or a new one, which the tracing
-    // interceptor continues, so the access log line and the spans down the mesh share its id.
-    let traceId = traceIdOf(String(request.headers.traceparent ?? ""));
-    if (!traceId) {
-      // From randomUUID's pooled entropy: randomBytes would make two getrandom calls per request.
-      traceId = randomUUID().replaceAll("-", "");
-      request.headers.traceparent = `00-${traceId}-${randomUUID().replaceAll("-", "").slice(0, 16)}-01`;
-    }
     const path = pathOf(request);
     const address = clientAddress(request);
     addressOf.set(request, address);
@@ -288,10 +299,21 @@ export function createEdge(options: EdgeOptions): Edge {
     documents,
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
+    metricsPort: options.metricsPort ?? 0,
     readMaxBytes: maxBodyBytes,
     front,
     contextValues: (request) => createContextValues().set(clientAddressKey, addressOf.get(request) ?? clientAddress(request)),
-    fallback: (request, response) => sendError(request, response, Code.NotFound, `no such method or path: ${request.method} ${pathOf(request)}`),
+    fallback: (request, response) => {
+      // Pages answer their own failures (an error page); anything they did not catch is logged here.
+      if (pages && (request.method === "GET" || request.method === "HEAD")) {
+        pages(request, response as NodeResponse).catch((error: unknown) => {
+          logger.error({ err: error }, "edge: page failed");
+          if (!response.headersSent) sendError(request, response, Code.Internal, "the page failed");
+        });
+        return;
+      }
+      sendError(request, response, Code.NotFound, `no such method or path: ${request.method} ${pathOf(request)}`);
+    },
   });
 
   let closing: Promise<void> | undefined;
@@ -301,9 +323,9 @@ export function createEdge(options: EdgeOptions): Edge {
     rateLimits: () => limits.current(),
     async listen() {
       await limits.ready;
-      const { port } = await server.listen();
-      logger.info({ port, services: services.map((s) => s.service.typeName) }, "edge listening");
-      return { port };
+      const { port, metricsPort } = await server.listen();
+      logger.info({ port, metricsPort, services: services.map((s) => s.service.typeName) }, "edge listening");
+      return { port, metricsPort };
     },
     close(closeOptions = {}) {
       closing ??= (async () => {

@@ -11,6 +11,10 @@ import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventor
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
+import { NotificationService } from "@bazaar/contracts/bazaar/notification/v1/notification_pb";
+import { ShippingService } from "@bazaar/contracts/bazaar/shipping/v1/shipping_service_pb";
+import { PromotionService } from "@bazaar/contracts/bazaar/promotion/v1/promotion_service_pb";
+import { ReturnsService } from "@bazaar/contracts/bazaar/returns/v1/returns_service_pb";
 
 export type Access = "public" | "personal" | "user" | "admin";
 
@@ -89,13 +93,16 @@ export const surface: readonly SurfaceEntry[] = [
     SetCartShipping: "personal",
     ListShippingOptions: "public",
     MergeCart: "user",
+    ApplyPromotionCode: "personal",
+    RemovePromotionCode: "personal",
     // PrepareCheckout, CompleteCart: the order service's steps, never the browser's.
   }),
   entry(OrderService, {
     PlaceOrder: "personal",
     GetOrder: "personal",
     ListMyOrders: "user",
-    CancelOrder: "user",
+    // A guest cancels with the cart token, as they read the order.
+    CancelOrder: "personal",
     ListOrders: "admin",
     UpdateOrderStatus: "admin",
     RefundOrder: "admin",
@@ -104,5 +111,63 @@ export const surface: readonly SurfaceEntry[] = [
     GetPayment: "admin",
     ListPayments: "admin",
     // Authorise, capture, void and refund are the order service's steps.
+  }),
+  entry(NotificationService, {
+    // The token of an unsubscribe link is the credential: it works without signing in.
+    Unsubscribe: "public",
+    GetMyPreferences: "user",
+    UpdateMyPreferences: "user",
+    ListMyNotifications: "user",
+    ListNotifications: "admin",
+    ListTemplates: "admin",
+    PreviewTemplate: "admin",
+    ListProviderMessages: "admin",
+  }),
+  entry(ShippingService, {
+    // A shopper's own shipments and tracking (a guest's with the cart token).
+    GetShipment: "personal",
+    ListOrderShipments: "personal",
+    CreateShippingZone: "admin",
+    GetShippingZone: "admin",
+    ListShippingZones: "admin",
+    UpdateShippingZone: "admin",
+    DeleteShippingZone: "admin",
+    CreateShippingMethod: "admin",
+    ListShippingMethods: "admin",
+    UpdateShippingMethod: "admin",
+    GetShippingQuote: "admin",
+    ListShipments: "admin",
+    PackShipment: "admin",
+    BuyShipmentLabel: "admin",
+    ShipShipment: "admin",
+    SplitShipment: "admin",
+    CancelShipment: "admin",
+    RecordTrackingUpdate: "admin",
+    // Quotes are made and checked by the cart (shoppers see them through CartService); return labels
+    // are bought by the returns service (staff ask through ApproveReturn).
+  }),
+  entry(PromotionService, {
+    CreatePromotion: "admin",
+    GetPromotion: "admin",
+    UpdatePromotion: "admin",
+    PausePromotion: "admin",
+    ArchivePromotion: "admin",
+    ListPromotions: "admin",
+    GeneratePromotionCodes: "admin",
+    ListPromotionCodes: "admin",
+    ListPromotionRedemptions: "admin",
+    // EvaluateCart is the cart's, RedeemPromotions and ReleasePromotions the order saga's: internal.
+  }),
+  entry(ReturnsService, {
+    // A shopper's own returns (a guest's with the order's cart token).
+    RequestReturn: "personal",
+    GetReturn: "personal",
+    ListOrderReturns: "personal",
+    CancelReturn: "personal",
+    ListReturns: "admin",
+    ApproveReturn: "admin",
+    RejectReturn: "admin",
+    ReceiveReturn: "admin",
+    RefundReturn: "admin",
   }),
 ];

@@ -44,6 +44,8 @@ const V = "bazaar.inventory.v1.InventoryService";
 const K = "bazaar.cart.v1.CartService";
 const O = "bazaar.order.v1.OrderService";
 const P = "bazaar.payment.v1.PaymentService";
+const N = "bazaar.notification.v1.NotificationService";
+const R = "bazaar.promotion.v1.PromotionService";
 
 const shipTo = { recipientName: "Ada Lovelace", line1: "1 Main Street", city: "Springfield", region: "IL", postalCode: "62701", countryCode: "US" };
 
@@ -73,6 +75,7 @@ test.before(async () => {
   const { url } = await mesh.edge();
   const password = `Adm1n-${unique("pw")}`;
   await postJson(url, `${I}/Register`, { email: mesh.adminEmail, password, displayName: "Staff" });
+  await mesh.bootstrapAdmin();
   const admin = (await postJson(url, `${I}/Login`, { email: mesh.adminEmail, password })).body.tokens.accessToken as string;
   const tag = unique("t").slice(2);
   const category = (await postJson(url, `${C}/CreateCategory`, { category: { name: "Tools", slug: `tools-${tag}` } }, admin)).body.category;
@@ -122,6 +125,12 @@ const meshAddress = (url: string) => new URL(url).host;
 test.after.always(async () => {
   await world?.mesh.stop();
 });
+
+/** The ErrorInfo reason of a Connect JSON error body. */
+function reasonOf(body: { details?: Array<{ type: string; value: string }> }): string | undefined {
+  const info = body.details?.find((d) => d.type === "google.rpc.ErrorInfo");
+  return info ? fromBinary(ErrorInfoSchema, Buffer.from(info.value, "base64")).reason : undefined;
+}
 
 test("a shopper registers, signs in, searches and browses a category as plain JSON; the GET is cached and revalidates to 304", async (t) => {
   const { url, product, category } = world;
@@ -214,6 +223,171 @@ test("a guest fills a cart as plain JSON, signs in and merges it, checks out, is
   const other = await shopper(url);
   const foreign = await postJson(url, `${O}/GetOrder`, { orderId: placed.body.order.id }, other.tokens.accessToken);
   t.is(foreign.body.code, "not_found", "another customer's order does not exist for them");
+});
+
+test("staff create a promotion code; a guest applies it (any case) as plain JSON, sees the discount with its label and allocation, and checks out with it", async (t) => {
+  const { url, tape, admin } = world;
+  const code = `EDGE${unique("c").slice(2).toUpperCase()}`;
+  const created = await postJson(
+    url,
+    `${R}/CreatePromotion`,
+    { promotion: { name: "10 % off, edge", code, conditions: { everything: true }, action: { orderPercentOff: { percentBps: 1000 } }, usageLimit: "5" } },
+    admin,
+  );
+  t.is(created.status, 200, JSON.stringify(created.body));
+  const promotionId = created.body.promotion.id as string;
+
+  const guest = await postJson(url, `${K}/CreateCart`, { currencyCode: "USD" });
+  const cartId = guest.body.cart.id as string;
+  const asGuest = { "x-cart-token": guest.body.cartToken as string };
+  await postJson(url, `${K}/AddCartItem`, { cartId, sku: tape.sku, quantity: 2 }, undefined, asGuest);
+  const unknown = await postJson(url, `${K}/ApplyPromotionCode`, { cartId, code: "NOT-A-CODE" }, undefined, asGuest);
+  t.is(unknown.body.code, "failed_precondition");
+  t.is(reasonOf(unknown.body), "PROMOTION_CODE_UNKNOWN");
+  const applied = await postJson(url, `${K}/ApplyPromotionCode`, { cartId, code: code.toLowerCase() }, undefined, asGuest);
+  t.is(applied.status, 200, JSON.stringify(applied.body));
+  const totals = applied.body.cart.totals;
+  t.is(totals.discount.amountMinor, "260", "10 % of 2 × 12.99");
+  t.deepEqual(
+    totals.promotions.map((p: { label: string; code: string; allocations: Array<{ sku: string; amountMinor: string }> }) => [p.label, p.code, p.allocations]),
+    [["10 % off, edge", code, [{ sku: tape.sku, amountMinor: "260" }]]],
+  );
+  const internal = await postJson(url, `${R}/EvaluateCart`, { currencyCode: "USD" }, admin);
+  t.is(internal.status, 404, "the evaluation is internal: not routed");
+
+  const placed = await postJson(
+    url,
+    `${O}/PlaceOrder`,
+    { cartId, email: "promo-guest@example.com", shippingAddress: shipTo, shippingOptionId: "standard", paymentMethod: "pm_test_ok", idempotencyKey: unique("checkout") },
+    undefined,
+    asGuest,
+  );
+  t.is(placed.status, 200, JSON.stringify(placed.body));
+  t.is(placed.body.order.status, "ORDER_STATUS_CONFIRMED");
+  t.is(placed.body.order.totals.discount.amountMinor, "260");
+  const figures = await postJson(url, `${R}/GetPromotion`, { promotionId }, admin);
+  t.is(figures.body.promotion.redemptionCount, "1");
+  t.deepEqual(figures.body.promotion.givenAway, [{ amountMinor: "260", currencyCode: "USD" }]);
+  const asShopper = await shopper(url);
+  t.is((await postJson(url, `${R}/ListPromotions`, {}, asShopper.tokens.accessToken)).body.code, "permission_denied");
+});
+
+test("a guest checks out with a real shipping quote as plain JSON, follows the parcel to DELIVERED, and returns it for a partial refund", async (t) => {
+  const { url, tape, admin } = world;
+  const S = "bazaar.shipping.v1.ShippingService";
+  const guest = await postJson(url, `${K}/CreateCart`, { currencyCode: "USD" });
+  const asGuest = { "x-cart-token": guest.body.cartToken as string };
+  const cartId = guest.body.cart.id as string;
+  await postJson(url, `${K}/AddCartItem`, { cartId, sku: tape.sku, quantity: 1 }, undefined, asGuest);
+  const options = await postJson(url, `${K}/ListShippingOptions`, { countryCode: "US", currencyCode: "USD" });
+  t.deepEqual(options.body.options.map((o: { id: string }) => o.id), ["standard", "express"]);
+  const shipping = await postJson(
+    url,
+    `${K}/SetCartShipping`,
+    { cartId, shipping: { countryCode: shipTo.countryCode, region: shipTo.region, postalCode: shipTo.postalCode, shippingOptionId: "express" } },
+    undefined,
+    asGuest,
+  );
+  t.is(shipping.status, 200, JSON.stringify(shipping.body));
+  const quoteId = shipping.body.cart.shipping.quoteId as string;
+  t.truthy(quoteId, "the cart names the quote its totals use");
+  const quoted = shipping.body.cart.totals.shipping.amountMinor as string;
+
+  const placed = await postJson(
+    url,
+    `${O}/PlaceOrder`,
+    { cartId, shippingAddress: shipTo, shippingOptionId: "express", shippingQuoteId: quoteId, paymentMethod: "pm_test_ok", email: "parcel@example.com", idempotencyKey: unique("checkout") },
+    undefined,
+    asGuest,
+  );
+  t.is(placed.status, 200, JSON.stringify(placed.body));
+  const orderId = placed.body.order.id as string;
+  t.is(placed.body.order.totals.shipping.amountMinor, quoted, "the order's shipping is exactly the quoted price");
+
+  // The guest follows the parcel with the cart token; nobody else sees it.
+  const shipments = await eventually("the order's shipment", async () => {
+    const listed = await postJson(url, `${S}/ListOrderShipments`, { orderId }, undefined, asGuest);
+    return listed.status === 200 ? (listed.body.shipments as { id: string; status: string }[]) : undefined;
+  });
+  t.is(shipments.length, 1);
+  t.is(shipments[0]!.status, "SHIPMENT_STATUS_PENDING");
+  const stranger = await postJson(url, `${S}/ListOrderShipments`, { orderId });
+  t.is(stranger.body.code, "not_found");
+  const other = await shopper(url);
+  t.is((await postJson(url, `${S}/GetShipment`, { id: shipments[0]!.id }, other.tokens.accessToken)).body.code, "not_found");
+
+  // Staff fulfil it through the edge; the carrier reports it delivered.
+  const id = shipments[0]!.id;
+  t.is((await postJson(url, `${S}/PackShipment`, { id }, admin)).status, 200);
+  const labelled = await postJson(url, `${S}/BuyShipmentLabel`, { id }, admin);
+  t.is(labelled.status, 200, JSON.stringify(labelled.body));
+  t.is((await postJson(url, `${S}/ShipShipment`, { id }, admin)).status, 200);
+  const delivered = await postJson(
+    url,
+    `${S}/RecordTrackingUpdate`,
+    { trackingNumber: labelled.body.shipment.trackingNumber, status: "TRACKING_STATUS_DELIVERED", location: "Springfield, IL", updateId: unique("evt") },
+    admin,
+  );
+  t.is(delivered.status, 200, JSON.stringify(delivered.body));
+  t.is((await postJson(url, `${S}/PackShipment`, { id }, other.tokens.accessToken)).body.code, "permission_denied");
+
+  const order = await eventually("the order DELIVERED", async () => {
+    const read = await postJson(url, `${O}/GetOrder`, { orderId }, undefined, asGuest);
+    return read.body.order?.status === "ORDER_STATUS_DELIVERED" ? read.body.order : undefined;
+  });
+  t.deepEqual(
+    order.history.map((h: { status: string }) => h.status),
+    ["ORDER_STATUS_PENDING", "ORDER_STATUS_CONFIRMED", "ORDER_STATUS_FULFILLING", "ORDER_STATUS_SHIPPED", "ORDER_STATUS_DELIVERED"],
+  );
+  const tracked = await postJson(url, `${S}/GetShipment`, { id }, undefined, asGuest);
+  t.deepEqual(tracked.body.shipment.events.map((e: { kind: string }) => e.kind), ["created", "packed", "labelled", "shipped", "delivered"]);
+  t.is(tracked.body.shipment.labelUrl, undefined, "shoppers do not see the label");
+
+  // The guest sends nothing back that is not theirs, then returns the parcel's unit; staff approve
+  // with a return label, receive it resellable and refund it: the order shows the partial refund.
+  const RS = "bazaar.returns.v1.ReturnsService";
+  const request = { orderId, lines: [{ sku: tape.sku, quantity: 1 }], reason: "RETURN_REASON_CHANGED_MIND", comment: "not needed" };
+  t.is((await postJson(url, `${RS}/RequestReturn`, request)).body.code, "not_found", "not without the cart token");
+  const requested = await postJson(url, `${RS}/RequestReturn`, request, undefined, asGuest);
+  t.is(requested.status, 200, JSON.stringify(requested.body));
+  const returnId = requested.body.return.id as string;
+  t.is((await postJson(url, `${RS}/ApproveReturn`, { returnId }, other.tokens.accessToken)).body.code, "permission_denied");
+  const approved = await postJson(url, `${RS}/ApproveReturn`, { returnId, buyLabel: true }, admin);
+  t.is(approved.body.return.status, "RETURN_STATUS_APPROVED", JSON.stringify(approved.body));
+  t.regex(approved.body.return.label.labelUrl as string, /\/labels\/TEST\d{18}\.pdf$/, "a return label from the order's carrier");
+  t.deepEqual((await postJson(url, `${RS}/GetReturn`, { returnId }, undefined, asGuest)).body.return.label, approved.body.return.label, "the shopper prints it");
+  t.is((await postJson(url, `${RS}/ReceiveReturn`, { returnId, lines: [{ sku: tape.sku, resellable: 1 }] }, admin)).body.return.status, "RETURN_STATUS_RECEIVED");
+  const refunded = await postJson(url, `${RS}/RefundReturn`, { returnId }, admin);
+  t.is(refunded.body.return.status, "RETURN_STATUS_REFUNDED", JSON.stringify(refunded.body));
+  const refundedMinor = BigInt(refunded.body.return.refunded.amountMinor as string);
+  t.true(refundedMinor > 0n && refundedMinor < BigInt(order.totals.total.amountMinor as string), "the unit, not the shipping");
+  const after = await postJson(url, `${O}/GetOrder`, { orderId }, undefined, asGuest);
+  t.is(after.body.order.paymentStatus, "ORDER_PAYMENT_STATUS_PARTIALLY_REFUNDED");
+  t.is(after.body.order.refunded.amountMinor, refunded.body.return.refunded.amountMinor);
+  const mine = await postJson(url, `${RS}/ListOrderReturns`, { orderId }, undefined, asGuest);
+  t.deepEqual(mine.body.returns.map((r: { id: string }) => r.id), [returnId]);
+});
+
+test("a guest cancels their order before it ships with the cart token as plain JSON; without it the order is not_found", async (t) => {
+  const { url, tape, admin } = world;
+  const guest = await postJson(url, `${K}/CreateCart`, { currencyCode: "USD" });
+  const asGuest = { "x-cart-token": guest.body.cartToken as string };
+  const cartId = guest.body.cart.id as string;
+  await postJson(url, `${K}/AddCartItem`, { cartId, sku: tape.sku, quantity: 1 }, undefined, asGuest);
+  const placed = await postJson(
+    url,
+    `${O}/PlaceOrder`,
+    { cartId, shippingAddress: shipTo, shippingOptionId: "standard", paymentMethod: "pm_test_ok", email: "cancel@example.com", idempotencyKey: unique("checkout") },
+    undefined,
+    asGuest,
+  );
+  t.is(placed.status, 200, JSON.stringify(placed.body));
+  const orderId = placed.body.order.id as string;
+  t.is((await postJson(url, `${O}/UpdateOrderStatus`, { orderId, status: "ORDER_STATUS_FULFILLING" }, admin)).status, 200);
+  t.is((await postJson(url, `${O}/CancelOrder`, { orderId })).body.code, "not_found");
+  const cancelled = await postJson(url, `${O}/CancelOrder`, { orderId, reason: "changed my mind" }, undefined, asGuest);
+  t.is(cancelled.body.order?.status, "ORDER_STATUS_CANCELLED", JSON.stringify(cancelled.body));
+  t.is(cancelled.body.order.paymentStatus, "ORDER_PAYMENT_STATUS_REFUNDED");
 });
 
 test("the typed client signs in, browses with GET and refreshes a rejected access token transparently", async (t) => {
@@ -473,14 +647,14 @@ test("past the per-user limit from Consul KV, a signed-in user gets 429 resource
   t.is(anonymous.status, 200, "the limit is the user's, not the address's");
 });
 
-test("reflection lists only the public services; openapi, docs, JWKS, health, metrics and CORS are served", async (t) => {
+test("reflection lists only the public services; openapi, docs, JWKS, health and CORS are served, metrics are not", async (t) => {
   const { url } = world;
   const reflection = createClient(ServerReflection, createGrpcTransport({ baseUrl: url }));
   const names: string[] = [];
   for await (const answer of reflection.serverReflectionInfo(createAsyncIterable([{ messageRequest: { case: "listServices" as const, value: "" } }]))) {
     if (answer.messageResponse.case === "listServicesResponse") names.push(...answer.messageResponse.value.service.map((s) => s.name));
   }
-  t.deepEqual(names.sort(), [K, C, I, V, O, P, "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+  t.deepEqual(names.sort(), [K, C, I, V, N, O, P, R, "bazaar.returns.v1.ReturnsService", "bazaar.shipping.v1.ShippingService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
   const files: Uint8Array[] = [];
   for await (const answer of reflection.serverReflectionInfo(createAsyncIterable([{ messageRequest: { case: "fileContainingSymbol" as const, value: V } }]))) {
     if (answer.messageResponse.case === "fileDescriptorResponse") files.push(...answer.messageResponse.value.fileDescriptorProto);
@@ -493,6 +667,8 @@ test("reflection lists only the public services; openapi, docs, JWKS, health, me
   const openapi = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, { get?: unknown }>; components: { schemas: Record<string, any> } };
   t.truthy(openapi.paths[`/${C}/ListProducts`]?.get, "read-only methods have a GET");
   t.falsy(openapi.paths[`/${V}/ReserveStock`], "non-public methods are absent");
+  t.truthy(openapi.paths["/bazaar.shipping.v1.ShippingService/GetShipment"]?.get, "a shopper's shipment reads are on the surface");
+  t.falsy(openapi.paths["/bazaar.shipping.v1.ShippingService/QuoteShipping"], "quotes are the cart's, not on the surface");
   t.falsy(openapi.paths[`/${I}/RotateSigningKey`]);
   t.deepEqual(openapi.components.schemas["bazaar.catalog.v1.Product"].properties.createTime, { type: "string", format: "date-time" });
   const docs = await fetch(`${url}/docs`);
@@ -503,7 +679,7 @@ test("reflection lists only the public services; openapi, docs, JWKS, health, me
   t.true(jwks.keys.length > 0);
   t.is((await fetch(`${url}/healthz`)).status, 200);
   t.is((await fetch(`${url}/readyz`)).status, 200);
-  t.regex(await (await fetch(`${url}/metrics`)).text(), /rpc_server_requests_total/);
+  t.is((await fetch(`${url}/metrics`)).status, 404, "metrics are on their own port, not the public one");
 
   const preflight = await fetch(`${url}/${C}/ListProducts`, {
     method: "OPTIONS",

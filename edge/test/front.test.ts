@@ -2,7 +2,9 @@
 // the length is declared or not, and which requests its access log keeps at info.
 import http from "node:http";
 import http2 from "node:http2";
+import { randomUUID } from "node:crypto";
 import test from "ava";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createTokenVerifier, type Principal } from "@bazaar/platform";
 import { capturingLogger, eventually, testEnv, uniqueName } from "@bazaar/platform/testing";
 import { createEdge } from "../src/index.ts";
@@ -10,20 +12,33 @@ import { createEdge } from "../src/index.ts";
 const consulAddr = testEnv.CONSUL_HTTP_ADDR ?? "127.0.0.1:8500";
 const search = "/bazaar.catalog.v1.CatalogService/SearchProducts";
 
-async function startEdge(t: { teardown(fn: () => Promise<void>): void }) {
+async function startEdge(t: { teardown(fn: () => Promise<void>): void }, extra: { trustedProxies?: string[]; rateLimitsKey?: string } = {}) {
   const { logger, lines } = capturingLogger("edge");
   const edge = createEdge({
+    ...extra,
     logger,
     verifier: createTokenVerifier({ jwks: { keys: [] }, issuer: "bazaar-identity", audience: "bazaar" }),
     consulAddr,
     // Nobody serves these: every request here is answered before forwarding.
     upstreams: { catalog: uniqueName("catalog") },
-    rateLimitsKey: `bazaar/test/${uniqueName("edge-front")}`,
+    rateLimitsKey: extra.rateLimitsKey ?? `bazaar/test/${uniqueName("edge-front")}`,
     maxBodyBytes: 1024,
   });
   const { port } = await edge.listen();
   t.teardown(() => edge.close());
-  return { port, lines };
+  return { port, lines, edge };
+}
+
+/** An edge whose per-address bucket holds 2 calls (Consul KV), for the client-address tests. */
+async function startTightEdge(t: { teardown(fn: () => Promise<void>): void }, trustedProxies?: string[]) {
+  const key = `bazaar/test/${uniqueName("edge-limits")}`;
+  const consul = `http://${consulAddr}`;
+  await fetch(`${consul}/v1/kv/${key}`, { method: "PUT", body: JSON.stringify({ perAddress: { perSecond: 0.01, burst: 2 }, perUser: { perSecond: 1000, burst: 1000 } }) });
+  t.teardown(() => fetch(`${consul}/v1/kv/${key}`, { method: "DELETE" }).then(() => undefined));
+  const started = await startEdge(t, { trustedProxies, rateLimitsKey: key });
+  await eventually("the edge to read the tight limits", async () => started.edge.rateLimits().perAddress.burst === 2);
+  const call = (forwardedFor: string) => fetch(`http://127.0.0.1:${started.port}/openapi.json`, { headers: { "x-forwarded-for": forwardedFor } }).then(async (r) => (await r.arrayBuffer(), r.status));
+  return { ...started, call };
 }
 
 /** POSTs `body` in pieces with Transfer-Encoding: chunked (no content-length), as a streaming client does. */
@@ -129,4 +144,81 @@ test("an unexpected exception while handling a call is answered internal with it
   const logged = await eventually("the error's log line", () => lines.find((line) => line.msg === "unexpected error"));
   t.is(logged.trace_id, traceId);
   t.is(logged.procedure, "bazaar.catalog.v1.CatalogService/CreateProduct");
+});
+
+test("by default a spoofed x-forwarded-for does not change the caller's rate-limit bucket", async (t) => {
+  const { call, lines } = await startTightEdge(t);
+  const statuses = [await call("203.0.113.1"), await call("203.0.113.2"), await call("203.0.113.3"), await call("198.51.100.9")];
+  t.deepEqual(statuses, [200, 200, 429, 429], "every request counts against the socket's address");
+  const access = await eventually("the access lines", () => {
+    const found = lines.filter((line) => line.msg === "edge access");
+    return found.length >= 4 ? found : undefined;
+  });
+  t.true(access.every((line) => line.client === "127.0.0.1"), "the logged client is the socket's address");
+});
+
+test("behind a trusted proxy the client is the right-most untrusted x-forwarded-for hop, so a spoofed left-most hop does not help", async (t) => {
+  // The test's own socket (127.0.0.1) and 10.0.0.0/8 stand for the proxies in front of the edge.
+  const { call } = await startTightEdge(t, ["127.0.0.1", "10.0.0.0/8"]);
+  t.is(await call("203.0.113.7, 10.1.2.3"), 200);
+  t.is(await call("1.1.1.1, 203.0.113.7"), 200, "a made-up left hop is not the client");
+  t.is(await call("8.8.8.8, 203.0.113.7, 10.9.9.9"), 429, "same client behind two proxies: same bucket");
+  t.is(await call("198.51.100.4"), 200, "another client has its own bucket");
+});
+
+test("the CSP allows no inline script, and the /docs page loads its script from the edge's own origin", async (t) => {
+  const { port } = await startEdge(t);
+  const page = await fetch(`http://127.0.0.1:${port}/docs`);
+  const csp = page.headers.get("content-security-policy") ?? "";
+  const scriptSrc = csp.split(";").map((part) => part.trim()).find((part) => part.startsWith("script-src"));
+  t.is(scriptSrc, "script-src 'self'");
+  const html = await page.text();
+  t.deepEqual([...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1]), [' src="/docs.js" defer'], "no inline script block");
+  const script = await fetch(`http://127.0.0.1:${port}/docs.js`);
+  t.is(script.status, 200);
+  t.regex(script.headers.get("content-type") ?? "", /^text\/javascript/);
+  t.regex(await script.text(), /fetch\("\/openapi.json"\)/);
+});
+
+test("a service token sent through the edge is refused (permission_denied); a user token signed by the same key is forwarded", async (t) => {
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "EdDSA", use: "sig" };
+  const sign = (claims: Record<string, unknown>, subject: string) =>
+    new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: "k1", typ: "at+jwt" }).setJti(randomUUID()).setSubject(subject).setIssuer("bazaar-identity").setAudience("bazaar").setIssuedAt().setExpirationTime("5m").sign(privateKey);
+  const edge = createEdge({
+    logger: capturingLogger("edge").logger,
+    verifier: createTokenVerifier({ jwks: { keys: [jwk] }, issuer: "bazaar-identity", audience: "bazaar" }),
+    consulAddr,
+    // Nobody serves the catalog: a forwarded call ends unavailable, a refused one never gets that far.
+    upstreams: { catalog: uniqueName("catalog") },
+    rateLimitsKey: `bazaar/test/${uniqueName("edge-front")}`,
+  });
+  const { port } = await edge.listen();
+  t.teardown(() => edge.close());
+  const call = async (token: string) => {
+    const answer = await fetch(`http://127.0.0.1:${port}${search}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: "{}" });
+    return { status: answer.status, body: (await answer.json()) as { code: string; message: string } };
+  };
+  const service = await call(await sign({ svc: true, roles: [] }, "order"));
+  t.is(service.status, 403, JSON.stringify(service.body));
+  t.is(service.body.code, "permission_denied");
+  t.regex(service.body.message, /service tokens/);
+  const user = await call(await sign({ roles: ["customer"] }, "0190a0b0-0000-7000-8000-000000000001"));
+  t.is(user.body.code, "unavailable", "the user's token passed the edge's check");
+});
+
+test("/metrics is served on its own port only: the public port answers 404 and the metrics port serves nothing else", async (t) => {
+  const { port, edge } = await startEdge(t);
+  await fetch(`http://127.0.0.1:${port}/openapi.json`).then((r) => r.arrayBuffer());
+  const { metricsPort } = await edge.listen();
+  t.truthy(metricsPort);
+  t.not(metricsPort, port);
+  const publicMetrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+  t.is(publicMetrics.status, 404);
+  t.notRegex(await publicMetrics.text(), /rpc_server_requests_total|process_cpu/);
+  const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  t.is(metrics.status, 200);
+  t.regex(await metrics.text(), /edge_http_requests_total|rpc_server|process_cpu/);
+  t.is((await fetch(`http://127.0.0.1:${metricsPort}/openapi.json`)).status, 404);
+  t.is((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status, 404);
 });

@@ -6,6 +6,7 @@ import { createLogger, createTokenVerifier } from "@bazaar/platform";
 import { createEdge, generateOpenApi, publicServices, surface } from "../src/index.ts";
 import { createResponseCache } from "../src/http-cache.ts";
 import { createRateLimiter } from "../src/rate-limit.ts";
+import { createClientAddress } from "../src/client-address.ts";
 
 test("a token bucket allows its burst, then refuses with the seconds until the next token, and refills", (t) => {
   let now = 0;
@@ -64,4 +65,14 @@ test("a CORS allow-list with * is refused at start", (t) => {
   t.throws(() => createEdge({ logger: createLogger({ service: "edge", level: "silent" }), verifier, consulAddr: "127.0.0.1:8500", corsOrigins: ["*"] }), {
     message: /never \*/,
   });
+});
+
+test("client address: forwarded headers count only from trusted proxies, right-most untrusted hop wins", (t) => {
+  const untrusting = createClientAddress();
+  t.is(untrusting("::ffff:198.51.100.1", "1.2.3.4"), "198.51.100.1");
+  const behindProxies = createClientAddress(["10.0.0.0/8", "fd00::/8"]);
+  t.is(behindProxies("10.0.0.5", "6.6.6.6, 203.0.113.9, 10.2.2.2"), "203.0.113.9");
+  t.is(behindProxies("198.51.100.1", "203.0.113.9"), "198.51.100.1", "an untrusted peer's header is ignored");
+  t.is(behindProxies("fd00::1", "10.1.1.1"), "10.1.1.1", "only proxies all the way: the left-most hop");
+  t.throws(() => createClientAddress(["not-an-ip"]), { message: /not an IP/ });
 });

@@ -1,9 +1,9 @@
 // The cart's configuration: the platform's variables plus what the shop sells in, how long carts
-// live, and optional JSON overrides of the built-in tax and shipping tables — validated at start, so a
+// live, and an optional JSON override of the built-in tax table — validated at start, so a
 // bad table stops the service with a message naming the variable and the offending entry.
 import { z } from "zod";
-import { isCountryCode, isCurrencyCode, platformConfigSchema } from "@bazaar/platform";
-import { shippingRatesSchema, taxRatesSchema } from "./pricing.ts";
+import { isCurrencyCode, platformConfigSchema } from "@bazaar/platform";
+import { taxRatesSchema } from "./pricing.ts";
 
 const seconds = z.coerce.number().int().positive();
 
@@ -39,8 +39,6 @@ export const cartConfigSchema = platformConfigSchema
     CART_CURRENCIES: currencyList,
     /** A new cart's currency when none is asked for; one of CART_CURRENCIES. */
     CART_DEFAULT_CURRENCY: z.string().refine(isCurrencyCode, "must be an ISO 4217 code such as USD").default("USD"),
-    /** Where the shop ships from: destinations here get the domestic shipping rates. */
-    CART_HOME_COUNTRY: z.string().refine(isCountryCode, "must be an ISO 3166-1 alpha-2 code such as US").default("US"),
     /** A guest cart not written to for this long expires. */
     CART_GUEST_TTL_SECONDS: seconds.default(7 * 24 * 3600),
     /** A signed-in user's cart not written to for this long expires. */
@@ -49,8 +47,6 @@ export const cartConfigSchema = platformConfigSchema
     CART_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(60_000),
     /** Replaces the built-in tax table: JSON {"GB": 2000, "US-CA": 725, …} in basis points. */
     CART_TAX_RATES: jsonOf(taxRatesSchema).optional(),
-    /** Replaces the built-in shipping table: JSON [{"id", "name", "domestic"?, "international"?}, …] (see pricing.ts). */
-    CART_SHIPPING_RATES: jsonOf(shippingRatesSchema).optional(),
   })
   .superRefine((config, ctx) => {
     if (!config.CART_CURRENCIES.includes(config.CART_DEFAULT_CURRENCY)) {

@@ -35,4 +35,15 @@ export const CartLine = defineEntity({
   },
 });
 
-export const entities = [Cart, CartLine];
+/** A promotion code entered on a cart (upper case). */
+export const CartPromotionCode = defineEntity({
+  name: "CartPromotionCode",
+  tableName: "cart_promotion_code",
+  properties: {
+    cartId: p.uuid().primary().fieldName("cart_id"),
+    code: p.text().primary(),
+    addedAt: p.datetime().fieldName("added_at").defaultRaw("clock_timestamp()"),
+  },
+});
+
+export const cartEntities = [Cart, CartLine, CartPromotionCode];

@@ -44,8 +44,10 @@ import {
   type StoredCart,
 } from "./carts.ts";
 import type { CartConfig } from "./config.ts";
-import { priceCart, unpricedCart, type Destination, type PricedCart } from "./priced-cart.ts";
+import { priceCart, promotableLines, storedDestination, unpricedCart, type Destination, type PricedCart } from "./priced-cart.ts";
 import type { PricedShippingOption, Pricing } from "./pricing.ts";
+import { addCode, checkPromotionCode, MAX_CART_CODES, mergeCodes, readCodes, removeCode, type CartPromotions, type EvaluationOptions, type PromotionEvaluator } from "./promotions.ts";
+import type { ShippingQuotes } from "./shipping-quotes.ts";
 import { completeLookup, type SkuFacts, type SkuLookup } from "./sku-lookup.ts";
 import { checkQuantity, MAX_LINE_QUANTITY, MAX_LINES, MAX_POSTAL_CODE_LENGTH, MAX_REGION_LENGTH } from "./validation.ts";
 
@@ -54,6 +56,10 @@ export interface CartHandlerDeps {
   config: CartConfig;
   pricing: Pricing;
   lookup: SkuLookup;
+  /** Shipping prices, from the shipping service. */
+  quotes: ShippingQuotes;
+  /** Discounts, from the promotion service. */
+  promotions: PromotionEvaluator;
 }
 
 type Facts = Map<string, SkuFacts>;
@@ -115,14 +121,45 @@ const shippingOptionMessage = (option: PricedShippingOption, currency: string) =
   });
 
 export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartService> {
-  const { database, config, pricing, lookup } = deps;
+  const { database, config, pricing, lookup, quotes } = deps;
   const ttlOf = (cart: CartRow) => (cart.user_id === null ? config.CART_GUEST_TTL_SECONDS : config.CART_USER_TTL_SECONDS);
   const callerOf = (context: HandlerContext): Caller => ({ principal: currentPrincipal(), cartToken: context.requestHeader.get(CART_TOKEN_HEADER) ?? "" });
 
-  /** Prices a stored cart, looking up only the SKUs `facts` lacks. */
-  async function present(stored: StoredCart, facts: Facts = new Map(), destination?: Destination): Promise<PricedCart> {
+  /**
+   * The promotion service's evaluation of `stored` with `codes` (default: those it holds). It is
+   * told the chosen shipping option, not its price: free shipping waives whatever the quote comes
+   * to. `required`: refuse rather than show the cart without discounts when promotion cannot be
+   * reached.
+   */
+  async function promotionsOf(stored: StoredCart, facts: Facts, destination: Destination | undefined, options: EvaluationOptions & { codes?: string[] }): Promise<CartPromotions> {
+    const lines = promotableLines(stored, facts);
+    const codes = options.codes ?? (await readCodes(database.em(), stored.cart.id));
+    const shipping = destination ? { shipping: { optionId: destination.shippingOptionId, price: 0n } } : {};
+    return deps.promotions({ currency: stored.cart.currency, lines, ...shipping, codes }, options);
+  }
+
+  /**
+   * Prices a stored cart, looking up only the SKUs `facts` lacks: promotions first (what they take off
+   * the lines does not depend on shipping), then shipping quoted for the discounted subtotal at its
+   * destination (or `checkout.destination`). A checkout charges `checkout.quoteId` when given, prices
+   * for `checkout.customer`, and fails when shipping or promotion cannot be reached; reads show
+   * shipping unknown or no discounts then.
+   */
+  async function present(
+    stored: StoredCart,
+    facts: Facts = new Map(),
+    checkout?: { destination: Destination; quoteId: string; customer: { id: string; roles: readonly string[] } },
+  ): Promise<PricedCart> {
     const all = await completeLookup(lookup, facts, stored.lines.map((l) => l.sku));
-    return destination ? priceCart(stored, all, pricing, ttlOf(stored.cart), destination) : priceCart(stored, all, pricing, ttlOf(stored.cart));
+    const destination = checkout?.destination ?? storedDestination(stored);
+    const promotions = await promotionsOf(stored, all, destination, { required: checkout !== undefined, ...(checkout ? { customer: checkout.customer } : {}) });
+    const discount = promotions.discount.lines;
+    const quoted = !destination
+      ? undefined
+      : checkout?.quoteId
+        ? await quotes.honour(stored, all, destination, checkout.quoteId, discount)
+        : await quotes.quoteFor(stored, all, destination, checkout !== undefined, discount);
+    return priceCart(stored, all, pricing, ttlOf(stored.cart), destination, quoted, promotions);
   }
 
   function checkCurrency(v: Violations, field: string, code: string): string {
@@ -150,7 +187,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
   async function mutate(
     context: HandlerContext,
     cartId: string,
-    options: { create: boolean; skus?: string[]; check?: (facts: Facts, currency: string) => void },
+    options: { create: boolean; skus?: string[]; check?: (facts: Facts, currency: string) => void | Promise<void> },
     change: Change,
   ): Promise<PricedCart> {
     const caller = callerOf(context);
@@ -159,7 +196,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
     if (!before && !(options.create && target.kind === "user")) throw cartNotFound(target);
     if (before && before.cart.state !== "active") throw notActive(before.cart);
     const facts = await lookup([...(before?.lines.map((l) => l.sku) ?? []), ...(options.skus ?? [])]);
-    options.check?.(facts, before?.cart.currency ?? config.CART_DEFAULT_CURRENCY);
+    await options.check?.(facts, before?.cart.currency ?? config.CART_DEFAULT_CURRENCY);
     const after = await database.transaction(async (em) => {
       const cart =
         target.kind === "id"
@@ -168,7 +205,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
       if (!cart) throw cartNotFound(target);
       if (cart.state !== "active") throw notActive(cart);
       // The cart may have been (re)created since the first read: recheck in the currency it has.
-      if (cart.currency !== before?.cart.currency) options.check?.(facts, cart.currency);
+      if (cart.currency !== before?.cart.currency) await options.check?.(facts, cart.currency);
       const patch = await change(em, cart, await readLines(em, cart.id), facts);
       return touchCart(em, cart.id, patch ?? {});
     });
@@ -271,8 +308,8 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
       cartIdOf(v, request.cartId);
       const destination = checkShipping(v, request.shipping);
       v.throwIfAny();
-      const check = (_facts: Facts, currency: string) => {
-        if (!pricing.shippingOptionsFor(destination!.countryCode, currency).some((o) => o.id === destination!.shippingOptionId)) {
+      const check = async (_facts: Facts, currency: string) => {
+        if (!(await quotes.priceList(destination!, currency)).some((o) => o.id === destination!.shippingOptionId)) {
           throw new InvalidArgumentError({
             field: "shipping.shipping_option_id",
             description: `"${destination!.shippingOptionId}" is not offered to ${destination!.countryCode} in ${currency}`,
@@ -288,8 +325,11 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
       const country = request.countryCode.trim().toUpperCase();
       checkCountryCode(v, "country_code", country);
       const currency = checkCurrency(v, "currency_code", request.currencyCode);
+      v.check([...request.region].length <= MAX_REGION_LENGTH, "region", `must be at most ${MAX_REGION_LENGTH} characters`);
+      v.check([...request.postalCode].length <= MAX_POSTAL_CODE_LENGTH, "postal_code", `must be at most ${MAX_POSTAL_CODE_LENGTH} characters`);
       v.throwIfAny();
-      return { options: pricing.shippingOptionsFor(country, currency).map((o) => shippingOptionMessage(o, currency)) };
+      const options = await quotes.priceList({ countryCode: country, region: request.region.trim(), postalCode: request.postalCode.trim() }, currency);
+      return { options: options.map((o) => shippingOptionMessage(o, currency)) };
     },
 
     async mergeCart(request, context) {
@@ -338,6 +378,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
           await setLine(em, target.id, line.sku, merged, line.added_at);
           lines.set(line.sku, merged);
         }
+        await mergeCodes(em, locked.id, target.id);
         await touchCart(em, locked.id, { state: { name: "merged", into: target.id } });
         // An empty user cart takes the guest's currency and destination, as the guest left them.
         const patch: CartPatch = {};
@@ -356,6 +397,8 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
       checkUuid(v, "cart_id", request.cartId);
       v.check(request.userId !== "" || request.cartToken !== "", "cart_token", "give user_id for a signed-in buyer or cart_token for a guest");
       const destination = checkShipping(v, request.shipping);
+      const quoteId = request.shipping?.quoteId ?? "";
+      if (quoteId !== "") checkUuid(v, "shipping.quote_id", quoteId);
       v.throwIfAny();
       const stored = await readCart(database.em(), request.cartId);
       const owned =
@@ -366,18 +409,62 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
       const { cart: row } = stored!;
       if (row.state !== "active") throw notActive(row);
       if (stored!.lines.length === 0) throw new FailedPreconditionError(`cart ${row.id} is empty`, { reason: "CART_EMPTY" });
-      if (!pricing.shippingOptionsFor(destination!.countryCode, row.currency).some((o) => o.id === destination!.shippingOptionId)) {
-        throw new InvalidArgumentError({
-          field: "shipping.shipping_option_id",
-          description: `"${destination!.shippingOptionId}" is not offered to ${destination!.countryCode} in ${row.currency}`,
-        });
-      }
-      const { cart, option } = await present(stored!, new Map(), destination);
+      // Priced for the buyer the order service names (the call is the service's own).
+      const customer = { id: row.user_id ?? "", roles: request.customerRoles };
+      const { cart, option } = await present(stored!, new Map(), { destination: destination!, quoteId, customer });
       const flagged = cart.lines.find((l) => l.status !== CartLineStatus.OK);
       if (flagged) {
         throw new FailedPreconditionError(`line ${flagged.sku} ${lineStatusNames[flagged.status] ?? "cannot be bought"}`, { reason: "LINE_UNAVAILABLE" });
       }
+      if (!option) {
+        throw new InvalidArgumentError({
+          field: "shipping.shipping_option_id",
+          description: `"${destination!.shippingOptionId}" is not offered to ${destination!.countryCode} in ${row.currency} for this cart`,
+        });
+      }
+      // A code the buyer entered is never dropped silently at checkout (e.g. its limit was reached
+      // since the cart was shown): the checkout is refused with the code's reason.
+      const lapsed = cart.promotionCodes.find((c) => !c.applied);
+      if (lapsed) {
+        throw new FailedPreconditionError(`the promotion code ${lapsed.code} does not apply any more: ${lapsed.message}`, { reason: lapsed.reason, metadata: { code: lapsed.code } });
+      }
       return { cart, shippingOption: shippingOptionMessage(option!, row.currency) };
+    },
+
+    async applyPromotionCode(request, context) {
+      const v = violations();
+      cartIdOf(v, request.cartId);
+      checkPromotionCode(v, "code", request.code);
+      v.throwIfAny();
+      const code = request.code.toUpperCase();
+      const caller = callerOf(context);
+      const target = targetOf(caller, request.cartId);
+      const before = await find(caller, target);
+      if (!before) throw cartNotFound(target);
+      if (before.cart.state !== "active") throw notActive(before.cart);
+      const held = await readCodes(database.em(), before.cart.id);
+      if (held.includes(code)) return { cart: (await present(before)).cart };
+      if (held.length >= MAX_CART_CODES) throw new ResourceExhaustedError(`a cart holds at most ${MAX_CART_CODES} promotion codes`, { reason: "TOO_MANY_CODES" });
+      // Evaluated with the code before it is kept: one that does not apply is refused with its reason.
+      const facts = await lookup(before.lines.map((l) => l.sku));
+      const outcome = await promotionsOf(before, facts, storedDestination(before), { required: true, codes: [...held, code] });
+      const mine = outcome.codes.find((c) => c.code === code);
+      if (!mine?.applied) {
+        throw new FailedPreconditionError(mine?.message || `the code ${code} does not apply to this cart`, { reason: mine?.reason || "PROMOTION_NOT_APPLICABLE", metadata: { code } });
+      }
+      const { cart } = await mutate(context, request.cartId, { create: false }, async (em, c) => {
+        if (!(await addCode(em, c.id, code))) throw new ResourceExhaustedError(`a cart holds at most ${MAX_CART_CODES} promotion codes`, { reason: "TOO_MANY_CODES" });
+      });
+      return { cart };
+    },
+
+    async removePromotionCode(request, context) {
+      const v = violations();
+      cartIdOf(v, request.cartId);
+      checkPromotionCode(v, "code", request.code);
+      v.throwIfAny();
+      const { cart } = await mutate(context, request.cartId, { create: false }, (em, c) => removeCode(em, c.id, request.code.toUpperCase()));
+      return { cart };
     },
 
     async completeCart(request) {

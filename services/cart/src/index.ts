@@ -3,7 +3,6 @@
 // its contract.
 export { cart, type CartOptions } from "./server.ts";
 export { cartConfigSchema, type CartConfig } from "./config.ts";
-export { entities, Cart, CartLine } from "./entities.ts";
-export { migrations } from "../migrations/index.ts";
-export { computeTotals, createPricing, defaultShippingRates, defaultTaxRates, type Pricing, type PricedShippingOption } from "./pricing.ts";
-export type { Sweeper } from "./sweeper.ts";
+export { cartEntities, Cart, CartLine } from "./entities.ts";
+export { cartMigrations } from "../migrations/index.ts";
+export { computeTotals, createPricing, defaultTaxRates, type Pricing, type PricedShippingOption } from "./pricing.ts";

@@ -16,6 +16,8 @@ import { ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { MoneySchema } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import type { CartStateName, StoredCart } from "./carts.ts";
 import type { PricedShippingOption, Pricing, TotalsLine } from "./pricing.ts";
+import type { QuotedShipping } from "./shipping-quotes.ts";
+import { cartPromotionMessages, type CartPromotions, type PromotableLine } from "./promotions.ts";
 import type { SkuFacts } from "./sku-lookup.ts";
 
 const states: Record<CartStateName, CartState> = {
@@ -58,11 +60,30 @@ export function storedDestination(stored: StoredCart): Destination | undefined {
     : undefined;
 }
 
+/** The buyable lines as the promotion evaluation needs them (unit prices in the cart's currency). */
+export function promotableLines(stored: StoredCart, facts: Map<string, SkuFacts>): PromotableLine[] {
+  return stored.lines.flatMap((line) => {
+    const skuFacts = facts.get(line.sku);
+    const { status, unitPrice } = lineState(skuFacts, line.quantity, stored.cart.currency);
+    if (status !== CartLineStatus.OK) return [];
+    return [{ sku: line.sku, productId: skuFacts!.variant!.productId, categoryIds: skuFacts!.variant!.categoryIds, quantity: line.quantity, unitPrice }];
+  });
+}
+
 /**
- * Prices `stored` with `facts` (which must cover its SKUs). `destination` overrides the stored one
- * (a checkout prices for the address it is given); `ttlSeconds` gives expire_time.
+ * Prices `stored` with `facts` (which must cover its SKUs), the shipping `quoted` for `destination`
+ * (shipping unknown without it) and its `promotions` as evaluated. `destination` overrides the stored
+ * one (a checkout prices for the address it is given); `ttlSeconds` gives expire_time.
  */
-export function priceCart(stored: StoredCart, facts: Map<string, SkuFacts>, pricing: Pricing, ttlSeconds: number, destination = storedDestination(stored)): PricedCart {
+export function priceCart(
+  stored: StoredCart,
+  facts: Map<string, SkuFacts>,
+  pricing: Pricing,
+  ttlSeconds: number,
+  destination = storedDestination(stored),
+  quoted?: QuotedShipping,
+  promotions?: CartPromotions,
+): PricedCart {
   const { cart: row } = stored;
   const currency = row.currency;
   const money = (amountMinor: bigint) => create(MoneySchema, { currencyCode: currency, amountMinor });
@@ -91,9 +112,10 @@ export function priceCart(stored: StoredCart, facts: Map<string, SkuFacts>, pric
       }),
     );
   }
-  const { totals, option } = pricing.totalsFor(totalsLines, currency, destination);
+  const { totals, option } = pricing.totalsFor(totalsLines, currency, destination && { ...destination, option: quoted?.option }, promotions?.discount);
+  const shown = promotions ? cartPromotionMessages(promotions, currency, totals.shipping + totals.shippingDiscount) : { applied: [], codes: [] };
   const cart = create(CartSchema, {
-    ...storedFields(stored, ttlSeconds, destination),
+    ...storedFields(stored, ttlSeconds, destination, quoted),
     lines,
     totals: create(CartTotalsSchema, {
       subtotal: money(totals.subtotal),
@@ -103,7 +125,10 @@ export function priceCart(stored: StoredCart, facts: Map<string, SkuFacts>, pric
       total: money(totals.total),
       taxRateBps: totals.taxRateBps,
       shippingKnown: totals.shippingKnown,
+      promotions: shown.applied,
+      shippingDiscount: money(totals.shippingDiscount),
     }),
+    promotionCodes: shown.codes,
     checkoutReady: lines.length > 0 && lines.every((l) => l.status === CartLineStatus.OK),
   });
   return { cart, option };
@@ -122,14 +147,16 @@ export function unpricedCart(stored: StoredCart, ttlSeconds: number): Cart {
 }
 
 /** The fields of a Cart that come from the stored cart alone. */
-function storedFields(stored: StoredCart, ttlSeconds: number, destination: Destination | undefined) {
+function storedFields(stored: StoredCart, ttlSeconds: number, destination: Destination | undefined, quoted?: QuotedShipping) {
   const { cart: row } = stored;
   return {
     id: row.id,
     userId: row.user_id ?? "",
     state: states[row.state],
     currencyCode: row.currency,
-    ...(destination ? { shipping: create(CartShippingSchema, destination) } : {}),
+    ...(destination
+      ? { shipping: create(CartShippingSchema, { ...destination, ...(quoted ? { quoteId: quoted.quoteId, quoteExpireTime: timestampFromDate(quoted.expireTime) } : {}) }) }
+      : {}),
     itemCount: stored.lines.reduce((sum, l) => sum + l.quantity, 0),
     orderId: row.order_id ?? "",
     createTime: timestampFromDate(row.created_at),

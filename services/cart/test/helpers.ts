@@ -1,4 +1,4 @@
-// A private mesh for the cart's tests: catalog, inventory and cart started in-process on port 0 with
+// A private mesh for the cart's tests: catalog, inventory, shipping (with the default zones) and cart started in-process on port 0 with
 // unique Consul names and databases and one test signer, typed clients for each kind of caller, and
 // builders of products (catalog admin RPCs) and stock (inventory ReceiveStock).
 import { randomBytes, randomUUID } from "node:crypto";
@@ -11,24 +11,31 @@ import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus, type Product } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { catalog } from "@bazaar/catalog";
-import { inventoryService } from "@bazaar/inventory";
-import { cart, cartConfigSchema, type Sweeper } from "../src/index.ts";
+import { inventory } from "@bazaar/inventory";
+import type { Sweep } from "@bazaar/platform";
+import { PromotionService } from "@bazaar/contracts/bazaar/promotion/v1/promotion_service_pb";
+import { promotion, promotionConfigSchema } from "@bazaar/promotion";
+import { seedShipping, shipping, shippingConfigSchema } from "@bazaar/shipping";
+import { cart, cartConfigSchema } from "../src/index.ts";
 
 export { eventually };
 
 type CartClient = Client<typeof CartService>;
 
 export interface Mesh {
-  names: { catalog: string; inventory: string; cart: string };
-  /** Admin clients of the upstreams, to make products and stock. */
+  names: { catalog: string; inventory: string; promotion: string; cart: string; shipping: string };
+  /** Admin clients of the upstreams, to make products, stock and promotions. */
   catalogAdmin: Client<typeof CatalogService>;
   inventoryAdmin: Client<typeof InventoryService>;
+  promotionAdmin: Client<typeof PromotionService>;
   /** Cart clients: anonymous or signed in (a new user by default), optionally sending a guest cart token; staff; a service. */
   guest(cartToken?: string): CartClient;
   user(userId?: string, cartToken?: string): Promise<CartClient & { userId: string }>;
   admin: CartClient;
   service: CartClient;
-  sweeper(): Sweeper;
+  sweeper(): Sweep;
+  /** Stops the promotion service (deregistered from Consul) for the rest of the test. */
+  stopPromotion(): Promise<void>;
   /** Reads or writes the cart's own database. */
   sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
@@ -43,9 +50,9 @@ const cartToken = (token: string | undefined): Interceptor => (next) => (request
   return next(request);
 };
 
-/** Starts catalog, inventory and cart for one test; all stopped and their databases dropped at teardown. */
+/** Starts catalog, inventory, promotion and cart for one test; all stopped and their databases dropped at teardown. */
 export async function startMesh(t: { teardown(fn: () => Promise<void> | void): void }, options: MeshOptions = {}): Promise<Mesh> {
-  const names = { catalog: uniqueName("catalog"), inventory: uniqueName("inventory"), cart: uniqueName("cart") };
+  const names = { catalog: uniqueName("catalog"), inventory: uniqueName("inventory"), promotion: uniqueName("promotion"), cart: uniqueName("cart"), shipping: uniqueName("shipping") };
   const signer = await createTestSigner();
   const { verifier } = signer;
   const started: RunningService[] = [];
@@ -56,20 +63,32 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
   });
   const platformConfig = loadConfig(platformConfigSchema, testEnv);
+  const promotionConfig = loadConfig(promotionConfigSchema, { ...testEnv, DB_POOL_SIZE: "2" });
   started.push(
     ...(await Promise.all([
       createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier }),
-      createService(inventoryService({ name: names.inventory }), { config: platformConfig, verifier }),
+      createService(inventory({ name: names.inventory }), { config: platformConfig, verifier }),
+      // Two connections: each test file starts a mesh, and the server's connections are shared.
+      createService(promotion({ config: promotionConfig, name: names.promotion, followOrders: false }), { config: promotionConfig, verifier }),
     ])),
   );
-  let sweeper: Sweeper | undefined;
+  const shippingConfig = loadConfig(shippingConfigSchema, { ...testEnv, DB_POOL_SIZE: "2" });
+  const shippingService = await createService(shipping({ config: shippingConfig, name: names.shipping }), { config: shippingConfig, verifier });
+  started.push(shippingService);
+  await seedShipping(shippingService.runtime.database);
+  let sweeper: Sweep | undefined;
   const config = loadConfig(cartConfigSchema, { ...testEnv, ...options.env });
   const cartService = await createService(
     cart({ config, name: names.cart, onSweeper: (s) => (sweeper = s) }),
-    { config, verifier, serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) }, upstreams: { catalog: names.catalog, inventory: names.inventory } },
+    {
+      config,
+      verifier,
+      serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) },
+      upstreams: { catalog: names.catalog, inventory: names.inventory, shipping: names.shipping, promotion: names.promotion },
+    },
   );
   started.push(cartService);
-  await Promise.all([names.catalog, names.inventory].map((name) => passingInConsul(name, { consulAddr: config.CONSUL_HTTP_ADDR })));
+  await Promise.all([names.catalog, names.inventory, names.shipping, names.promotion].map((name) => passingInConsul(name, { consulAddr: config.CONSUL_HTTP_ADDR })));
 
   const grpc = (service: RunningService, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${service.address}`, interceptors });
   const adminToken = await signer.token({ subject: randomUUID(), roles: ["admin"] });
@@ -79,6 +98,7 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     names,
     catalogAdmin: createClient(CatalogService, grpc(started[0]!, [bearer(adminToken)])),
     inventoryAdmin: createClient(InventoryService, grpc(started[1]!, [bearer(adminToken)])),
+    promotionAdmin: createClient(PromotionService, grpc(started[2]!, [bearer(adminToken)])),
     guest: (token) => cartClient([cartToken(token)]),
     async user(userId = randomUUID(), token?: string) {
       return Object.assign(cartClient([bearer(await signer.token({ subject: userId })), cartToken(token)]), { userId });
@@ -86,6 +106,11 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     admin: cartClient([bearer(adminToken)]),
     service: cartClient([bearer(await signer.token({ subject: "order", service: true }))]),
     sweeper: () => sweeper!,
+    async stopPromotion() {
+      const running = started[2]!;
+      await running.stop();
+      started.splice(2, 1);
+    },
     sql: async (text, params = []) => (await pool!.query(text, params)).rows,
   };
 }
@@ -100,6 +125,8 @@ export interface ProductSpec {
   status?: ProductStatus;
   /** Units received into stock (default 100; 0 for none). */
   stock?: number;
+  /** Unit weight in grams (default 0: not recorded). */
+  weightGrams?: number;
 }
 
 /** A product with one variant, in stock as asked; returns its SKU and the product. */
@@ -119,6 +146,7 @@ export async function sellable(mesh: Mesh, spec: ProductSpec = {}): Promise<{ sk
           sku,
           options: { colour: "blue" },
           prices: Object.entries(spec.prices ?? { USD: 1000 }).map(([currencyCode, amount]) => ({ currencyCode, amountMinor: BigInt(amount) })),
+          weightGrams: BigInt(spec.weightGrams ?? 0),
         },
       ],
     },

@@ -2,9 +2,9 @@
 // migrations make (what only the migrations state is listed in schemaDrift's documentation).
 import test from "ava";
 import { schemaDrift } from "@bazaar/platform/testing";
-import { entities } from "../src/entities.ts";
-import { migrations } from "../migrations/index.ts";
+import { cartEntities } from "../src/entities.ts";
+import { cartMigrations as migrations } from "../migrations/index.ts";
 
 test("the entities describe exactly the tables the migrations make: MikroORM's schema diff after migrating is empty", async (t) => {
-  t.deepEqual(await schemaDrift({ entities: entities, migrations: migrations }), []);
+  t.deepEqual(await schemaDrift({ entities: cartEntities, migrations: migrations }), []);
 });

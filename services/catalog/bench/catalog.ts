@@ -12,7 +12,7 @@ import { createDatabase, createLogger } from "@bazaar/platform";
 import { CatalogService, ProductSort } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { runLoad, type LoadResult } from "../../platform/bench/load.ts";
 import { recordSection } from "../../platform/bench/report.ts";
-import { entities, migrations, seedCatalog } from "../src/index.ts";
+import { catalogEntities, catalogMigrations, seedCatalog } from "../src/index.ts";
 
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 8_000);
 const products = Number(process.env.BENCH_PRODUCTS ?? 1200);
@@ -26,7 +26,7 @@ let child: ChildProcess | undefined;
 
 try {
   const logger = createLogger({ service: "bench", level: "warn" });
-  const database = await createDatabase({ url: env.DATABASE_URL!, dbName: `bazaar_${name.replaceAll("-", "_")}`, entities, migrations, logger });
+  const database = await createDatabase({ url: env.DATABASE_URL!, dbName: `bazaar_${name.replaceAll("-", "_")}`, entities: catalogEntities, migrations: catalogMigrations, logger });
   const seeded = await seedCatalog(database, { products });
   await database.close();
   process.stdout.write(`catalog: ${seeded.products} products in ${seeded.categories} categories (${seeded.created} newly seeded)\n`);

@@ -10,22 +10,20 @@ import {
   isUniqueViolation,
   isUuid,
   NotFoundError,
-  pgArray,
+  sql,
+  typedQueries,
   violations,
   type EntityManager,
 } from "@bazaar/platform";
 import { CategorySchema, type Category } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { uuidv7 } from "uuidv7";
+import { catalogEntities } from "./entities.ts";
 import { checkSlug, checkText, etagOf } from "./validation.ts";
 
-export interface CategoryRow {
-  id: string;
-  parent_id: string | null;
-  slug: string;
-  name: string;
-  path: string;
-  version: number;
-}
+const tables = (em: EntityManager) => typedQueries(em, catalogEntities);
+const categorySelection = ["id", "parent_id", "slug", "name", "path", "version"] as const;
+const selectCategories = (em: EntityManager) => tables(em).selectFrom("category").select(categorySelection);
+export type CategoryRow = Awaited<ReturnType<ReturnType<typeof selectCategories>["executeTakeFirstOrThrow"]>>;
 
 export function toCategory(row: CategoryRow): Category {
   const ids = row.path.split("/").filter(Boolean);
@@ -40,10 +38,11 @@ export function toCategory(row: CategoryRow): Category {
   });
 }
 
-const columns = "id, parent_id, slug, name, path, version";
-
 export async function findCategory(em: EntityManager, id: string, lock = false): Promise<CategoryRow> {
-  const [row] = await em.execute<CategoryRow[]>(`select ${columns} from category where id = ?${lock ? " for update" : ""}`, [id]);
+  const row = await selectCategories(em)
+    .where("id", "=", id)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
   if (!row) throw new NotFoundError(`category ${id} not found`);
   return row;
 }
@@ -51,7 +50,12 @@ export async function findCategory(em: EntityManager, id: string, lock = false):
 /** Category by id or slug (imports name categories either way). */
 export async function categoryIdsByKey(em: EntityManager, keys: string[]): Promise<Map<string, string>> {
   const ids = keys.filter(isUuid);
-  const rows = await em.execute<{ id: string; slug: string }[]>("select id, slug from category where slug = any(?::text[]) or id = any(?::uuid[])", [pgArray(keys), pgArray(ids)]);
+  if (keys.length === 0) return new Map();
+  const rows = await tables(em)
+    .selectFrom("category")
+    .select(["id", "slug"])
+    .where((eb) => eb.or([eb("slug", "in", keys), ...(ids.length > 0 ? [eb("id", "in", ids)] : [])]))
+    .execute();
   const map = new Map<string, string>();
   for (const row of rows) {
     map.set(row.slug, row.id);
@@ -64,17 +68,11 @@ export async function listCategories(em: EntityManager, parentId: string, recurs
   const v = violations();
   if (parentId !== "") checkUuid(v, "parent_id", parentId);
   v.throwIfAny();
-  let rows: CategoryRow[];
-  if (parentId === "") {
-    rows = recursive
-      ? await em.execute<CategoryRow[]>(`select ${columns} from category order by path`)
-      : await em.execute<CategoryRow[]>(`select ${columns} from category where parent_id is null order by name, id`);
-  } else {
-    const parent = await findCategory(em, parentId);
-    rows = recursive
-      ? await em.execute<CategoryRow[]>(`select ${columns} from category where path like ? and id <> ? order by path`, [`${parent.path}%`, parent.id])
-      : await em.execute<CategoryRow[]>(`select ${columns} from category where parent_id = ? order by name, id`, [parent.id]);
-  }
+  const parent = parentId === "" ? undefined : await findCategory(em, parentId);
+  const select = selectCategories(em);
+  const rows = recursive
+    ? await (parent ? select.where("path", "like", `${parent.path}%`).where("id", "<>", parent.id) : select).orderBy("path").execute()
+    : await select.where("parent_id", parent ? "=" : "is", parent?.id ?? null).orderBy("name").orderBy("id").execute();
   return rows.map(toCategory);
 }
 
@@ -102,11 +100,12 @@ export async function createCategory(em: EntityManager, input: CategoryInput, id
   const parent = input.parentId === "" ? undefined : await findCategory(em, input.parentId);
   const path = `${parent?.path ?? "/"}${id}/`;
   try {
-    const [row] = await em.execute<CategoryRow[]>(
-      `insert into category (id, parent_id, slug, name, path) values (?, ?, ?, ?, ?) returning ${columns}`,
-      [id, parent?.id ?? null, input.slug, input.name.trim(), path],
-    );
-    return toCategory(row!);
+    const row = await tables(em)
+      .insertInto("category")
+      .values({ id, parent_id: parent?.id ?? null, slug: input.slug, name: input.name.trim(), path })
+      .returning(categorySelection)
+      .executeTakeFirstOrThrow();
+    return toCategory(row);
   } catch (error) {
     slugTaken(error, input.slug);
   }
@@ -133,14 +132,21 @@ export async function updateCategory(em: EntityManager, patch: CategoryInput & {
     }
     path = `${parent?.path ?? "/"}${current.id}/`;
     // The whole subtree follows.
-    await em.execute("update category set path = ? || substr(path, ?) where path like ? and id <> ?", [path, current.path.length + 1, `${current.path}%`, current.id]);
+    await tables(em)
+      .updateTable("category")
+      .set({ path: sql<string>`${path} || substr(path, ${current.path.length + 1})` })
+      .where("path", "like", `${current.path}%`)
+      .where("id", "<>", current.id)
+      .execute();
   }
   try {
-    const [row] = await em.execute<CategoryRow[]>(
-      `update category set parent_id = ?, slug = ?, name = ?, path = ?, version = version + 1 where id = ? returning ${columns}`,
-      [next.parentId === "" ? null : next.parentId, next.slug, next.name.trim(), path, current.id],
-    );
-    return toCategory(row!);
+    const row = await tables(em)
+      .updateTable("category")
+      .set((eb) => ({ parent_id: next.parentId === "" ? null : next.parentId, slug: next.slug, name: next.name.trim(), path, version: eb("version", "+", 1) }))
+      .where("id", "=", current.id)
+      .returning(categorySelection)
+      .executeTakeFirstOrThrow();
+    return toCategory(row);
   } catch (error) {
     slugTaken(error, next.slug);
   }
@@ -151,11 +157,9 @@ export async function deleteCategory(em: EntityManager, id: string): Promise<voi
   checkUuid(v, "id", id);
   v.throwIfAny();
   const current = await findCategory(em, id, true);
-  const [usage] = await em.execute<{ children: string; products: string }[]>(
-    "select (select count(*) from category where parent_id = ?) as children, (select count(*) from product where category_id = ?) as products",
-    [current.id, current.id],
-  );
-  if (Number(usage!.children) > 0) throw new FailedPreconditionError("the category has subcategories", { reason: "CATEGORY_NOT_EMPTY" });
-  if (Number(usage!.products) > 0) throw new FailedPreconditionError("the category has products (archived ones included)", { reason: "CATEGORY_NOT_EMPTY" });
-  await em.execute("delete from category where id = ?", [current.id]);
+  const child = await tables(em).selectFrom("category").select("id").where("parent_id", "=", current.id).limit(1).executeTakeFirst();
+  if (child) throw new FailedPreconditionError("the category has subcategories", { reason: "CATEGORY_NOT_EMPTY" });
+  const product = await tables(em).selectFrom("product").select("id").where("category_id", "=", current.id).limit(1).executeTakeFirst();
+  if (product) throw new FailedPreconditionError("the category has products (archived ones included)", { reason: "CATEGORY_NOT_EMPTY" });
+  await tables(em).deleteFrom("category").where("id", "=", current.id).execute();
 }

@@ -71,6 +71,10 @@ export const Variant = defineEntity({
     position: p.integer(),
     options: p.json<Record<string, string>>().defaultRaw("'{}'::jsonb"),
     prices: p.json<Record<string, number>>().defaultRaw("'{}'::jsonb"),
+    weightGrams: p.integer().fieldName("weight_grams").defaultRaw("0"),
+    lengthMm: p.integer().fieldName("length_mm").nullable(),
+    widthMm: p.integer().fieldName("width_mm").nullable(),
+    heightMm: p.integer().fieldName("height_mm").nullable(),
   },
 });
 
@@ -134,4 +138,4 @@ export const Purchase = defineEntity({
   },
 });
 
-export const entities = [Category, Product, Variant, ProductPrice, SkuStock, Review, SearchTerm, Purchase];
+export const catalogEntities = [Category, Product, Variant, ProductPrice, SkuStock, Review, SearchTerm, Purchase];

@@ -1,6 +1,6 @@
 // @bazaar/catalog: what tools may import — the service definition, its data model and migrations,
 // and the demo-data seeder. Other services talk to the catalog only through its contract.
 export { catalog, type CatalogOptions } from "./server.ts";
-export { entities, Category, Product, Variant, ProductPrice, SkuStock, Review } from "./entities.ts";
-export { migrations } from "../migrations/index.ts";
+export { catalogEntities, Category, Product, Variant, ProductPrice, SkuStock, Review } from "./entities.ts";
+export { catalogMigrations } from "../migrations/index.ts";
 export { seedCatalog, type SeedCatalogOptions, type SeedCatalogResult, type SeededSku } from "./seed.ts";

@@ -2,12 +2,13 @@
 // and EUR, attributes, brands, tags, images and reviews — written through the catalog's own domain
 // functions. Idempotent: categories and products are matched by slug, and a product is written with
 // its reviews in one transaction, so a re-run only adds what is missing.
-import { pgArray, type Database } from "@bazaar/platform";
+import { query, typedQueries, type Database } from "@bazaar/platform";
 import { createCategory } from "./categories.ts";
+import { catalogEntities } from "./entities.ts";
 import { insertProduct } from "./products/products.ts";
 import type { ProductInput } from "./products/product-input.ts";
 import { createReview } from "./reviews/reviews.ts";
-import { setSkuStock } from "./stock-events.ts";
+import { setSkuStock } from "./inventory-events.ts";
 
 export interface SeedCatalogOptions {
   /** Products to create (default 1200). The same count always yields the same catalog. */
@@ -146,6 +147,16 @@ interface PlannedProduct {
   stock: SeededSku[];
 }
 
+/**
+ * A plausible unit weight, 150 g – 3.2 kg, from the product's SKU base (not from the random sequence,
+ * so that adding weights changed no other seeded value); larger variants weigh a little more.
+ */
+function unitWeight(skuBase: string, variantIndex: number): number {
+  let hash = 0;
+  for (const c of skuBase) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  return 150 + (hash % 61) * 50 + variantIndex * 40;
+}
+
 function plan(count: number, seed: number): { categories: { slug: string; name: string; parent?: string }[]; products: PlannedProduct[] } {
   const rnd = random(seed);
   const categories: { slug: string; name: string; parent?: string }[] = [];
@@ -173,7 +184,8 @@ function plan(count: number, seed: number): { categories: { slug: string; name: 
     const skuBase = `B${String(i + 1).padStart(5, "0")}`;
     const variants = optionValues.slice(start, start + variantCount).map((value, v) => {
       const usd = base + v * Math.round(base * 0.05);
-      return { sku: `${skuBase}-${slugify(value).toUpperCase()}`, options: { [optionName]: value }, prices: { USD: BigInt(usd), EUR: BigInt(Math.round(usd * 0.92)) } };
+      const sku = `${skuBase}-${slugify(value).toUpperCase()}`;
+      return { sku, options: { [optionName]: value }, prices: { USD: BigInt(usd), EUR: BigInt(Math.round(usd * 0.92)) }, weightGrams: unitWeight(skuBase, v) };
     });
     const attributes = Object.fromEntries(Object.entries(kind.attributes).map(([k, values]) => [k, rnd.pick(values)]));
     const description = `The ${name} is ${rnd.pick(WORDS)} and ${rnd.pick(WORDS)}. ${brand} designed it for everyday use; ${Object.entries(attributes)
@@ -212,7 +224,7 @@ export async function seedCatalog(database: Database, options: SeedCatalogOption
 
   const categoryIds = new Map<string, string>();
   await database.transaction(async (em) => {
-    const existing = await em.execute<{ id: string; slug: string }[]>("select id, slug from category where slug = any(?::text[])", [pgArray(categories.map((c) => c.slug))]);
+    const existing = await typedQueries(em, catalogEntities).selectFrom("category").select(["id", "slug"]).where("slug", "in", categories.map((c) => c.slug)).execute();
     for (const row of existing) categoryIds.set(row.slug, row.id);
     for (const category of categories) {
       if (categoryIds.has(category.slug)) continue;
@@ -227,7 +239,7 @@ export async function seedCatalog(database: Database, options: SeedCatalogOption
     const batch = products.slice(start, start + batchSize);
     await database.transaction(async (em) => {
       const existing = new Set(
-        (await em.execute<{ slug: string }[]>("select slug from product where slug = any(?::text[])", [pgArray(batch.map((p) => p.input.slug))])).map((r) => r.slug),
+        (await typedQueries(em, catalogEntities).selectFrom("product").select("slug").where("slug", "in", batch.map((p) => p.input.slug)).execute()).map((r) => r.slug),
       );
       for (const planned of batch) {
         if (existing.has(planned.input.slug)) continue;
@@ -245,6 +257,7 @@ export async function seedCatalog(database: Database, options: SeedCatalogOption
   }
   // Fresh statistics (and no dead rows from the in-stock updates), so the planner picks the indexes.
   const em = database.em();
-  for (const table of ["category", "product", "variant", "product_price", "sku_stock", "review", "search_term"]) await em.execute(`vacuum analyze ${table}`);
+  // Raw SQL: VACUUM has no query-builder form.
+  for (const table of ["category", "product", "variant", "product_price", "sku_stock", "review", "search_term"]) await query(em, `vacuum analyze ${table}`);
   return { categories: categories.length, products: products.length, created, stock: products.flatMap((p) => p.stock) };
 }

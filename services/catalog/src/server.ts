@@ -1,11 +1,12 @@
 // The catalog service, declared: tests start it with createService on port 0, main.ts with runService.
 import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
-import { migrations } from "../migrations/index.ts";
-import { entities } from "./entities.ts";
+import { catalogMigrations } from "../migrations/index.ts";
+import { catalogEntities } from "./entities.ts";
 import { catalogHandlers } from "./handlers.ts";
-import { purchaseHandlers } from "./reviews/purchases.ts";
-import { stockHandlers } from "./stock-events.ts";
+import { stockHandlers } from "./inventory-events.ts";
+import { purchaseHandlers } from "./reviews/order-events.ts";
+import { personalDataConsumers } from "./reviews/personal-data.ts";
 
 export interface CatalogOptions {
   /** Consul name (and database bazaar_<name>). Default "catalog"; tests pass unique names. */
@@ -23,14 +24,15 @@ export function catalog(options: CatalogOptions = {}): ServiceDefinition<Databas
   return {
     name,
     version: "1.0.0",
-    database: { entities, migrations },
+    database: { entities: catalogEntities, migrations: catalogMigrations },
     publishes: ["catalog"],
-    consumes: [...(options.followStock === false ? [] : ["inventory"]), ...(options.followOrders === false ? [] : ["order"])],
+    consumes: [...(options.followStock === false ? [] : ["inventory"]), ...(options.followOrders === false ? [] : ["order"]), "identity"],
     setup: (runtime) => ({
       routes: (router) => router.service(CatalogService, catalogHandlers(runtime)),
       consumers: [
         ...(options.followStock === false ? [] : [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }]),
         ...(options.followOrders === false ? [] : [{ domain: "order", durable: `${name}-purchases`, handlers: purchaseHandlers }]),
+        ...personalDataConsumers(name),
       ],
     }),
   };

@@ -90,3 +90,12 @@ test("an empty list, more than 100 SKUs or a malformed SKU is invalid_argument n
   t.deepEqual(await fields(Array.from({ length: 101 }, (_, i) => `SKU-${i}`)), ["skus"]);
   t.deepEqual(await fields(["GOOD-1", "bad sku", "GOOD-2", ""]), ["skus[1]", "skus[3]"]);
 });
+
+test("a variant carries its product's category and that category's ancestors, top level first (what category promotions match)", async (t) => {
+  const { admin, service } = await startCatalog(t);
+  const tools = await category(admin, "Tools");
+  const saws = await category(admin, "Saws", tools);
+  const saw = await product(admin, { name: "Coping Saw", category: saws, usd: 1_200 });
+  const { variants } = await service.batchGetVariants({ skus: [skuOf(saw)] });
+  t.deepEqual(variants[0]!.categoryIds, [tools.id, saws.id]);
+});

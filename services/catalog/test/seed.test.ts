@@ -2,14 +2,14 @@
 import test from "ava";
 import pg from "pg";
 import { createDatabase, createLogger } from "@bazaar/platform";
-import { entities, migrations, seedCatalog } from "../src/index.ts";
+import { catalogEntities, catalogMigrations, seedCatalog } from "../src/index.ts";
 import { dropDatabase, env, uniqueName } from "./helpers.ts";
 
 test("seeding twice yields the same catalog once, with in-stock flags matching the seeded stock", async (t) => {
   const name = uniqueName("catalog-seed");
   const dbName = `bazaar_${name.replaceAll("-", "_")}`;
   t.teardown(() => dropDatabase(name));
-  const database = await createDatabase({ url: env.DATABASE_URL!, dbName, entities, migrations, logger: createLogger({ service: "seed-test", level: "silent" }) });
+  const database = await createDatabase({ url: env.DATABASE_URL!, dbName, entities: catalogEntities, migrations: catalogMigrations, logger: createLogger({ service: "seed-test", level: "silent" }) });
   t.teardown(() => database.close());
 
   const progress: number[] = [];

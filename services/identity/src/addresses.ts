@@ -12,6 +12,7 @@ import {
   NotFoundError,
   postalAddressPaths,
   ResourceExhaustedError,
+  sql,
   violations,
   type Database,
   type EntityManager,
@@ -19,27 +20,15 @@ import {
 } from "@bazaar/platform";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { AddressSchema, type Address, type IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
-import { loadReachableUser } from "./users.ts";
+import { loadReachableUser, tables } from "./users.ts";
 
 export const MAX_ADDRESSES_PER_USER = 20;
 
-interface AddressRow {
-  id: string;
-  user_id: string;
-  recipient_name: string;
-  line1: string;
-  line2: string;
-  city: string;
-  region: string;
-  postal_code: string;
-  country_code: string;
-  phone: string;
-  default_shipping: boolean;
-  default_billing: boolean;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-}
+const selectAddresses = (em: EntityManager) => tables(em).selectFrom("addresses").selectAll();
+/** An address row as the entity types it. */
+type AddressRow = Awaited<ReturnType<ReturnType<typeof selectAddresses>["executeTakeFirstOrThrow"]>>;
+/** The columns a request may set: the postal address fields (named as their columns) and the default flags. */
+type AddressColumns = Partial<Omit<AddressRow, "id" | "user_id" | "version" | "created_at" | "updated_at">>;
 
 // An Address's fields are those of bazaar.type.v1.PostalAddress (the same rules) plus its default flags.
 export const editableAddressPaths: readonly string[] = [...postalAddressPaths, "default_shipping", "default_billing"];
@@ -58,14 +47,14 @@ function toAddress(row: AddressRow): Address {
     phone: row.phone,
     defaultShipping: row.default_shipping,
     defaultBilling: row.default_billing,
-    createTime: timestampFromDate(new Date(row.created_at)),
-    updateTime: timestampFromDate(new Date(row.updated_at)),
+    createTime: timestampFromDate(row.created_at),
+    updateTime: timestampFromDate(row.updated_at),
     etag: String(row.version),
   });
 }
 
 /** Validates the `paths` of `address` (all editable fields when creating) and returns column → value. */
-function columnsOf(address: Address | undefined, paths: readonly string[], prefix: string): Record<string, string | boolean> {
+function columnsOf(address: Address | undefined, paths: readonly string[], prefix: string): AddressColumns {
   const v = violations();
   if (!address) {
     v.add(prefix, "is required");
@@ -82,12 +71,14 @@ function columnsOf(address: Address | undefined, paths: readonly string[], prefi
     }
   }
   v.throwIfAny();
-  return columns;
+  return columns as AddressColumns;
 }
 
-async function clearDefaults(em: EntityManager, userId: string, columns: Record<string, unknown>, exceptId: string) {
+async function clearDefaults(em: EntityManager, userId: string, columns: AddressColumns, exceptId: string) {
   for (const flag of ["default_shipping", "default_billing"] as const) {
-    if (columns[flag] === true) await em.execute(`update addresses set ${flag} = false where user_id = ? and id <> ? and ${flag}`, [userId, exceptId], "run");
+    if (columns[flag] === true) {
+      await tables(em).updateTable("addresses").set({ [flag]: false }).where("user_id", "=", userId).where("id", "<>", exceptId).where(flag, "=", true).execute();
+    }
   }
 }
 
@@ -108,7 +99,11 @@ export function addressHandlers(
       const columns = columnsOf(address, editableAddressPaths, "address");
       return database.transaction(async (em) => {
         await loadReachableUser(em, userId, true);
-        const [{ count } = { count: 0 }] = await em.execute<Array<{ count: number }>>("select count(*)::int as count from addresses where user_id = ?", [userId]);
+        const { count } = await tables(em)
+          .selectFrom("addresses")
+          .select(sql<number>`count(*)::int`.as("count"))
+          .where("user_id", "=", userId)
+          .executeTakeFirstOrThrow();
         if (count >= MAX_ADDRESSES_PER_USER) {
           throw new ResourceExhaustedError(`at most ${MAX_ADDRESSES_PER_USER} addresses per user`, { reason: "ADDRESS_LIMIT" });
         }
@@ -118,12 +113,13 @@ export function addressHandlers(
         }
         const id = uuidv7();
         await clearDefaults(em, userId, columns, id);
-        const names = Object.keys(columns);
-        const [row] = await em.execute<AddressRow[]>(
-          `insert into addresses (id, user_id, ${names.join(", ")}) values (?, ?, ${names.map(() => "?").join(", ")}) returning *`,
-          [id, userId, ...Object.values(columns)],
-        );
-        return { address: toAddress(row!) };
+        const row = await tables(em)
+          .insertInto("addresses")
+          // Creating validates every editable path, so every column is there.
+          .values({ ...(columns as Required<AddressColumns>), id, user_id: userId })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { address: toAddress(row) };
       });
     },
 
@@ -134,7 +130,8 @@ export function addressHandlers(
       v.throwIfAny();
       const em = database.em();
       await loadReachableUser(em, userId);
-      const rows = await em.execute<AddressRow[]>("select * from addresses where user_id = ? order by created_at, id limit ?", [userId, MAX_ADDRESSES_PER_USER]);
+      // Not paged: a user has at most MAX_ADDRESSES_PER_USER.
+      const rows = await selectAddresses(em).where("user_id", "=", userId).orderBy("created_at").orderBy("id").limit(MAX_ADDRESSES_PER_USER).execute();
       return { addresses: rows.map(toAddress) };
     },
 
@@ -154,18 +151,19 @@ export function addressHandlers(
       const { id, userId, etag } = address!;
       return database.transaction(async (em) => {
         await loadReachableUser(em, userId, true);
-        const [existing] = await em.execute<AddressRow[]>("select * from addresses where id = ? and user_id = ? for update", [id, userId]);
+        const existing = await selectAddresses(em).where("id", "=", id).where("user_id", "=", userId).forUpdate().executeTakeFirst();
         if (!existing) throw new NotFoundError(`address ${id} not found`, { reason: "ADDRESS_NOT_FOUND" });
         if (etag !== "" && etag !== String(existing.version)) {
           throw new ConflictError("the address changed since it was read (etag mismatch); read it again", { reason: "ETAG_MISMATCH" });
         }
         await clearDefaults(em, userId, columns, id);
-        const names = Object.keys(columns);
-        const [row] = await em.execute<AddressRow[]>(
-          `update addresses set ${names.map((n) => `${n} = ?`).join(", ")}, version = version + 1, updated_at = now() where id = ? returning *`,
-          [...Object.values(columns), id],
-        );
-        return { address: toAddress(row!) };
+        const row = await tables(em)
+          .updateTable("addresses")
+          .set((eb) => ({ ...columns, version: eb("version", "+", 1), updated_at: sql<Date>`now()` }))
+          .where("id", "=", id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { address: toAddress(row) };
       });
     },
 
@@ -177,8 +175,8 @@ export function addressHandlers(
       v.throwIfAny();
       await database.transaction(async (em) => {
         await loadReachableUser(em, userId, true);
-        const deleted = await em.execute<AddressRow[]>("delete from addresses where id = ? and user_id = ? returning id", [addressId, userId]);
-        if (deleted.length === 0 && isUuid(addressId)) throw new NotFoundError(`address ${addressId} not found`, { reason: "ADDRESS_NOT_FOUND" });
+        const deleted = await tables(em).deleteFrom("addresses").where("id", "=", addressId).where("user_id", "=", userId).returning("id").executeTakeFirst();
+        if (!deleted && isUuid(addressId)) throw new NotFoundError(`address ${addressId} not found`, { reason: "ADDRESS_NOT_FOUND" });
       });
       return {};
     },

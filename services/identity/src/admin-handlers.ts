@@ -4,25 +4,30 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
   ADMIN_ROLE,
-  checkPageSize,
   checkUuid,
-  decodePageToken,
   EMAIL_MAX_LENGTH,
-  encodePageToken,
   FailedPreconditionError,
   isUuid,
+  keysetPage,
   NotFoundError,
   publish,
+  query,
+  readPage,
   requireRole,
+  sql,
   violations,
   type Database,
+  type Keyset,
   type Logger,
 } from "@bazaar/platform";
 import { UserDisabledSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import type { Sessions } from "./sessions.ts";
-import { findUser, roleNames, toUser, type UserRow } from "./users.ts";
+import { changeUser, findUser, roleNames, selectUsers, tables, toUser } from "./users.ts";
 import { USERS_PAGE_SIZE } from "./validation.ts";
+
+/** Users by id. */
+const USERS_ORDER: Keyset = { columns: ["id"], direction: "asc", valid: ([id]) => isUuid(id!) };
 
 export interface AdminHandlerDeps {
   database: Database;
@@ -38,23 +43,15 @@ export function adminHandlers(
     async listUsers(req) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      const size = checkPageSize(v, req.pageSize, USERS_PAGE_SIZE);
-      const query = req.query.trim().toLowerCase();
-      v.check(query.length <= EMAIL_MAX_LENGTH, "query", `must be at most ${EMAIL_MAX_LENGTH} characters`);
+      const search = req.query.trim().toLowerCase();
+      v.check(search.length <= EMAIL_MAX_LENGTH, "query", `must be at most ${EMAIL_MAX_LENGTH} characters`);
       // A page token is bound to its query: reusing it with another query is refused, not misread.
-      const position = decodePageToken(v, { query }, req.pageToken, { valid: ([id]) => id !== undefined && isUuid(id) });
-      const after = position?.[0] ?? "00000000-0000-0000-0000-000000000000";
+      const page = readPage(v, req, USERS_PAGE_SIZE, { query: search }, USERS_ORDER);
       v.throwIfAny();
-      const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      const rows = await database.em().execute<UserRow[]>(
-        "select * from users where deleted_at is null and id > ? and (? = '' or email like ?) order by id limit ?",
-        [after, query, pattern, size + 1],
-      );
-      const page = rows.slice(0, size);
-      return {
-        users: page.map(toUser),
-        nextPageToken: rows.length > size ? encodePageToken({ query }, [page[page.length - 1]!.id]) : "",
-      };
+      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const select = selectUsers(database.em()).$if(search !== "", (q) => q.where("email", "like", pattern));
+      const { rows, nextPageToken } = await keysetPage(select, page);
+      return { users: rows.map(toUser), nextPageToken };
     },
 
     async setUserRoles(req) {
@@ -70,19 +67,25 @@ export function adminHandlers(
       const roles = req.roles.map((role) => roleNames[role]!).sort((a, b) => (a === "customer" ? -1 : b === "customer" ? 1 : 0));
       const row = await database.transaction(async (em) => {
         // Serialises role changes, so two admins demoting each other cannot leave none.
-        await em.execute("select pg_advisory_xact_lock(4242)", [], "run");
+        // Raw SQL: an advisory lock has no query-builder form.
+        await query(em, "select pg_advisory_xact_lock(4242)");
         const user = await findUser(em, req.userId, true);
         if (!user) throw new NotFoundError(`user ${req.userId} not found`, { reason: "USER_NOT_FOUND" });
         if (user.roles.includes("admin") && !roles.includes("admin")) {
-          const [{ others } = { others: 0 }] = await em.execute<Array<{ others: number }>>(
-            "select count(*)::int as others from users where 'admin' = any(roles) and deleted_at is null and disabled_at is null and id <> ?",
-            [user.id],
-          );
-          if (others === 0) throw new FailedPreconditionError("this would remove the last admin", { reason: "LAST_ADMIN" });
+          const otherAdmin = await tables(em)
+            .selectFrom("users")
+            .select("id")
+            .where(sql<boolean>`'admin' = any(roles)`)
+            .where("deleted_at", "is", null)
+            .where("disabled_at", "is", null)
+            .where("id", "<>", user.id)
+            .limit(1)
+            .executeTakeFirst();
+          if (!otherAdmin) throw new FailedPreconditionError("this would remove the last admin", { reason: "LAST_ADMIN" });
         }
-        const [updated] = await em.execute<UserRow[]>("update users set roles = string_to_array(?, ','), version = version + 1, updated_at = now() where id = ? returning *", [roles.join(","), user.id]);
+        const updated = await changeUser(em, user.id).set({ roles }).returningAll().executeTakeFirstOrThrow();
         logger.info({ userId: user.id, roles, by: principal.subject }, "roles changed");
-        return updated!;
+        return updated;
       });
       return { user: toUser(row) };
     },
@@ -96,10 +99,7 @@ export function adminHandlers(
       const row = await database.transaction(async (em) => {
         const user = await findUser(em, req.userId, true);
         if (!user) throw new NotFoundError(`user ${req.userId} not found`, { reason: "USER_NOT_FOUND" });
-        const [updated] = await em.execute<UserRow[]>(
-          "update users set disabled_at = now(), version = version + 1, updated_at = now() where id = ? and disabled_at is null returning *",
-          [user.id],
-        );
+        const updated = await changeUser(em, user.id).set({ disabled_at: sql<Date>`now()` }).where("disabled_at", "is", null).returningAll().executeTakeFirst();
         if (!updated) return user; // already disabled: nothing changes, nothing is published again
         await sessions.revokeAll(em, user.id, "account disabled");
         await publish(em, UserDisabledSchema, create(UserDisabledSchema, { userId: user.id, disabledBy: principal.subject }));
@@ -117,8 +117,7 @@ export function adminHandlers(
         const user = await findUser(em, req.userId, true);
         if (!user) throw new NotFoundError(`user ${req.userId} not found`, { reason: "USER_NOT_FOUND" });
         if (!user.disabled_at) return user;
-        const [updated] = await em.execute<UserRow[]>("update users set disabled_at = null, version = version + 1, updated_at = now() where id = ? returning *", [user.id]);
-        return updated!;
+        return changeUser(em, user.id).set({ disabled_at: null }).returningAll().executeTakeFirstOrThrow();
       });
       return { user: toUser(row) };
     },

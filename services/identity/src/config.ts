@@ -1,6 +1,6 @@
 // Identity's configuration: the platform's variables plus its own, validated at start.
 import { z } from "zod";
-import { platformConfigSchema, secret } from "@bazaar/platform";
+import { defaultsByMode, DEVELOPMENT_SEALING_PUBLIC_KEY, platformConfigSchema, sealingPublicKeySchema, secret } from "@bazaar/platform";
 import { parseServiceClients } from "./service-tokens.ts";
 
 const seconds = z.coerce.number().int().positive();
@@ -37,12 +37,18 @@ export const identityConfigSchema = platformConfigSchema.extend({
         return z.NEVER;
       }
     }),
-  /** The account with this email gets the admin role when it registers (or at start, if it exists). */
-  IDENTITY_ADMIN_EMAIL: z.email().optional(),
+  /**
+   * The notification service's public X25519 key (a JWK as JSON): verification and reset tokens travel
+   * in events sealed to it, never in clear. Required in production; development uses the committed
+   * development pair (the notification service's default private key).
+   */
+  IDENTITY_EMAIL_TOKEN_SEALING_KEY: defaultsByMode(sealingPublicKeySchema, { development: DEVELOPMENT_SEALING_PUBLIC_KEY }),
   /** Access-token lifetime. */
   IDENTITY_ACCESS_TOKEN_TTL_SECONDS: seconds.max(3600).default(900),
   /** Refresh-token (session) lifetime without use. */
   IDENTITY_REFRESH_TOKEN_TTL_SECONDS: seconds.default(30 * 24 * 3600),
+  /** A session's absolute lifetime: refreshing never takes it past this age from its sign-in. */
+  IDENTITY_SESSION_MAX_AGE_SECONDS: seconds.default(90 * 24 * 3600),
   /** A signing key older than this is replaced by a new one on the next sign-in. */
   IDENTITY_KEY_ROTATION_SECONDS: seconds.default(30 * 24 * 3600),
   /** Kept in the JWKS this long past the access-token lifetime after a key retires (clock skew). */
@@ -51,10 +57,18 @@ export const identityConfigSchema = platformConfigSchema.extend({
   IDENTITY_LOGIN_FREE_FAILURES_PER_ACCOUNT: count.default(5),
   /** Failed logins per client address before the same. */
   IDENTITY_LOGIN_FREE_FAILURES_PER_ADDRESS: count.default(20),
+  /** The first delay once the free failures are used; each further failure doubles it. */
+  IDENTITY_LOGIN_FIRST_DELAY_SECONDS: seconds.default(1),
   /** The longest delay a run of failures can impose. */
   IDENTITY_LOGIN_MAX_DELAY_SECONDS: seconds.default(900),
   /** Failures older than this are forgotten. */
   IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS: seconds.default(3600),
+  /** Verification and password-reset emails asked for one address (or account) before each further request waits a growing delay (the login delays). */
+  IDENTITY_EMAIL_REQUESTS_FREE_PER_ACCOUNT: count.default(3),
+  /** The same, per client address. */
+  IDENTITY_EMAIL_REQUESTS_FREE_PER_ADDRESS: count.default(10),
+  /** How often queued password resets are looked for besides the wake-up after each request (a crash's leftovers). */
+  IDENTITY_RESET_QUEUE_POLL_MS: z.coerce.number().int().min(50).default(5_000),
   /** argon2id memory in KiB (at least 19 MiB). */
   IDENTITY_ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456).default(19_456),
   /** argon2id iterations (at least 2). */

@@ -2,16 +2,17 @@
 // field bounded, all violations at once), then the domain step in one transaction, events through the
 // outbox in that same transaction.
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Database, Logger } from "@bazaar/platform";
+import type { Database, Logger, Sealer } from "@bazaar/platform";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { accountHandlers } from "./account-handlers.ts";
 import { addressHandlers } from "./addresses.ts";
 import { adminHandlers } from "./admin-handlers.ts";
 import type { IdentityConfig } from "./config.ts";
 import type { SecretBox } from "./crypto.ts";
-import type { LoginThrottle } from "./login-throttle.ts";
+import { createEmailRequestThrottle, type LoginThrottle } from "./login-throttle.ts";
 import { mfaHandlers } from "./mfa-handlers.ts";
 import { passwordHandlers } from "./password-handlers.ts";
+import type { PasswordResets } from "./password-resets.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import { createReauthentication } from "./reauthentication.ts";
 import { createSecondFactor } from "./second-factor.ts";
@@ -22,7 +23,6 @@ import type { Sessions } from "./sessions.ts";
 import { signInHandlers } from "./sign-in-handlers.ts";
 import { signingKeyHandlers } from "./signing-key-handlers.ts";
 import type { KeyStore } from "./signing-keys.ts";
-import { normaliseEmail } from "./validation.ts";
 
 export interface IdentityDeps {
   database: Database;
@@ -33,18 +33,25 @@ export interface IdentityDeps {
   hasher: PasswordHasher;
   secretBox: SecretBox;
   serviceTokens: ServiceTokenIssuer;
+  /** Seals verification and reset tokens to the notification service's key (IDENTITY_EMAIL_TOKEN_SEALING_KEY). */
+  emailTokenSealer: Sealer;
+  /** The queue of password resets (answered before the account is looked up). */
+  resets: PasswordResets;
   logger: Logger;
 }
 
 export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof IdentityService> {
-  const { database, config, keyStore, sessions, throttle, hasher, secretBox, serviceTokens, logger } = deps;
+  const { database, config, keyStore, sessions, throttle, hasher, secretBox, serviceTokens, emailTokenSealer, resets, logger } = deps;
   // Shared by several modules: password re-entry before sensitive changes, and the MFA second factor.
   const reauthenticate = createReauthentication({ database, throttle, hasher });
+  const emailRequests = createEmailRequestThrottle(throttle, {
+    freePerSubject: config.IDENTITY_EMAIL_REQUESTS_FREE_PER_ACCOUNT,
+    freePerAddress: config.IDENTITY_EMAIL_REQUESTS_FREE_PER_ADDRESS,
+  });
   const secondFactor = createSecondFactor({ secretBox });
-  const adminEmail = config.IDENTITY_ADMIN_EMAIL ? normaliseEmail(config.IDENTITY_ADMIN_EMAIL) : undefined;
   return {
-    ...accountHandlers({ database, hasher, sessions, reauthenticate, adminEmail }),
-    ...passwordHandlers({ database, hasher, sessions, reauthenticate }),
+    ...accountHandlers({ database, hasher, sessions, reauthenticate, emailTokenSealer, emailRequests }),
+    ...passwordHandlers({ database, hasher, sessions, reauthenticate, resets, emailRequests }),
     ...signInHandlers({ database, sessions, throttle, hasher, secondFactor }),
     ...sessionHandlers({ database, sessions }),
     ...mfaHandlers({ database, secretBox, secondFactor, reauthenticate }),

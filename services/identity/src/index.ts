@@ -5,3 +5,4 @@ export { identityEntities } from "./entities.ts";
 export { identityMigrations } from "../migrations/index.ts";
 export { currentTotp } from "./mfa.ts";
 export { createPasswordHasher, passwordProblem } from "./passwords.ts";
+export { grantFirstAdmin, type FirstAdminOutcome } from "./first-admin.ts";

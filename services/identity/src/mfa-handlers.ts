@@ -1,14 +1,16 @@
 // TOTP MFA of the signed-in user: enrolment (a pending secret), confirmation with a first code (which
 // turns MFA on and hands out recovery codes), and turning it off (password and a second factor).
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { FailedPreconditionError, requireUser, UnauthenticatedError, violations, type Database } from "@bazaar/platform";
+import { FailedPreconditionError, publish, requireUser, sql, UnauthenticatedError, violations, type Database } from "@bazaar/platform";
+import { MfaDisabledSchema, MfaEnabledSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import type { SecretBox } from "./crypto.ts";
 import { matchTotp, newRecoveryCodes, newTotpSecret, provisioningUri, recoveryCodeHash } from "./mfa.ts";
 import { PASSWORD_MAX_LENGTH } from "./passwords.ts";
 import type { Reauthenticate } from "./reauthentication.ts";
 import { checkSecondFactor, wrongSecondFactor, type SecondFactor } from "./second-factor.ts";
-import { findUser, loadOwnAccount } from "./users.ts";
+import { changeUser, findUser, loadOwnAccount, tables } from "./users.ts";
 
 export interface MfaHandlerDeps {
   database: Database;
@@ -26,7 +28,7 @@ export function mfaHandlers(deps: MfaHandlerDeps): Pick<ServiceImpl<typeof Ident
         const user = await loadOwnAccount(em, principal.subject, true);
         if (user.mfa_enabled_at) throw new FailedPreconditionError("MFA is enabled already; disable it first", { reason: "MFA_ENABLED" });
         const secret = newTotpSecret();
-        await em.execute("update users set mfa_pending_secret = ? where id = ?", [secretBox.seal(secret), user.id], "run");
+        await tables(em).updateTable("users").set({ mfa_pending_secret: secretBox.seal(secret) }).where("id", "=", user.id).execute();
         return { secret, provisioningUri: provisioningUri(secret, user.email ?? user.id) };
       });
     },
@@ -43,13 +45,16 @@ export function mfaHandlers(deps: MfaHandlerDeps): Pick<ServiceImpl<typeof Ident
         const step = matchTotp(secretBox.open(user.mfa_pending_secret), req.code);
         if (step === undefined) return undefined;
         const codes = newRecoveryCodes();
-        await em.execute(
-          "update users set mfa_secret = mfa_pending_secret, mfa_pending_secret = null, mfa_enabled_at = now(), mfa_last_step = ?, version = version + 1, updated_at = now() where id = ?",
-          [step, user.id],
-          "run",
-        );
-        await em.execute("delete from recovery_codes where user_id = ?", [user.id], "run");
-        for (const code of codes) await em.execute("insert into recovery_codes (user_id, code_hash) values (?, ?)", [user.id, recoveryCodeHash(code)], "run");
+        await changeUser(em, user.id)
+          .set((eb) => ({ mfa_secret: eb.ref("mfa_pending_secret"), mfa_pending_secret: null, mfa_enabled_at: sql<Date>`now()`, mfa_last_step: step }))
+          .execute();
+        await tables(em).deleteFrom("recovery_codes").where("user_id", "=", user.id).execute();
+        await tables(em)
+          .insertInto("recovery_codes")
+          .values(codes.map((code) => ({ user_id: user.id, code_hash: recoveryCodeHash(code) })))
+          .execute();
+        // The account holder hears of it (a security notice), in case it was not them.
+        await publish(em, MfaEnabledSchema, create(MfaEnabledSchema, { userId: user.id }));
         return codes;
       });
       if (!outcome) throw new UnauthenticatedError("code: is wrong", { reason: "INVALID_MFA_CODE" });
@@ -69,12 +74,9 @@ export function mfaHandlers(deps: MfaHandlerDeps): Pick<ServiceImpl<typeof Ident
       const ok = await database.transaction(async (em) => {
         const locked = await findUser(em, user.id, true);
         if (!locked || !(await secondFactor.consume(em, locked, req.code, req.recoveryCode))) return false;
-        await em.execute(
-          "update users set mfa_secret = null, mfa_pending_secret = null, mfa_enabled_at = null, version = version + 1, updated_at = now() where id = ?",
-          [user.id],
-          "run",
-        );
-        await em.execute("delete from recovery_codes where user_id = ?", [user.id], "run");
+        await changeUser(em, user.id).set({ mfa_secret: null, mfa_pending_secret: null, mfa_enabled_at: null }).execute();
+        await tables(em).deleteFrom("recovery_codes").where("user_id", "=", user.id).execute();
+        await publish(em, MfaDisabledSchema, create(MfaDisabledSchema, { userId: user.id }));
         return true;
       });
       if (!ok) throw wrongSecondFactor(req.code);

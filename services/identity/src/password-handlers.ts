@@ -3,15 +3,17 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { checkEmail, publish, requireUser, UnauthenticatedError, violations, type Database, type EntityManager } from "@bazaar/platform";
-import { PasswordChangedSchema, PasswordResetRequestedSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
+import { checkEmail, publish, requireUser, sql, UnauthenticatedError, violations, type Database, type EntityManager } from "@bazaar/platform";
+import { PasswordChangedSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { tokenHash } from "./crypto.ts";
-import { issueEmailToken } from "./email-tokens.ts";
+import { claimEmailToken } from "./email-tokens.ts";
+import { clientAddress, type EmailRequestThrottle } from "./login-throttle.ts";
 import { checkNewPassword, PASSWORD_MAX_LENGTH, type PasswordHasher } from "./passwords.ts";
 import type { Reauthenticate } from "./reauthentication.ts";
+import type { PasswordResets } from "./password-resets.ts";
 import { callerSessionId, type Sessions } from "./sessions.ts";
-import { findUserByEmail, loadOwnAccount } from "./users.ts";
+import { changeUser, loadOwnAccount, tables } from "./users.ts";
 import { normaliseEmail, TOKEN_MAX } from "./validation.ts";
 
 export interface PasswordHandlerDeps {
@@ -19,19 +21,25 @@ export interface PasswordHandlerDeps {
   hasher: PasswordHasher;
   sessions: Sessions;
   reauthenticate: Reauthenticate;
+  resets: PasswordResets;
+  emailRequests: EmailRequestThrottle;
 }
-
-const RESET_TTL_SECONDS = 30 * 60;
 
 export function passwordHandlers(
   deps: PasswordHandlerDeps,
 ): Pick<ServiceImpl<typeof IdentityService>, "changePassword" | "requestPasswordReset" | "completePasswordReset"> {
-  const { database, hasher, sessions, reauthenticate } = deps;
+  const { database, hasher, sessions, reauthenticate, resets, emailRequests } = deps;
 
   async function setPassword(em: EntityManager, userId: string, passwordHash: string, viaReset: boolean, keepSessionId?: string) {
-    await em.execute("update users set password_hash = ?, version = version + 1, updated_at = now() where id = ?", [passwordHash, userId], "run");
+    await changeUser(em, userId).set({ password_hash: passwordHash }).execute();
     await sessions.revokeAll(em, userId, viaReset ? "password reset" : "password changed", keepSessionId);
-    await em.execute("update email_tokens set used_at = now() where user_id = ? and purpose = 'reset_password' and used_at is null", [userId], "run");
+    await tables(em)
+      .updateTable("email_tokens")
+      .set({ used_at: sql<Date>`now()` })
+      .where("user_id", "=", userId)
+      .where("purpose", "=", "reset_password")
+      .where("used_at", "is", null)
+      .execute();
     await publish(em, PasswordChangedSchema, create(PasswordChangedSchema, { userId, viaReset }));
   }
 
@@ -52,22 +60,15 @@ export function passwordHandlers(
       return {};
     },
 
-    async requestPasswordReset(req) {
+    async requestPasswordReset(req, ctx) {
       const email = normaliseEmail(req.email);
       const v = violations();
       checkEmail(v, "email", email, { required: true });
       v.throwIfAny();
-      await database.transaction(async (em) => {
-        const user = await findUserByEmail(em, email);
-        if (!user || user.disabled_at) return;
-        const { token, expiresAt } = await issueEmailToken(em, user.id, "reset_password", RESET_TTL_SECONDS);
-        await publish(em, PasswordResetRequestedSchema, create(PasswordResetRequestedSchema, {
-          userId: user.id,
-          email,
-          token,
-          expireTime: timestampFromDate(expiresAt),
-        }));
-      });
+      // Counted per address asked for (known or not: the count tells nothing) and per client.
+      await database.transaction((em) => emailRequests.attempt(em, `reset:${email}`, clientAddress(ctx.requestHeader)));
+      await database.transaction((em) => resets.queue(em, email));
+      resets.wake();
       return {};
     },
 
@@ -78,22 +79,23 @@ export function passwordHandlers(
       v.throwIfAny();
       const invalid = () => new UnauthenticatedError("token: is invalid, used or expired", { reason: "INVALID_TOKEN" });
       const hash = tokenHash(req.token);
-      const [pending] = await database.em().execute<Array<{ user_id: string; email: string | null }>>(
-        `select t.user_id, u.email from email_tokens t join users u on u.id = t.user_id
-          where t.token_hash = ? and t.purpose = 'reset_password' and t.used_at is null and t.expires_at > now() and u.deleted_at is null`,
-        [hash],
-      );
+      const pending = await tables(database.em())
+        .selectFrom("email_tokens as t")
+        .innerJoin("users as u", "u.id", "t.user_id")
+        .select(["t.user_id", "u.email"])
+        .where("t.token_hash", "=", hash)
+        .where("t.purpose", "=", "reset_password")
+        .where("t.used_at", "is", null)
+        .where("t.expires_at", ">", sql<Date>`now()`)
+        .where("u.deleted_at", "is", null)
+        .executeTakeFirst();
       if (!pending) throw invalid();
       checkNewPassword(v, req.newPassword, pending.email ?? "", "new_password");
       v.throwIfAny();
       const passwordHash = await hasher.hash(req.newPassword);
       await database.transaction(async (em) => {
         // Claimed in one statement: of two concurrent completions, one wins.
-        const claimed = await em.execute<Array<{ user_id: string }>>(
-          "update email_tokens set used_at = now() where token_hash = ? and used_at is null and expires_at > now() returning user_id",
-          [hash],
-        );
-        if (claimed.length !== 1) throw invalid();
+        if (!(await claimEmailToken(em, req.token, "reset_password"))) throw invalid();
         await setPassword(em, pending.user_id, passwordHash, true);
       });
       return {};

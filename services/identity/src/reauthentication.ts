@@ -19,10 +19,11 @@ export function createReauthentication(options: ReauthenticationOptions): Reauth
   const { database, throttle, hasher } = options;
   return async (user, password, ctx, field) => {
     const keys = throttle.keysFor(user.email ?? user.id, clientAddress(ctx.requestHeader));
-    await throttle.check(database.em(), keys);
+    await database.transaction((em) => throttle.attempt(em, keys));
     if (!(await hasher.verify(user.password_hash, password))) {
-      await database.transaction((em) => throttle.recordFailure(em, keys));
+      await database.transaction((em) => throttle.failed(em, keys));
       throw new UnauthenticatedError(`${field}: is wrong`, { reason: "INVALID_CREDENTIALS" });
     }
+    await database.transaction((em) => throttle.succeeded(em, keys));
   };
 }

@@ -1,9 +1,9 @@
 // The second factor of an MFA account: a TOTP code (each time step accepted once) or an unused recovery
 // code. Used by the MFA sign-in step and by turning MFA off.
-import { UnauthenticatedError, type EntityManager, type Violations } from "@bazaar/platform";
+import { sql, UnauthenticatedError, type EntityManager, type Violations } from "@bazaar/platform";
 import type { SecretBox } from "./crypto.ts";
 import { matchTotp, recoveryCodeHash } from "./mfa.ts";
-import type { UserRow } from "./users.ts";
+import { tables, type UserRow } from "./users.ts";
 
 export interface SecondFactor {
   /** Whether `code` (or else `recoveryCode`) is valid for `user`; consumes it in `em`'s transaction. */
@@ -30,14 +30,18 @@ export function createSecondFactor(options: { secretBox: SecretBox }): SecondFac
       if (code !== "") {
         if (!user.mfa_secret) return false;
         const step = matchTotp(secretBox.open(user.mfa_secret), code);
-        if (step === undefined || step <= Number(user.mfa_last_step)) return false;
-        await em.execute("update users set mfa_last_step = ? where id = ?", [step, user.id], "run");
+        if (step === undefined || step <= user.mfa_last_step) return false;
+        await tables(em).updateTable("users").set({ mfa_last_step: step }).where("id", "=", user.id).execute();
         return true;
       }
-      const used = await em.execute<Array<{ code_hash: string }>>(
-        "update recovery_codes set used_at = now() where user_id = ? and code_hash = ? and used_at is null returning code_hash",
-        [user.id, recoveryCodeHash(recoveryCode)],
-      );
+      const used = await tables(em)
+        .updateTable("recovery_codes")
+        .set({ used_at: sql<Date>`now()` })
+        .where("user_id", "=", user.id)
+        .where("code_hash", "=", recoveryCodeHash(recoveryCode))
+        .where("used_at", "is", null)
+        .returning("code_hash")
+        .execute();
       return used.length === 1;
     },
   };

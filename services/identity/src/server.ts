@@ -1,5 +1,5 @@
 // The identity service, declared: built from its config without listening, so tests start it on port 0.
-import type { Database, ServiceDefinition, TokenVerifier } from "@bazaar/platform";
+import { createSealer, type Database, type ServiceDefinition, type TokenVerifier } from "@bazaar/platform";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { identityMigrations } from "../migrations/index.ts";
 import type { IdentityConfig } from "./config.ts";
@@ -7,11 +7,11 @@ import { createSecretBox } from "./crypto.ts";
 import { identityEntities } from "./entities.ts";
 import { identityHandlers } from "./handlers.ts";
 import { createLoginThrottle } from "./login-throttle.ts";
+import { createPasswordResets } from "./password-resets.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { createServiceTokenIssuer } from "./service-tokens.ts";
 import { createSessions } from "./sessions.ts";
 import { createKeyStore, type KeyStore } from "./signing-keys.ts";
-import { normaliseEmail } from "./validation.ts";
 
 export interface IdentityOptions {
   config: IdentityConfig;
@@ -44,15 +44,18 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
     publishes: ["identity"],
     verifier: keyStore.verifier,
     keyStore,
-    setup(runtime) {
+    async setup(runtime) {
       const { database } = runtime;
       keyStore.attach(database);
+      const emailTokenSealer = await createSealer(config.IDENTITY_EMAIL_TOKEN_SEALING_KEY);
+      const resets = createPasswordResets({ database, sealer: emailTokenSealer, logger: runtime.logger, pollMs: config.IDENTITY_RESET_QUEUE_POLL_MS });
       const handlers = identityHandlers({
         database,
         config,
         keyStore,
-        sessions: createSessions({ keyStore, refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS }),
+        sessions: createSessions({ keyStore, refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS, maxAgeSeconds: config.IDENTITY_SESSION_MAX_AGE_SECONDS }),
         throttle: createLoginThrottle({
+          firstDelaySeconds: config.IDENTITY_LOGIN_FIRST_DELAY_SECONDS,
           maxDelaySeconds: config.IDENTITY_LOGIN_MAX_DELAY_SECONDS,
           windowSeconds: config.IDENTITY_LOGIN_FAILURE_WINDOW_SECONDS,
           freeFailuresPerAccount: config.IDENTITY_LOGIN_FREE_FAILURES_PER_ACCOUNT,
@@ -65,22 +68,16 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
           clients: config.IDENTITY_SERVICE_CLIENTS ?? (config.BAZAAR_ENV === "development" ? "development" : new Map()),
           logger: runtime.logger,
         }),
+        emailTokenSealer,
+        resets,
         logger: runtime.logger,
       });
       if (!config.IDENTITY_SERVICE_CLIENTS && config.BAZAAR_ENV !== "development") {
         runtime.logger.warn("IDENTITY_SERVICE_CLIENTS is unset: no service gets a service token");
       }
-      // The first admin from configuration, when that account exists already.
-      if (config.IDENTITY_ADMIN_EMAIL) {
-        const email = normaliseEmail(config.IDENTITY_ADMIN_EMAIL);
-        database
-          .transaction((em) =>
-            em.execute("update users set roles = array['customer', 'admin'] where email = ? and deleted_at is null and not 'admin' = any(roles)", [email], "run"),
-          )
-          .catch((error: unknown) => runtime.logger.error({ err: error }, "could not grant the configured admin role"));
-      }
       return {
         routes: (router) => router.service(IdentityService, handlers),
+        background: () => [resets],
         documents: {
           "/.well-known/jwks.json": async () => ({
             contentType: "application/jwk-set+json",

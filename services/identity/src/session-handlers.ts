@@ -3,10 +3,10 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { checkUuid, NotFoundError, violations, type Database } from "@bazaar/platform";
+import { checkUuid, NotFoundError, sql, violations, type Database } from "@bazaar/platform";
 import { SessionSchema, type IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
-import { callerSessionId, type Sessions } from "./sessions.ts";
-import { loadReachableUser, requireSelfOrAdmin } from "./users.ts";
+import { callerSessionId, revokeSessions, type Sessions } from "./sessions.ts";
+import { loadReachableUser, requireSelfOrAdmin, tables } from "./users.ts";
 import { TOKEN_MAX } from "./validation.ts";
 
 export interface SessionHandlerDeps {
@@ -44,18 +44,22 @@ export function sessionHandlers(
       const principal = requireSelfOrAdmin(req.userId);
       await loadReachableUser(em, req.userId);
       const current = callerSessionId(principal.token);
-      const rows = await em.execute<Array<{ id: string; user_id: string; created_at: Date; last_used_at: Date; user_agent: string; ip_address: string }>>(
-        `select id, user_id, created_at, last_used_at, user_agent, ip_address from sessions
-          where user_id = ? and revoked_at is null and expires_at > now() order by created_at desc limit 100`,
-        [req.userId],
-      );
+      const rows = await tables(em)
+        .selectFrom("sessions")
+        .select(["id", "user_id", "created_at", "last_used_at", "user_agent", "ip_address"])
+        .where("user_id", "=", req.userId)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", sql<Date>`now()`)
+        .orderBy("created_at", "desc")
+        .limit(100)
+        .execute();
       return {
         sessions: rows.map((row) =>
           create(SessionSchema, {
             id: row.id,
             userId: row.user_id,
-            createTime: timestampFromDate(new Date(row.created_at)),
-            lastUsedTime: timestampFromDate(new Date(row.last_used_at)),
+            createTime: timestampFromDate(row.created_at),
+            lastUsedTime: timestampFromDate(row.last_used_at),
             userAgent: row.user_agent,
             ipAddress: row.ip_address,
             current: row.id === current,
@@ -71,9 +75,9 @@ export function sessionHandlers(
       v.throwIfAny();
       await database.transaction(async (em) => {
         await loadReachableUser(em, req.userId);
-        const [session] = await em.execute<Array<{ id: string }>>("select id from sessions where id = ? and user_id = ? for update", [req.sessionId, req.userId]);
+        const session = await tables(em).selectFrom("sessions").select("id").where("id", "=", req.sessionId).where("user_id", "=", req.userId).forUpdate().executeTakeFirst();
         if (!session) throw new NotFoundError(`session ${req.sessionId} not found`, { reason: "SESSION_NOT_FOUND" });
-        await em.execute("update sessions set revoked_at = now(), revoked_reason = 'revoked by user' where id = ? and revoked_at is null", [req.sessionId], "run");
+        await revokeSessions(em, "revoked by user").where("id", "=", req.sessionId).execute();
       });
       return {};
     },

@@ -2,16 +2,20 @@
 // rotates the token; presenting a rotated token again means it leaked, so the whole family is revoked.
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
-import { PermissionDeniedError, UnauthenticatedError, type Database, type EntityManager } from "@bazaar/platform";
+import { PermissionDeniedError, sql, UnauthenticatedError, type Database, type EntityManager } from "@bazaar/platform";
 import { TokenPairSchema, type TokenPair } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { decodeJwt } from "jose";
 import { uuidv7 } from "uuidv7";
 import { randomToken, tokenHash } from "./crypto.ts";
 import type { KeyStore } from "./signing-keys.ts";
+import { tables } from "./users.ts";
 
 export interface SessionsOptions {
   keyStore: KeyStore;
+  /** Sliding: each refresh moves the expiry this far ahead… */
   refreshTokenTtlSeconds: number;
+  /** …but never past this age of the session (absolute lifetime from sign-in). */
+  maxAgeSeconds: number;
 }
 
 export interface DeviceInfo {
@@ -42,22 +46,33 @@ export function callerSessionId(token: string): string | undefined {
   }
 }
 
+const now = sql<Date>`now()`;
+
+/** Revokes the sessions the caller's WHERE picks that are not revoked yet. */
+export const revokeSessions = (em: EntityManager, reason: string) =>
+  tables(em).updateTable("sessions").set({ revoked_at: now, revoked_reason: reason }).where("revoked_at", "is", null);
+
 export function createSessions(options: SessionsOptions): Sessions {
   const { keyStore } = options;
 
   async function issue(em: EntityManager, sessionId: string, userId: string, roles: readonly string[]): Promise<TokenPair> {
     const refreshToken = REFRESH_PREFIX + randomToken();
-    await em.execute("insert into refresh_tokens (token_hash, session_id) values (?, ?)", [tokenHash(refreshToken), sessionId], "run");
-    const [session] = await em.execute<Array<{ expires_at: Date }>>(
-      "update sessions set last_used_at = now(), expires_at = now() + make_interval(secs => ?) where id = ? returning expires_at",
-      [options.refreshTokenTtlSeconds, sessionId],
-    );
+    await tables(em).insertInto("refresh_tokens").values({ token_hash: tokenHash(refreshToken), session_id: sessionId }).execute();
+    const session = await tables(em)
+      .updateTable("sessions")
+      .set({
+        last_used_at: now,
+        expires_at: sql<Date>`least(now() + make_interval(secs => ${options.refreshTokenTtlSeconds}), created_at + make_interval(secs => ${options.maxAgeSeconds}))`,
+      })
+      .where("id", "=", sessionId)
+      .returning("expires_at")
+      .executeTakeFirstOrThrow();
     const access = await keyStore.sign({ userId, roles, sessionId });
     return create(TokenPairSchema, {
       accessToken: access.token,
       accessTokenExpireTime: timestampFromDate(access.expiresAt),
       refreshToken,
-      refreshTokenExpireTime: timestampFromDate(new Date(session!.expires_at)),
+      refreshTokenExpireTime: timestampFromDate(session.expires_at),
       sessionId,
       userId,
     });
@@ -66,12 +81,10 @@ export function createSessions(options: SessionsOptions): Sessions {
   return {
     async start(em, userId, roles, device) {
       const sessionId = uuidv7();
-      await em.execute("insert into sessions (id, user_id, user_agent, ip_address, expires_at) values (?, ?, ?, ?, now())", [
-        sessionId,
-        userId,
-        device.userAgent.slice(0, 256),
-        device.ipAddress.slice(0, 64),
-      ], "run");
+      await tables(em)
+        .insertInto("sessions")
+        .values({ id: sessionId, user_id: userId, user_agent: device.userAgent.slice(0, 256), ip_address: device.ipAddress.slice(0, 64), expires_at: now })
+        .execute();
       return issue(em, sessionId, userId, roles);
     },
 
@@ -81,18 +94,23 @@ export function createSessions(options: SessionsOptions): Sessions {
       const hash = tokenHash(refreshToken);
       const outcome = await database.transaction(async (em) => {
         // Claiming the token is one statement: of two concurrent refreshes with it, exactly one wins.
-        const [claimed] = await em.execute<Array<{ session_id: string }>>(
-          "update refresh_tokens set rotated_at = now() where token_hash = ? and rotated_at is null returning session_id",
-          [hash],
-        );
-        const sessionId = claimed?.session_id ??
-          (await em.execute<Array<{ session_id: string }>>("select session_id from refresh_tokens where token_hash = ?", [hash]))[0]?.session_id;
+        const claimed = await tables(em)
+          .updateTable("refresh_tokens")
+          .set({ rotated_at: now })
+          .where("token_hash", "=", hash)
+          .where("rotated_at", "is", null)
+          .returning("session_id")
+          .executeTakeFirst();
+        const sessionId =
+          claimed?.session_id ?? (await tables(em).selectFrom("refresh_tokens").select("session_id").where("token_hash", "=", hash).executeTakeFirst())?.session_id;
         if (!sessionId) return { kind: "unknown" } as const;
-        const [session] = await em.execute<Array<{ user_id: string; roles: string[]; disabled_at: Date | null; deleted_at: Date | null; live: boolean }>>(
-          `select s.user_id, u.roles, u.disabled_at, u.deleted_at, (s.revoked_at is null and s.expires_at > now()) as live
-             from sessions s join users u on u.id = s.user_id where s.id = ? for update of s`,
-          [sessionId],
-        );
+        const session = await tables(em)
+          .selectFrom("sessions as s")
+          .innerJoin("users as u", "u.id", "s.user_id")
+          .select(["s.user_id", "u.roles", "u.disabled_at", "u.deleted_at", sql<boolean>`(s.revoked_at is null and s.expires_at > now() and s.created_at + make_interval(secs => ${options.maxAgeSeconds}) > now())`.as("live")])
+          .where("s.id", "=", sessionId)
+          .forUpdate(["s"])
+          .executeTakeFirst();
         // A genuine refresh token of a disabled account (DisableUser revoked its session too) is told
         // why, as Login tells it: the caller is known, the account state refuses it (PERMISSION_DENIED).
         if (session?.disabled_at && !session.deleted_at) return { kind: "disabled" } as const;
@@ -105,9 +123,7 @@ export function createSessions(options: SessionsOptions): Sessions {
           return outcome.tokens;
         case "reused":
           // Its own transaction: the revocation must stick although the call fails.
-          await database.transaction((em) =>
-            em.execute("update sessions set revoked_at = now(), revoked_reason = 'refresh token reused' where id = ? and revoked_at is null", [outcome.sessionId], "run"),
-          );
+          await database.transaction((em) => revokeSessions(em, "refresh token reused").where("id", "=", outcome.sessionId).execute());
           throw new UnauthenticatedError("refresh_token: was already used; the session is revoked", { reason: "REFRESH_TOKEN_REUSED" });
         case "disabled":
           throw new PermissionDeniedError("the account is disabled", { reason: "ACCOUNT_DISABLED" });
@@ -118,19 +134,17 @@ export function createSessions(options: SessionsOptions): Sessions {
 
     async logout(em, refreshToken) {
       if (!refreshToken.startsWith(REFRESH_PREFIX) || refreshToken.length > 100) return;
-      await em.execute(
-        `update sessions set revoked_at = now(), revoked_reason = 'logout'
-          where revoked_at is null and id = (select session_id from refresh_tokens where token_hash = ?)`,
-        [tokenHash(refreshToken)],
-        "run",
-      );
+      await revokeSessions(em, "logout")
+        .where("id", "=", (eb) => eb.selectFrom("refresh_tokens").select("session_id").where("token_hash", "=", tokenHash(refreshToken)))
+        .execute();
     },
 
     async revokeAll(em, userId, reason, keepSessionId) {
-      const rows = await em.execute<Array<{ id: string }>>(
-        "update sessions set revoked_at = now(), revoked_reason = ? where user_id = ? and revoked_at is null and id <> ? returning id",
-        [reason, userId, keepSessionId ?? "00000000-0000-0000-0000-000000000000"],
-      );
+      const rows = await revokeSessions(em, reason)
+        .where("user_id", "=", userId)
+        .$if(keepSessionId !== undefined, (q) => q.where("id", "<>", keepSessionId!))
+        .returning("id")
+        .execute();
       return rows.length;
     },
   };

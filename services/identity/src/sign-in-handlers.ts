@@ -1,14 +1,14 @@
 // Sign-in: email and password (throttled per account and per client address), then for an MFA account
 // a short-lived challenge completed with a second factor; either way a new session and its tokens.
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { checkEmail, PermissionDeniedError, UnauthenticatedError, violations, type Database } from "@bazaar/platform";
+import { checkEmail, PermissionDeniedError, sql, UnauthenticatedError, violations, type Database } from "@bazaar/platform";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { randomToken, tokenHash } from "./crypto.ts";
-import { accountKey, clientAddress, type LoginThrottle } from "./login-throttle.ts";
+import { clientAddress, type LoginThrottle } from "./login-throttle.ts";
 import { PASSWORD_MAX_LENGTH, type PasswordHasher } from "./passwords.ts";
 import { checkSecondFactor, wrongSecondFactor, type SecondFactor } from "./second-factor.ts";
 import type { DeviceInfo, Sessions } from "./sessions.ts";
-import { findUser, findUserByEmail } from "./users.ts";
+import { findUser, findUserByEmail, tables } from "./users.ts";
 import { normaliseEmail, TOKEN_MAX } from "./validation.ts";
 
 export interface SignInHandlerDeps {
@@ -47,24 +47,29 @@ export function signInHandlers(deps: SignInHandlerDeps): Pick<ServiceImpl<typeof
       v.throwIfAny();
       const dev = device(ctx);
       const keys = throttle.keysFor(email, dev.ipAddress);
-      await throttle.check(database.em(), keys);
+      // Counted before verifying (committed), so concurrent guesses cannot all pass one check.
+      await database.transaction((em) => throttle.attempt(em, keys));
       const user = await findUserByEmail(database.em(), email);
       // Unknown email and wrong password: the same error after the same argon2 work.
       if (!(await hasher.verify(user?.password_hash, req.password)) || !user) {
-        await database.transaction((em) => throttle.recordFailure(em, keys));
+        await database.transaction((em) => throttle.failed(em, keys));
         throw invalidCredentials();
       }
       if (user.disabled_at) throw accountDisabled();
       return database.transaction(async (em) => {
-        await throttle.clear(em, accountKey(email));
+        await throttle.succeeded(em, keys);
         if (user.mfa_enabled_at) {
           const challenge = randomToken();
-          await em.execute(
-            `insert into mfa_challenges (token_hash, user_id, session_user_agent, session_ip_address, expires_at)
-             values (?, ?, ?, ?, now() + make_interval(secs => ?))`,
-            [tokenHash(challenge), user.id, dev.userAgent, dev.ipAddress, MFA_CHALLENGE_TTL_SECONDS],
-            "run",
-          );
+          await tables(em)
+            .insertInto("mfa_challenges")
+            .values({
+              token_hash: tokenHash(challenge),
+              user_id: user.id,
+              session_user_agent: dev.userAgent,
+              session_ip_address: dev.ipAddress,
+              expires_at: sql<Date>`now() + make_interval(secs => ${MFA_CHALLENGE_TTL_SECONDS})`,
+            })
+            .execute();
           return { mfaChallenge: challenge };
         }
         return { tokens: await sessions.start(em, user.id, user.roles, dev) };
@@ -80,23 +85,31 @@ export function signInHandlers(deps: SignInHandlerDeps): Pick<ServiceImpl<typeof
       v.throwIfAny();
       const ip = clientAddress(ctx.requestHeader);
       const outcome = await database.transaction(async (em) => {
-        const [challenge] = await em.execute<Array<{ user_id: string; session_user_agent: string; session_ip_address: string }>>(
-          `select user_id, session_user_agent, session_ip_address from mfa_challenges
-            where token_hash = ? and used_at is null and expires_at > now() and failures < ? for update`,
-          [tokenHash(req.mfaChallenge), MFA_CHALLENGE_MAX_FAILURES],
-        );
+        const updateChallenge = tables(em).updateTable("mfa_challenges").where("token_hash", "=", tokenHash(req.mfaChallenge));
+        const challenge = await tables(em)
+          .selectFrom("mfa_challenges")
+          .select(["user_id", "session_user_agent", "session_ip_address"])
+          .where("token_hash", "=", tokenHash(req.mfaChallenge))
+          .where("used_at", "is", null)
+          .where("expires_at", ">", sql<Date>`now()`)
+          .where("failures", "<", MFA_CHALLENGE_MAX_FAILURES)
+          .forUpdate()
+          .executeTakeFirst();
         if (!challenge) return { kind: "invalid" } as const;
         const user = await findUser(em, challenge.user_id, true);
         if (!user || !user.mfa_enabled_at) return { kind: "invalid" } as const;
         const keys = throttle.keysFor(user.email!, ip);
-        await throttle.check(em, keys);
+        // Counted before the code is checked, in this transaction: the challenge row is locked, so
+        // attempts on one challenge are serial anyway.
+        await throttle.attempt(em, keys);
         if (!(await secondFactor.consume(em, user, req.code, req.recoveryCode))) {
-          await em.execute("update mfa_challenges set failures = failures + 1 where token_hash = ?", [tokenHash(req.mfaChallenge)], "run");
-          await throttle.recordFailure(em, keys);
+          await updateChallenge.set((eb) => ({ failures: eb("failures", "+", 1) })).execute();
+          await throttle.failed(em, keys);
           return { kind: "wrong-code" } as const;
         }
+        await throttle.succeeded(em, keys);
         if (user.disabled_at) return { kind: "disabled" } as const;
-        await em.execute("update mfa_challenges set used_at = now() where token_hash = ?", [tokenHash(req.mfaChallenge)], "run");
+        await updateChallenge.set({ used_at: sql<Date>`now()` }).execute();
         const tokens = await sessions.start(em, user.id, user.roles, { userAgent: challenge.session_user_agent, ipAddress: challenge.session_ip_address });
         return { kind: "ok", tokens } as const;
       });

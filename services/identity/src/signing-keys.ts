@@ -3,8 +3,9 @@
 // the last access token it signed has expired, so rotation logs nobody out.
 import { exportJWK, generateKeyPair, importJWK, SignJWT, decodeProtectedHeader, type CryptoKey, type JWK } from "jose";
 import { uuidv7 } from "uuidv7";
-import { ACCESS_TOKEN_TYPE, createTokenVerifier, UnauthenticatedError, type Database, type Principal, type TokenVerifier } from "@bazaar/platform";
+import { ACCESS_TOKEN_TYPE, createTokenVerifier, query, sql, UnauthenticatedError, type Database, type EntityManager, type Principal, type TokenVerifier } from "@bazaar/platform";
 import type { SecretBox } from "./crypto.ts";
+import { tables } from "./users.ts";
 
 export interface PublicJwk {
   kty: string;
@@ -79,17 +80,18 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   };
 
   async function load(): Promise<void> {
-    const rows = await db()
-      .em()
-      .execute<Array<{ kid: string; public_jwk: PublicJwk; private_key_sealed: string; created_at: Date; retired_at: Date | null; publish_until: Date | null }>>(
-        "select kid, public_jwk, private_key_sealed, created_at, retired_at, publish_until from signing_keys where retired_at is null or publish_until > now() order by created_at desc",
-      );
-    published = rows.map((row) => (typeof row.public_jwk === "string" ? JSON.parse(row.public_jwk) : row.public_jwk) as PublicJwk);
-    publishUntil = new Map(rows.filter((row) => row.publish_until).map((row) => [row.kid, new Date(row.publish_until!).getTime()]));
+    const rows = await tables(db().em())
+      .selectFrom("signing_keys")
+      .select(["kid", "public_jwk", "private_key_sealed", "created_at", "retired_at", "publish_until"])
+      .where((eb) => eb.or([eb("retired_at", "is", null), eb("publish_until", ">", sql<Date>`now()`)]))
+      .orderBy("created_at", "desc")
+      .execute();
+    published = rows.map((row) => row.public_jwk);
+    publishUntil = new Map(rows.flatMap((row) => (row.publish_until ? [[row.kid, row.publish_until.getTime()] as const] : [])));
     const current = rows.find((row) => row.retired_at === null);
     if (current && current.kid !== active?.kid) {
       const jwk = JSON.parse(options.secretBox.open(current.private_key_sealed)) as JWK;
-      active = { kid: current.kid, privateKey: (await importJWK(jwk, "EdDSA")) as CryptoKey, createdAt: new Date(current.created_at) };
+      active = { kid: current.kid, privateKey: (await importJWK(jwk, "EdDSA")) as CryptoKey, createdAt: current.created_at };
     } else if (!current) {
       active = undefined;
     }
@@ -118,6 +120,17 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     return loading;
   }
 
+  /** The current key's kid, with the table locked against other instances' rotations until commit. */
+  async function lockedCurrentKid(em: EntityManager): Promise<{ kid: string } | undefined> {
+    // Raw SQL: LOCK TABLE has no query-builder form.
+    await query(em, "lock table signing_keys in share row exclusive mode");
+    return tables(em).selectFrom("signing_keys").select("kid").where("retired_at", "is", null).executeTakeFirst();
+  }
+
+  async function insertKey(em: EntityManager, kid: string, publicJwk: PublicJwk, sealed: string): Promise<void> {
+    await tables(em).insertInto("signing_keys").values({ kid, alg: "EdDSA", public_jwk: publicJwk, private_key_sealed: sealed }).execute();
+  }
+
   async function fresh(): Promise<void> {
     if (Date.now() - loadedAt > reloadMs) await reload();
   }
@@ -126,20 +139,19 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
   async function rotateFrom(retireKid: string | undefined): Promise<string> {
     const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
     const kid = uuidv7();
-    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" } as PublicJwk;
     const sealed = options.secretBox.seal(JSON.stringify(await exportJWK(privateKey)));
     const keepSeconds = options.accessTokenTtlSeconds + options.retentionGraceSeconds;
     await db().transaction(async (em) => {
-      await em.execute("lock table signing_keys in share row exclusive mode", [], "run");
-      const current = await em.execute<Array<{ kid: string }>>("select kid from signing_keys where retired_at is null");
+      const current = await lockedCurrentKid(em);
       // Another instance rotated already: its new key is the one to use.
-      if (retireKid !== undefined && current[0] && current[0].kid !== retireKid) return;
-      await em.execute(
-        "update signing_keys set retired_at = now(), publish_until = now() + make_interval(secs => ?) where retired_at is null",
-        [keepSeconds],
-        "run",
-      );
-      await em.execute("insert into signing_keys (kid, alg, public_jwk, private_key_sealed) values (?, 'EdDSA', ?, ?)", [kid, JSON.stringify(publicJwk), sealed], "run");
+      if (retireKid !== undefined && current && current.kid !== retireKid) return;
+      await tables(em)
+        .updateTable("signing_keys")
+        .set({ retired_at: sql<Date>`now()`, publish_until: sql<Date>`now() + make_interval(secs => ${keepSeconds})` })
+        .where("retired_at", "is", null)
+        .execute();
+      await insertKey(em, kid, publicJwk, sealed);
     });
     await reload();
     return active?.kid ?? kid;
@@ -150,17 +162,11 @@ export function createKeyStore(options: KeyStoreOptions): KeyStore {
     if (!active) {
       // The very first key: only when none signs yet (the unique index settles races between instances).
       await db().transaction(async (em) => {
-        await em.execute("lock table signing_keys in share row exclusive mode", [], "run");
-        const [existing] = await em.execute<Array<{ kid: string }>>("select kid from signing_keys where retired_at is null");
-        if (existing) return;
+        if (await lockedCurrentKid(em)) return;
         const { publicKey, privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
         const kid = uuidv7();
-        const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" };
-        await em.execute("insert into signing_keys (kid, alg, public_jwk, private_key_sealed) values (?, 'EdDSA', ?, ?)", [
-          kid,
-          JSON.stringify(publicJwk),
-          options.secretBox.seal(JSON.stringify(await exportJWK(privateKey))),
-        ], "run");
+        const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" } as PublicJwk;
+        await insertKey(em, kid, publicJwk, options.secretBox.seal(JSON.stringify(await exportJWK(privateKey))));
       });
       await reload();
     } else if (Date.now() - active.createdAt.getTime() > options.rotationSeconds * 1000) {

@@ -1,27 +1,25 @@
 // Users as stored and as the contract shows them, and the ownership rule for reaching one.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ADMIN_ROLE, isUuid, NotFoundError, requireUser, type EntityManager, type Principal } from "@bazaar/platform";
+import { ADMIN_ROLE, isUuid, NotFoundError, requireUser, sql, typedQueries, type EntityManager, type Principal } from "@bazaar/platform";
 import { Role, UserSchema, type User } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import { identityEntities } from "./entities.ts";
 
-export interface UserRow {
-  id: string;
-  email: string | null;
-  password_hash: string | null;
-  display_name: string;
-  phone: string;
-  email_verified_at: Date | null;
-  roles: string[];
-  disabled_at: Date | null;
-  mfa_secret: string | null;
-  mfa_pending_secret: string | null;
-  mfa_enabled_at: Date | null;
-  mfa_last_step: string | number;
-  version: number;
-  created_at: Date;
-  updated_at: Date;
-  deleted_at: Date | null;
-}
+/** Identity's tables, typed by its entities, in `em`'s transaction. */
+export const tables = (em: EntityManager) => typedQueries(em, identityEntities);
+
+/** Users not deleted, every column. */
+export const selectUsers = (em: EntityManager) => tables(em).selectFrom("users").selectAll().where("deleted_at", "is", null);
+
+/** An update of user `id` that bumps its version (its etag) and updated_at; the caller adds the columns. */
+export const changeUser = (em: EntityManager, id: string) =>
+  tables(em)
+    .updateTable("users")
+    .set((eb) => ({ version: eb("version", "+", 1), updated_at: sql<Date>`now()` }))
+    .where("id", "=", id);
+
+/** A user row as the entity types it. */
+export type UserRow = Awaited<ReturnType<ReturnType<typeof selectUsers>["executeTakeFirstOrThrow"]>>;
 
 export const roleNames: Record<Role, string | undefined> = {
   [Role.UNSPECIFIED]: undefined,
@@ -43,16 +41,18 @@ export function toUser(row: UserRow): User {
     roles: row.roles.map(roleFromName),
     disabled: row.disabled_at !== null,
     mfaEnabled: row.mfa_enabled_at !== null,
-    createTime: timestampFromDate(new Date(row.created_at)),
-    updateTime: timestampFromDate(new Date(row.updated_at)),
+    createTime: timestampFromDate(row.created_at),
+    updateTime: timestampFromDate(row.updated_at),
     etag: String(row.version),
   });
 }
 
 export async function findUser(em: EntityManager, id: string, lock = false): Promise<UserRow | undefined> {
   if (!isUuid(id)) return undefined;
-  const [row] = await em.execute<UserRow[]>(`select * from users where id = ? and deleted_at is null${lock ? " for update" : ""}`, [id]);
-  return row;
+  return selectUsers(em)
+    .where("id", "=", id)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
 }
 
 /** The signed-in caller's own account (`principal.subject`); NOT_FOUND when it no longer exists. */
@@ -63,8 +63,7 @@ export async function loadOwnAccount(em: EntityManager, userId: string, lock = f
 }
 
 export async function findUserByEmail(em: EntityManager, email: string): Promise<UserRow | undefined> {
-  const [row] = await em.execute<UserRow[]>("select * from users where email = ? and deleted_at is null", [email]);
-  return row;
+  return selectUsers(em).where("email", "=", email).executeTakeFirst();
 }
 
 /**

@@ -82,7 +82,7 @@ test("admin-only RPCs are refused to customers and work for the configured first
   t.deepEqual((await customer.client.getUser({ userId: customer.userId })).user?.roles, [Role.CUSTOMER], "no role was gained");
   t.is((await identity.json("ListUsers", {}, customer.tokens.accessToken)).body.code, "permission_denied");
 
-  const admin = await signedUpUser(identity, { email: identity.adminEmail });
+  const admin = await signedUpUser(identity, { admin: true });
   t.deepEqual((await admin.client.getUser({ userId: admin.userId })).user?.roles, [Role.CUSTOMER, Role.ADMIN]);
   const found = await admin.client.listUsers({ query: target.email.toUpperCase() });
   t.deepEqual(found.users.map((u) => u.id), [target.userId]);

@@ -1,23 +1,23 @@
 // Shared by identity's tests: a real identity service (PostgreSQL, NATS, Consul) on port 0 with a
 // unique name, gRPC clients carrying a client address, Connect JSON over fetch, and the events the
-// service wrote to its outbox (where the tokens mailed to users can be read).
+// service wrote to its outbox (where the tokens mailed to users can be read, sealed to the development
+// key of the notification service).
 import { eventually } from "@bazaar/platform/testing";
 import { randomBytes } from "node:crypto";
 import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { createService, loadConfig, type RunningService } from "@bazaar/platform";
+import { createOpener, createService, DEVELOPMENT_SEALING_PRIVATE_KEY, loadConfig, type RunningService } from "@bazaar/platform";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { EmailVerificationRequestedSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
-import { identity, identityConfigSchema } from "../src/index.ts";
+import { grantFirstAdmin, identity, identityConfigSchema } from "../src/index.ts";
 
 export type IdentityClient = Client<typeof IdentityService>;
 
 export interface StartedIdentity {
   service: RunningService;
   name: string;
-  adminEmail: string;
   /** A gRPC client whose calls come from `ip` (x-forwarded-for), with an optional bearer token. */
   client(options?: { token?: string; ip?: string }): IdentityClient;
   /** POSTs Connect JSON to `method`; returns the status and parsed body. */
@@ -34,13 +34,11 @@ export const strongPassword = () => `Tr0ub4dor-${randomBytes(6).toString("hex")}
 
 export async function startIdentity(overrides: Record<string, string> = {}): Promise<StartedIdentity> {
   const name = unique("identity");
-  const adminEmail = `admin@${name}.test`;
   const env = {
     ...process.env,
     BAZAAR_ENV: "development",
     LOG_LEVEL: process.env.IDENTITY_TEST_LOG_LEVEL ?? "silent",
     SHUTDOWN_GRACE_MS: "2000",
-    IDENTITY_ADMIN_EMAIL: adminEmail,
     ...overrides,
   };
   const config = loadConfig(identityConfigSchema, env);
@@ -52,7 +50,6 @@ export async function startIdentity(overrides: Record<string, string> = {}): Pro
   return {
     service,
     name,
-    adminEmail,
     client({ token, ip = randomIp() } = {}) {
       const headers: Interceptor = (next) => (req) => {
         req.header.set("x-forwarded-for", ip);
@@ -83,19 +80,35 @@ export async function startIdentity(overrides: Record<string, string> = {}): Pro
       const admin = new pg.Client({ connectionString: config.DATABASE_URL });
       await admin.connect();
       await admin.query(`drop database if exists "bazaar_${name.replaceAll("-", "_")}" with (force)`);
+      await admin.query(`drop role if exists "bazaar_${name.replaceAll("-", "_")}"`);
       await admin.end();
     },
   };
 }
 
-/** Registers an account, verifies its email and signs in; returns its id and tokens. */
-export async function signedUpUser(identityService: StartedIdentity, options: { email?: string; password?: string } = {}) {
+const developmentOpener = createOpener(DEVELOPMENT_SEALING_PRIVATE_KEY);
+
+/** The token a verification or reset event carries, opened as the notification service would (development key). */
+export async function mailedToken(event: { $typeName: string; userId: string; sealedToken: string }): Promise<string> {
+  const purpose = event.$typeName === EmailVerificationRequestedSchema.typeName ? "verify_email" : "reset_password";
+  return (await developmentOpener).open(event.sealedToken, `${purpose}:${event.userId}`);
+}
+
+/**
+ * Registers an account, verifies its email and signs in; returns its id and tokens. With `admin`, the
+ * account is made the first admin as an operator would (admin:bootstrap) before it signs in.
+ */
+export async function signedUpUser(identityService: StartedIdentity, options: { email?: string; password?: string; admin?: boolean } = {}) {
   const email = options.email ?? `${unique("shopper")}@example.com`;
   const password = options.password ?? strongPassword();
   const anonymous = identityService.client();
   const { user } = await anonymous.register({ email, password, displayName: "Test Shopper" });
   const verification = (await identityService.events(EmailVerificationRequestedSchema)).find((e) => e.userId === user!.id);
-  await anonymous.verifyEmail({ token: verification!.token });
+  await anonymous.verifyEmail({ token: await mailedToken(verification!) });
+  if (options.admin) {
+    const outcome = await grantFirstAdmin(identityService.service.runtime.database!, email);
+    if (outcome !== "granted") throw new Error(`signedUpUser: first admin not granted (${outcome}); one admin per test identity`);
+  }
   const { tokens } = await anonymous.login({ email, password });
   return { userId: user!.id, email, password, tokens: tokens!, client: identityService.client({ token: tokens!.accessToken }) };
 }

@@ -5,7 +5,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import test from "ava";
 import { createHash } from "node:crypto";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { ConfigError, createTokenVerifier, DEVELOPMENT_SERVICE_CLIENT_SECRET, loadConfig } from "@bazaar/platform";
+import { ConfigError, createTokenVerifier, DEVELOPMENT_SEALING_PUBLIC_KEY, DEVELOPMENT_SERVICE_CLIENT_SECRET, loadConfig } from "@bazaar/platform";
 import { failure } from "@bazaar/platform/testing";
 import { identityConfigSchema } from "../src/index.ts";
 import { startIdentity, type StartedIdentity } from "./helpers.ts";
@@ -82,7 +82,12 @@ test("an empty or malformed service name is INVALID_ARGUMENT naming service", as
 });
 
 test("IDENTITY_SERVICE_CLIENTS must list name=sha256hex pairs; identity itself needs no SERVICE_CLIENT_SECRET in production", (t) => {
-  const production = { DATABASE_URL: "postgres://u@db:5432/x", NATS_URL: "nats://nats:4222", IDENTITY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") };
+  const production = {
+    DATABASE_URL: "postgres://u@db:5432/x",
+    NATS_URL: "nats://nats:4222",
+    IDENTITY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+    IDENTITY_EMAIL_TOKEN_SEALING_KEY: DEVELOPMENT_SEALING_PUBLIC_KEY,
+  };
   const config = loadConfig(identityConfigSchema, { ...production, IDENTITY_SERVICE_CLIENTS: `order=${sha256(orderSecret)}` });
   t.deepEqual([...config.IDENTITY_SERVICE_CLIENTS!.keys()], ["order"]);
   t.is(config.SERVICE_CLIENT_SECRET, undefined);

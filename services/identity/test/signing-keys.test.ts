@@ -16,7 +16,7 @@ test.after.always(() => identity?.stop());
 const codeOf = (error: unknown) => ConnectError.from(error).code;
 
 test("rotating the signing key logs nobody out: old tokens verify until they expire, then the old key leaves the JWKS", async (t) => {
-  const admin = await signedUpUser(identity, { email: identity.adminEmail });
+  const admin = await signedUpUser(identity, { admin: true });
   const user = await signedUpUser(identity);
   const oldKid = decodeProtectedHeader(user.tokens.accessToken).kid!;
   const jwksUrl = `http://${identity.service.address}/.well-known/jwks.json`;

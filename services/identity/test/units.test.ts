@@ -1,7 +1,7 @@
 // Identity's pure parts as plain functions: configuration rules, the password policy, sealed secrets,
 // the second-factor input rule and what a sign-in attempt is counted against.
 import test from "ava";
-import { ConfigError, loadConfig, violations } from "@bazaar/platform";
+import { ConfigError, DEVELOPMENT_SEALING_PRIVATE_KEY, DEVELOPMENT_SEALING_PUBLIC_KEY, loadConfig, violations } from "@bazaar/platform";
 import { createSecretBox } from "../src/crypto.ts";
 import { identityConfigSchema } from "../src/index.ts";
 import { accountKey, addressKey, createLoginThrottle } from "../src/login-throttle.ts";
@@ -9,7 +9,7 @@ import { passwordProblem } from "../src/passwords.ts";
 import { checkSecondFactor, wrongSecondFactor } from "../src/second-factor.ts";
 
 test("outside development the encryption key has no default and must be 32 bytes", (t) => {
-  const production = { DATABASE_URL: "postgres://u@db:5432/x", NATS_URL: "nats://nats:4222" };
+  const production = { DATABASE_URL: "postgres://u@db:5432/x", NATS_URL: "nats://nats:4222", IDENTITY_EMAIL_TOKEN_SEALING_KEY: DEVELOPMENT_SEALING_PUBLIC_KEY };
   const missing = t.throws(() => loadConfig(identityConfigSchema, production), { instanceOf: ConfigError });
   t.true(missing.problems.some((p) => p.variable === "IDENTITY_ENCRYPTION_KEY"));
   const short = t.throws(() => loadConfig(identityConfigSchema, { ...production, IDENTITY_ENCRYPTION_KEY: "c2hvcnQ=" }), { instanceOf: ConfigError });
@@ -18,6 +18,15 @@ test("outside development the encryption key has no default and must be 32 bytes
   t.is(config.IDENTITY_ACCESS_TOKEN_TTL_SECONDS, 900);
   t.is(config.IDENTITY_ARGON2_MEMORY_KIB, 19_456);
   t.throws(() => loadConfig(identityConfigSchema, { BAZAAR_ENV: "development", IDENTITY_ARGON2_MEMORY_KIB: "4096" }), { instanceOf: ConfigError });
+});
+
+test("outside development the key verification and reset tokens are sealed to is required, and only a public X25519 key is taken", (t) => {
+  const production = { DATABASE_URL: "postgres://u@db:5432/x", NATS_URL: "nats://nats:4222", IDENTITY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") };
+  const missing = t.throws(() => loadConfig(identityConfigSchema, production), { instanceOf: ConfigError });
+  t.true(missing.problems.some((p) => p.variable === "IDENTITY_EMAIL_TOKEN_SEALING_KEY"));
+  const privateKey = t.throws(() => loadConfig(identityConfigSchema, { ...production, IDENTITY_EMAIL_TOKEN_SEALING_KEY: DEVELOPMENT_SEALING_PRIVATE_KEY }), { instanceOf: ConfigError });
+  t.true(privateKey.problems.some((p) => p.variable === "IDENTITY_EMAIL_TOKEN_SEALING_KEY"), "a private key is refused: identity only seals");
+  t.is(loadConfig(identityConfigSchema, { ...production, IDENTITY_EMAIL_TOKEN_SEALING_KEY: DEVELOPMENT_SEALING_PUBLIC_KEY }).IDENTITY_EMAIL_TOKEN_SEALING_KEY, DEVELOPMENT_SEALING_PUBLIC_KEY);
 });
 
 test("the password policy refuses short, common and email-containing passwords and accepts a strong one", (t) => {
@@ -57,9 +66,9 @@ test("a second factor is exactly one of a 6-digit code and a recovery code, and 
 });
 
 test("a sign-in attempt counts against its account and its client address, each with its own free failures", (t) => {
-  const throttle = createLoginThrottle({ maxDelaySeconds: 60, windowSeconds: 900, freeFailuresPerAccount: 5, freeFailuresPerAddress: 20 });
+  const throttle = createLoginThrottle({ firstDelaySeconds: 1, maxDelaySeconds: 60, windowSeconds: 900, freeFailuresPerAccount: 5, freeFailuresPerAddress: 20 });
   t.deepEqual(throttle.keysFor("ada@example.com", "203.0.113.7"), [
-    { key: accountKey("ada@example.com"), free: 5 },
-    { key: addressKey("203.0.113.7"), free: 20 },
+    { key: accountKey("ada@example.com"), free: 5, countedFirst: true },
+    { key: addressKey("203.0.113.7"), free: 20, countedFirst: false },
   ]);
 });

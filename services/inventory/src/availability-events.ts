@@ -1,10 +1,10 @@
 // OutOfStock / BackInStock / LowStock: published (through the outbox) when a SKU's availability summed
 // over all locations crosses zero or its low-stock threshold. Callers change sku_stock.available in the
 // same transaction, holding its row lock, so before and after are exact.
-import { publish, query, type EntityManager } from "@bazaar/platform";
+import { clockTimestamp, publish, typedQueries, type EntityManager } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { BackInStockSchema, LowStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
-import { toNumber } from "./sql.ts";
+import { inventoryEntities } from "./entities.ts";
 
 /**
  * Adds `delta` to each SKU's availability total (SKUs in sorted order: the lock order every writer
@@ -14,14 +14,14 @@ export async function changeAvailability(em: EntityManager, deltas: Map<string, 
   for (const sku of [...deltas.keys()].sort()) {
     const delta = deltas.get(sku)!;
     if (delta === 0) continue;
-    const [row] = await query(
-      em,
-      "update sku_stock set available = available + ?, updated_at = clock_timestamp() where sku = ? returning available, low_stock_threshold",
-      [delta, sku],
-    );
+    const row = await typedQueries(em, inventoryEntities)
+      .updateTable("sku_stock")
+      .set((eb) => ({ available: eb("available", "+", delta), updated_at: clockTimestamp }))
+      .where("sku", "=", sku)
+      .returning(["available", "low_stock_threshold"])
+      .executeTakeFirst();
     if (!row) throw new Error(`sku_stock row missing for ${sku}`);
-    const after = toNumber(row.available);
-    await availabilityCrossed(em, sku, after - delta, after, toNumber(row.low_stock_threshold));
+    await availabilityCrossed(em, sku, row.available - delta, row.available, row.low_stock_threshold);
   }
 }
 

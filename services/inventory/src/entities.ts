@@ -1,5 +1,5 @@
-// The inventory's tables as MikroORM entities. The hot paths (reservations, adjustments) use single
-// conditional SQL statements for their row locks; the entities describe the schema for tools and reads.
+// The inventory's tables as MikroORM entities: the typed schema its queries are written against
+// (typedQueries). The hot paths (reservations, adjustments) are single conditional statements.
 import { defineEntity, p } from "@mikro-orm/core";
 
 /** Per-SKU totals: availability over all locations and the low-stock threshold. */
@@ -60,7 +60,10 @@ export const ReservationLine = defineEntity({
 export const StockMovement = defineEntity({
   name: "StockMovement",
   tableName: "stock_movement",
-  indexes: [{ name: "stock_movement_by_sku", expression: "create index stock_movement_by_sku on stock_movement (sku, id desc)" }],
+  indexes: [
+    { name: "stock_movement_by_sku", expression: "create index stock_movement_by_sku on stock_movement (sku, id desc)" },
+    { name: "stock_movement_idempotency_key", expression: "create unique index stock_movement_idempotency_key on stock_movement (idempotency_key) where idempotency_key is not null" },
+  ],
   properties: {
     id: p.uuid().primary(),
     sku: p.text(),
@@ -70,8 +73,10 @@ export const StockMovement = defineEntity({
     note: p.text().defaultRaw("''::text"),
     actor: p.text().defaultRaw("''::text"),
     onHandAfter: p.bigint("number").fieldName("on_hand_after"),
+    /** Set when the caller made the adjustment idempotent (e.g. "return-<id>-<sku>"); unique. */
+    idempotencyKey: p.text().fieldName("idempotency_key").nullable(),
     createdAt: p.datetime().fieldName("created_at").defaultRaw("clock_timestamp()"),
   },
 });
 
-export const entities = [SkuStock, StockLevel, Reservation, ReservationLine, StockMovement];
+export const inventoryEntities = [SkuStock, StockLevel, Reservation, ReservationLine, StockMovement];

@@ -2,12 +2,10 @@
 // the domain functions and shape their results as messages.
 import {
   ADMIN_ROLE,
-  checkPageSize,
   checkSku,
   checkUuid,
-  decodePageToken,
-  encodePageToken,
-  isUuid,
+  PermissionDeniedError,
+  readPage,
   requireRole,
   requireServiceOrRole,
   type Database,
@@ -32,8 +30,10 @@ import { commit, getReservation, release, reserve, restock, type Line, type Rese
 import {
   adjust,
   batchTotals,
+  LEVELS_ORDER,
   listLevels,
   listMovements,
+  MOVEMENTS_ORDER,
   receive,
   setLowStockThreshold,
   stockOf,
@@ -153,21 +153,11 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
     async listStockLevels(request) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      const limit = checkPageSize(v, request.pageSize, PAGE_SIZE);
       const location = request.location === "" ? undefined : checkLocation(v, "location", request.location);
-      const query = { rpc: "ListStockLevels", location };
-      const position = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 2 }) as [string, string] | undefined;
+      const page = readPage(v, request, PAGE_SIZE, { rpc: "ListStockLevels", location }, LEVELS_ORDER);
       v.throwIfAny();
-      const page = await listLevels(database, {
-        limit,
-        ...(position ? { after: { sku: position[0], location: position[1] } } : {}),
-        ...(location ? { location } : {}),
-      });
-      const last = page.levels.at(-1);
-      return {
-        levels: page.levels.map(levelMessage),
-        nextPageToken: page.more && last ? encodePageToken(query, [last.sku, last.location]) : "",
-      };
+      const { rows, nextPageToken } = await listLevels(database, page, location);
+      return { levels: rows.map(levelMessage), nextPageToken };
     },
 
     async reserveStock(request) {
@@ -244,7 +234,11 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
     },
 
     async adjustStock(request) {
-      const admin = requireRole(ADMIN_ROLE);
+      // Staff; a service only to put returned units back, once (returns restocking what came back).
+      const caller = requireServiceOrRole(ADMIN_ROLE, "stock is adjusted by admins");
+      if (!caller.roles.includes(ADMIN_ROLE) && !(request.reason === MovementReason.RETURNED && request.idempotencyKey !== "")) {
+        throw new PermissionDeniedError("a service adjusts stock only to restock returned units (reason RETURNED, with an idempotency key)", { reason: "ROLE_REQUIRED" });
+      }
       const v = violations();
       checkSku(v, "sku", request.sku);
       const location = checkLocation(v, "location", request.location);
@@ -255,6 +249,7 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       v.check(reason, "reason", "must be COUNT_CORRECTION, DAMAGED, LOST, RETURNED or OTHER");
       checkNote(v, "note", request.note);
       if (reason === "other") v.check(request.note.trim() !== "", "note", "is required when the reason is OTHER");
+      if (request.idempotencyKey !== "") checkReference(v, "idempotency_key", request.idempotencyKey);
       v.throwIfAny();
       const change = await adjust(database, {
         sku: request.sku,
@@ -262,7 +257,8 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
         delta: Number(request.delta),
         reason: reason!,
         note: request.note,
-        actor: admin.subject,
+        actor: caller.subject,
+        ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
       });
       return { level: levelMessage(change.level), movement: movementMessage(change.movement) };
     },
@@ -280,16 +276,10 @@ export function inventoryHandlers(database: Database): ServiceImpl<typeof Invent
       requireRole(ADMIN_ROLE);
       const v = violations();
       checkSku(v, "sku", request.sku);
-      const limit = checkPageSize(v, request.pageSize, PAGE_SIZE);
-      const query = { rpc: "ListStockMovements", sku: request.sku };
-      const position = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) });
+      const page = readPage(v, request, PAGE_SIZE, { rpc: "ListStockMovements", sku: request.sku }, MOVEMENTS_ORDER);
       v.throwIfAny();
-      const page = await listMovements(database, { sku: request.sku, limit, ...(position ? { before: position[0] as string } : {}) });
-      const last = page.movements.at(-1);
-      return {
-        movements: page.movements.map(movementMessage),
-        nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "",
-      };
+      const { rows, nextPageToken } = await listMovements(database, request.sku, page);
+      return { movements: rows.map(movementMessage), nextPageToken };
     },
   };
 }

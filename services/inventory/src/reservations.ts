@@ -8,18 +8,17 @@
 // the backstop.
 import {
   AlreadyExistsError,
-  asDate,
+  clockTimestamp,
   FailedPreconditionError,
   InvalidArgumentError,
   isForeignKeyViolation,
   isUniqueViolation,
   NotFoundError,
-  placeholders,
   publish,
-  query,
+  sql,
+  typedQueries,
   type Database,
   type EntityManager,
-  type Row,
 } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -32,7 +31,7 @@ import {
 } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { uuidv7 } from "uuidv7";
 import { availabilityCrossed, changeAvailability } from "./availability-events.ts";
-import { toNumber } from "./sql.ts";
+import { inventoryEntities } from "./entities.ts";
 
 export interface Line {
   sku: string;
@@ -59,41 +58,38 @@ export const sortLines = (lines: Line[]) => [...lines].sort(byStock);
 
 const eventLines = (lines: Line[]) => lines.map((l) => ({ sku: l.sku, location: l.location, quantity: BigInt(l.quantity) }));
 
-const reservationColumns = "id, reference, state, created_at, expires_at, closed_at";
+const tables = (em: EntityManager) => typedQueries(em, inventoryEntities);
+const reservationSelection = ["id", "reference", "state", "created_at as createdAt", "expires_at as expiresAt", "closed_at as closedAt"] as const;
+/** A reservation row as `reservationSelection` reads it, typed by the entity. */
+type ReservationRow = Awaited<ReturnType<ReturnType<typeof selectReservation>["executeTakeFirstOrThrow"]>>;
 
 async function loadLines(em: EntityManager, ids: string[]): Promise<Map<string, Line[]>> {
   const result = new Map<string, Line[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return result;
-  const rows = await query(
-    em,
-    `select reservation_id, sku, location, quantity from reservation_line where reservation_id in (${placeholders(ids.length)}) order by sku, location`,
-    ids,
-  );
-  for (const row of rows) {
-    result.get(String(row.reservation_id))!.push({ sku: String(row.sku), location: String(row.location), quantity: toNumber(row.quantity) });
-  }
+  const rows = await tables(em)
+    .selectFrom("reservation_line")
+    .select(["reservation_id", "sku", "location", "quantity"])
+    .where("reservation_id", "in", ids)
+    .orderBy("sku")
+    .orderBy("location")
+    .execute();
+  for (const { reservation_id, ...line } of rows) result.get(reservation_id)!.push(line);
   return result;
 }
 
-function toView(row: Row, lines: Line[]): ReservationView {
-  return {
-    id: String(row.id),
-    reference: String(row.reference),
-    state: row.state as ReservationState,
-    lines,
-    createdAt: asDate(row.created_at),
-    expiresAt: asDate(row.expires_at),
-    closedAt: row.closed_at == null ? undefined : asDate(row.closed_at),
-  };
+function toView(row: ReservationRow, lines: Line[]): ReservationView {
+  return { ...row, state: row.state as ReservationState, lines, closedAt: row.closedAt ?? undefined };
 }
 
-async function view(em: EntityManager, row: Row): Promise<ReservationView> {
-  return toView(row, (await loadLines(em, [String(row.id)])).get(String(row.id))!);
+async function view(em: EntityManager, row: ReservationRow): Promise<ReservationView> {
+  return toView(row, (await loadLines(em, [row.id])).get(row.id)!);
 }
+
+const selectReservation = (em: EntityManager) => tables(em).selectFrom("reservation").select(reservationSelection);
 
 export async function getReservation(database: Database, id: string): Promise<ReservationView> {
   const em = database.em();
-  const [row] = await query(em, `select ${reservationColumns} from reservation where id = ?`, [id]);
+  const row = await selectReservation(em).where("id", "=", id).executeTakeFirst();
   if (!row) throw new NotFoundError(`no reservation ${id}`, { reason: "RESERVATION_NOT_FOUND" });
   return view(em, row);
 }
@@ -103,7 +99,7 @@ const sameLines = (a: Line[], b: Line[]) =>
 
 async function existingFor(database: Database, reference: string, lines: Line[]): Promise<ReservationView | undefined> {
   const em = database.em();
-  const [row] = await query(em, `select ${reservationColumns} from reservation where reference = ?`, [reference]);
+  const row = await selectReservation(em).where("reference", "=", reference).executeTakeFirst();
   if (!row) return undefined;
   const existing = await view(em, row);
   if (!sameLines(existing.lines, lines)) {
@@ -147,17 +143,20 @@ async function reserveIn(em: EntityManager, reference: string, lines: Line[], tt
   const id = uuidv7();
   // One round trip for the reservation and its lines. The foreign key from the lines to stock_level
   // rejects unknown SKUs and locations (it takes only a key-share lock, which holds no one up).
-  const [row] = await query(
-    em,
-    `with made as (
-       insert into reservation (id, reference, state, expires_at) values (?, ?, 'active', clock_timestamp() + make_interval(secs => ?))
-       returning ${reservationColumns}),
-     held as (
-       insert into reservation_line (reservation_id, sku, location, quantity) values ${lines.map(() => "(?::uuid, ?, ?, ?::bigint)").join(", ")})
-     select * from made`,
-    [id, reference, ttlMs / 1000, ...lines.flatMap((l) => [id, l.sku, l.location, l.quantity])],
-  );
-  const reservation = toView(row!, lines);
+  const row = await tables(em)
+    .with("made", (db) =>
+      db
+        .insertInto("reservation")
+        .values({ id, reference, state: "active", expires_at: sql<Date>`clock_timestamp() + make_interval(secs => ${ttlMs / 1000})` })
+        .returning(reservationSelection),
+    )
+    .with("held", (db) =>
+      db.insertInto("reservation_line").values(lines.map((l) => ({ reservation_id: id, sku: l.sku, location: l.location, quantity: l.quantity }))),
+    )
+    .selectFrom("made")
+    .selectAll()
+    .executeTakeFirstOrThrow();
+  const reservation = toView(row, lines);
   await publish(
     em,
     StockReservedSchema,
@@ -167,42 +166,49 @@ async function reserveIn(em: EntityManager, reference: string, lines: Line[], tt
   // The row locks start here and last until commit: as few statements as possible from now on.
   if (lines.length === 1) {
     const [line] = lines as [Line];
-    const [totals] = await query(
-      em,
-      `with held as (
-         update stock_level set reserved = reserved + ?, updated_at = clock_timestamp()
-         where sku = ? and location = ? and on_hand - reserved >= ? returning sku)
-       update sku_stock s set available = s.available - ?, updated_at = clock_timestamp()
-       from held where s.sku = held.sku returning s.available, s.low_stock_threshold`,
-      [line.quantity, line.sku, line.location, line.quantity, line.quantity],
-    );
+    const totals = await tables(em)
+      .with("held", (db) => holdLine(db, line).returning("sku"))
+      // No alias on the updated table: MikroORM converts RETURNING values only for unaliased tables.
+      .updateTable("sku_stock")
+      .from("held")
+      .set((eb) => ({ available: eb("sku_stock.available", "-", line.quantity), updated_at: clockTimestamp }))
+      .whereRef("sku_stock.sku", "=", "held.sku")
+      .returning(["sku_stock.available", "sku_stock.low_stock_threshold"])
+      .executeTakeFirst();
     if (!totals) throw outOfStock(line);
-    const after = toNumber(totals.available);
-    await availabilityCrossed(em, line.sku, after + line.quantity, after, toNumber(totals.low_stock_threshold));
+    const after = totals.available;
+    await availabilityCrossed(em, line.sku, after + line.quantity, after, totals.low_stock_threshold);
     return reservation;
   }
   const deltas = new Map<string, number>();
   for (const line of lines) {
-    const held = await query(
-      em,
-      "update stock_level set reserved = reserved + ?, updated_at = clock_timestamp() where sku = ? and location = ? and on_hand - reserved >= ? returning sku",
-      [line.quantity, line.sku, line.location, line.quantity],
-    );
-    if (held.length === 0) throw outOfStock(line);
+    const held = await holdLine(tables(em), line).returning("sku").executeTakeFirst();
+    if (!held) throw outOfStock(line);
     deltas.set(line.sku, (deltas.get(line.sku) ?? 0) - line.quantity);
   }
   await changeAvailability(em, deltas);
   return reservation;
 }
 
+type Tables = Pick<ReturnType<typeof tables>, "updateTable">;
+
+/** Holds a line's quantity if the location has it: the condition is re-checked on the latest row version. */
+const holdLine = (db: Tables, line: Line) =>
+  db
+    .updateTable("stock_level")
+    .set((eb) => ({ reserved: eb("reserved", "+", line.quantity), updated_at: clockTimestamp }))
+    .where("sku", "=", line.sku)
+    .where("location", "=", line.location)
+    .where((eb) => eb(eb("on_hand", "-", eb.ref("reserved")), ">=", line.quantity));
+
 const outOfStock = (line: Line) =>
   new FailedPreconditionError(`not enough stock of ${line.sku} at ${line.location} for ${line.quantity}`, { reason: "OUT_OF_STOCK" });
 
 async function unknownStock(database: Database, lines: Line[], cause: unknown): Promise<InvalidArgumentError> {
   const em = database.em();
-  const known = await query(em, `select sku, location from stock_level where sku in (${placeholders(lines.length)})`, lines.map((l) => l.sku));
-  const knownKeys = new Set(known.map((r) => `${String(r.sku)}\u0000${String(r.location)}`));
-  const knownSkus = new Set(known.map((r) => String(r.sku)));
+  const known = await tables(em).selectFrom("stock_level").select(["sku", "location"]).where("sku", "in", lines.map((l) => l.sku)).execute();
+  const knownKeys = new Set(known.map((r) => `${r.sku}\u0000${r.location}`));
+  const knownSkus = new Set(known.map((r) => r.sku));
   const violations = lines.flatMap((line, i) => {
     if (knownKeys.has(`${line.sku}\u0000${line.location}`)) return [];
     return knownSkus.has(line.sku)
@@ -212,8 +218,8 @@ async function unknownStock(database: Database, lines: Line[], cause: unknown): 
   return new InvalidArgumentError(violations.length ? violations : [{ field: "lines", description: "names unknown stock" }], { cause });
 }
 
-async function lockReservation(em: EntityManager, id: string): Promise<Row> {
-  const [row] = await query(em, `select ${reservationColumns} from reservation where id = ? for update`, [id]);
+async function lockReservation(em: EntityManager, id: string): Promise<ReservationRow> {
+  const row = await selectReservation(em).where("id", "=", id).forUpdate().executeTakeFirst();
   if (!row) throw new NotFoundError(`no reservation ${id}`, { reason: "RESERVATION_NOT_FOUND" });
   return row;
 }
@@ -223,38 +229,34 @@ export function commit(database: Database, id: string): Promise<ReservationView>
   return database.transaction(async (em) => {
     // The common case in one statement, lines included (they never change); anything else is
     // explained from the locked row.
-    const [closed] = await query(
-      em,
-      `with closed as (
-         update reservation set state = 'committed', closed_at = clock_timestamp()
-         where id = ? and state = 'active' and expires_at > clock_timestamp() returning ${reservationColumns})
-       select closed.*,
-         (select json_agg(json_build_object('sku', l.sku, 'location', l.location, 'quantity', l.quantity) order by l.sku, l.location)
-          from reservation_line l where l.reservation_id = closed.id) as lines
-       from closed`,
-      [id],
-    );
+    const closed = await tables(em)
+      .with("closed", (db) =>
+        db
+          .updateTable("reservation")
+          .set({ state: "committed", closed_at: clockTimestamp })
+          .where("id", "=", id)
+          .where("state", "=", "active")
+          .where("expires_at", ">", clockTimestamp)
+          .returning(reservationSelection),
+      )
+      .selectFrom("closed")
+      .selectAll()
+      // The lines in the same statement: json_agg has no builder form.
+      .select(
+        sql<Line[] | null>`(select json_agg(json_build_object('sku', l.sku, 'location', l.location, 'quantity', l.quantity) order by l.sku, l.location)
+          from reservation_line l where l.reservation_id = closed.id)`.as("lines"),
+      )
+      .executeTakeFirst();
     if (!closed) {
       const row = await lockReservation(em, id);
       if (row.state === "committed") return view(em, row);
-      if (row.state !== "active") throw new FailedPreconditionError(`reservation ${id} was ${String(row.state)}`, { reason: "RESERVATION_CLOSED" });
+      if (row.state !== "active") throw new FailedPreconditionError(`reservation ${id} was ${row.state}`, { reason: "RESERVATION_CLOSED" });
       throw new FailedPreconditionError(`reservation ${id} has expired`, { reason: "RESERVATION_EXPIRED" });
     }
-    const raw = (typeof closed.lines === "string" ? JSON.parse(closed.lines) : (closed.lines ?? [])) as Row[];
-    const reservation = toView(
-      closed,
-      raw.map((l) => ({ sku: String(l.sku), location: String(l.location), quantity: toNumber(l.quantity) })),
-    );
+    const { lines, ...row } = closed;
+    const reservation = toView(row, lines ?? []);
     for (const line of reservation.lines) {
-      await query(
-        em,
-        `with sold as (
-           update stock_level set on_hand = on_hand - ?, reserved = reserved - ?, updated_at = clock_timestamp()
-           where sku = ? and location = ? returning on_hand)
-         insert into stock_movement (id, sku, location, delta, reason, note, actor, on_hand_after)
-         select ?, ?, ?, ?, 'sold', '', ?, on_hand from sold`,
-        [line.quantity, line.quantity, line.sku, line.location, uuidv7(), line.sku, line.location, -line.quantity, reservation.reference],
-      );
+      await moveStock(em, line, { onHand: -line.quantity, reserved: -line.quantity, reason: "sold", note: "", actor: reservation.reference });
     }
     await publish(em, StockCommittedSchema, create(StockCommittedSchema, { reservationId: id, reference: reservation.reference, lines: eventLines(reservation.lines) }));
     return reservation;
@@ -283,23 +285,15 @@ export function restock(database: Database, id: string, actor: string): Promise<
     const row = await lockReservation(em, id);
     if (row.state === "restocked") return view(em, row);
     if (row.state !== "committed") {
-      throw new FailedPreconditionError(`reservation ${id} is ${String(row.state)}, not committed`, { reason: "RESERVATION_NOT_COMMITTED" });
+      throw new FailedPreconditionError(`reservation ${id} is ${row.state}, not committed`, { reason: "RESERVATION_NOT_COMMITTED" });
     }
-    await query(em, "update reservation set state = 'restocked', restocked_at = clock_timestamp() where id = ?", [id]);
+    await tables(em).updateTable("reservation").set({ state: "restocked", restocked_at: clockTimestamp }).where("id", "=", id).execute();
     const reservation = { ...(await view(em, row)), state: "restocked" as const };
     const note = `restock of reservation ${id} (reference ${reservation.reference})`;
     const deltas = new Map<string, number>();
     // Lines come sorted by (sku, location): the lock order every writer follows.
     for (const line of reservation.lines) {
-      await query(
-        em,
-        `with back as (
-           update stock_level set on_hand = on_hand + ?, updated_at = clock_timestamp()
-           where sku = ? and location = ? returning on_hand)
-         insert into stock_movement (id, sku, location, delta, reason, note, actor, on_hand_after)
-         select ?, ?, ?, ?, 'returned', ?, ?, on_hand from back`,
-        [line.quantity, line.sku, line.location, uuidv7(), line.sku, line.location, line.quantity, note, actor],
-      );
+      await moveStock(em, line, { onHand: line.quantity, reserved: 0, reason: "returned", note, actor });
       deltas.set(line.sku, (deltas.get(line.sku) ?? 0) + line.quantity);
     }
     await changeAvailability(em, deltas);
@@ -308,14 +302,52 @@ export function restock(database: Database, id: string, actor: string): Promise<
   });
 }
 
+/**
+ * Changes a line's stock level and records the movement with the on-hand figure after it, in one
+ * statement (the insert reads the update's RETURNING through a CTE).
+ */
+async function moveStock(
+  em: EntityManager,
+  line: Line,
+  change: { onHand: number; reserved: number; reason: "sold" | "returned"; note: string; actor: string },
+): Promise<void> {
+  await tables(em)
+    .with("moved", (db) =>
+      db
+        .updateTable("stock_level")
+        .set((eb) => ({ on_hand: eb("on_hand", "+", change.onHand), reserved: eb("reserved", "+", change.reserved), updated_at: clockTimestamp }))
+        .where("sku", "=", line.sku)
+        .where("location", "=", line.location)
+        .returning("on_hand"),
+    )
+    .insertInto("stock_movement")
+    .columns(["id", "sku", "location", "delta", "reason", "note", "actor", "on_hand_after"])
+    .expression((db) =>
+      db
+        .selectFrom("moved")
+        .select((eb) => [
+          eb.cast<string>(eb.val(uuidv7()), "uuid").as("id"),
+          eb.cast<string>(eb.val(line.sku), "text").as("sku"),
+          eb.cast<string>(eb.val(line.location), "text").as("location"),
+          eb.cast<number>(eb.val(change.onHand), "bigint").as("delta"),
+          eb.cast<string>(eb.val(change.reason), "text").as("reason"),
+          eb.cast<string>(eb.val(change.note), "text").as("note"),
+          eb.cast<string>(eb.val(change.actor), "text").as("actor"),
+          "on_hand",
+        ]),
+    )
+    .execute();
+}
+
 /** Closes locked active reservations: their holds go back to availability, with events. */
-async function closeReservations(em: EntityManager, rows: Row[], state: "released" | "expired"): Promise<ReservationView[]> {
-  const ids = rows.map((r) => String(r.id));
-  const closedRows = await query(
-    em,
-    `update reservation set state = ?, closed_at = clock_timestamp() where id in (${placeholders(ids.length)}) returning ${reservationColumns}`,
-    [state, ...ids],
-  );
+async function closeReservations(em: EntityManager, rows: ReservationRow[], state: "released" | "expired"): Promise<ReservationView[]> {
+  const ids = rows.map((r) => r.id);
+  const closedRows = await tables(em)
+    .updateTable("reservation")
+    .set({ state, closed_at: clockTimestamp })
+    .where("id", "in", ids)
+    .returning(reservationSelection)
+    .execute();
   const linesById = await loadLines(em, ids);
   const perStock = new Map<string, Line>();
   for (const lines of linesById.values()) {
@@ -328,16 +360,17 @@ async function closeReservations(em: EntityManager, rows: Row[], state: "release
   }
   const deltas = new Map<string, number>();
   for (const line of sortLines([...perStock.values()])) {
-    await query(em, "update stock_level set reserved = reserved - ?, updated_at = clock_timestamp() where sku = ? and location = ?", [
-      line.quantity,
-      line.sku,
-      line.location,
-    ]);
+    await tables(em)
+      .updateTable("stock_level")
+      .set((eb) => ({ reserved: eb("reserved", "-", line.quantity), updated_at: clockTimestamp }))
+      .where("sku", "=", line.sku)
+      .where("location", "=", line.location)
+      .execute();
     deltas.set(line.sku, (deltas.get(line.sku) ?? 0) + line.quantity);
   }
   await changeAvailability(em, deltas);
   const reason = state === "expired" ? ReleaseReason.EXPIRED : ReleaseReason.REQUESTED;
-  const views = closedRows.map((row) => toView(row, linesById.get(String(row.id))!));
+  const views = closedRows.map((row) => toView(row, linesById.get(row.id)!));
   for (const reservation of views) {
     await publish(
       em,
@@ -354,12 +387,14 @@ async function closeReservations(em: EntityManager, rows: Row[], state: "release
  */
 export function expireDue(database: Database, limit: number): Promise<number> {
   return database.transaction(async (em) => {
-    const due = await query(
-      em,
-      `select ${reservationColumns} from reservation where state = 'active' and expires_at <= clock_timestamp()
-       order by expires_at limit ? for update skip locked`,
-      [limit],
-    );
+    const due = await selectReservation(em)
+      .where("state", "=", "active")
+      .where("expires_at", "<=", clockTimestamp)
+      .orderBy("expires_at")
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
     if (due.length > 0) await closeReservations(em, due, "expired");
     return due.length;
   });

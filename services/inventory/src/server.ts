@@ -1,11 +1,11 @@
 // The inventory service, declared: its RPCs, database, events and the expiry sweeper. Built from a
 // typed options object without listening, so tests start it on port 0 with createService.
-import type { Database, ServiceDefinition } from "@bazaar/platform";
+import { startSweep, type Database, type ServiceDefinition, type Sweep } from "@bazaar/platform";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { migrations } from "../migrations/index.ts";
-import { entities } from "./entities.ts";
+import { inventoryMigrations } from "../migrations/index.ts";
+import { inventoryEntities } from "./entities.ts";
 import { inventoryHandlers } from "./handlers.ts";
-import { startSweeper, type Sweeper } from "./sweeper.ts";
+import { expireDue } from "./reservations.ts";
 
 export interface InventoryOptions {
   /** Consul name (default "inventory"); its database is bazaar_<name>. Tests pass unique names. */
@@ -15,23 +15,25 @@ export interface InventoryOptions {
   /** Reservations expired per sweep transaction (default 100). */
   sweepBatchSize?: number;
   /** Receives the sweeper once the service has built it (tests trigger sweeps through it). */
-  onSweeper?: (sweeper: Sweeper) => void;
+  onSweeper?: (sweeper: Sweep) => void;
 }
 
-export function inventoryService(options: InventoryOptions = {}): ServiceDefinition<Database> {
+export function inventory(options: InventoryOptions = {}): ServiceDefinition<Database> {
   return {
     name: options.name ?? "inventory",
     version: "1.0.0",
-    database: { entities, migrations },
+    database: { entities: inventoryEntities, migrations: inventoryMigrations },
     publishes: ["inventory"],
     setup: ({ database, logger }) => ({
       routes: (router) => router.service(InventoryService, inventoryHandlers(database)),
       background() {
-        const sweeper = startSweeper({
-          database,
+        // Lapsed reservations give their stock back.
+        const sweeper = startSweep({
+          what: "reservation sweep",
+          batch: (limit) => expireDue(database, limit),
+          batchSize: options.sweepBatchSize ?? 100,
+          intervalMs: options.sweepIntervalMs ?? 1000,
           logger,
-          ...(options.sweepIntervalMs !== undefined ? { intervalMs: options.sweepIntervalMs } : {}),
-          ...(options.sweepBatchSize !== undefined ? { batchSize: options.sweepBatchSize } : {}),
         });
         options.onSweeper?.(sweeper);
         return [sweeper];

@@ -96,7 +96,7 @@ test("a reservation without reference or lines, with repeated lines, too many li
 test("ids, page sizes and page tokens out of bounds are invalid_argument", async (t) => {
   t.deepEqual((await failure(inventory.checkout.commitReservation({ reservationId: "not-a-uuid" }))).fields, ["reservation_id"]);
   t.deepEqual((await failure(inventory.checkout.releaseReservation({ reservationId: "" }))).fields, ["reservation_id"]);
-  const missing = await failure(inventory.checkout.getReservation({ reservationId: "0190b7c4-0000-7000-8000-000000000000" }));
+  const missing = await failure(inventory.admin.getReservation({ reservationId: "0190b7c4-0000-7000-8000-000000000000" }));
   t.is(missing.code, Code.NotFound);
   t.deepEqual((await failure(inventory.admin.listStockLevels({ pageSize: 501 }))).fields, ["page_size"]);
   t.deepEqual((await failure(inventory.admin.listStockLevels({ pageSize: -1 }))).fields, ["page_size"]);
@@ -105,8 +105,8 @@ test("ids, page sizes and page tokens out of bounds are invalid_argument", async
   const token = (await inventory.admin.listStockLevels({ pageSize: 1 })).nextPageToken;
   // A token from one listing is refused by another.
   t.deepEqual((await failure(inventory.admin.listStockMovements({ sku, pageToken: token }))).fields, ["page_token"]);
-  t.deepEqual((await failure(inventory.checkout.batchGetStockLevels({ skus: [] }))).fields, ["skus"]);
-  t.deepEqual((await failure(inventory.checkout.batchGetStockLevels({ skus: Array.from({ length: 101 }, (_, i) => `S${i}`) }))).fields, ["skus"]);
+  t.deepEqual((await failure(inventory.admin.batchGetStockLevels({ skus: [] }))).fields, ["skus"]);
+  t.deepEqual((await failure(inventory.admin.batchGetStockLevels({ skus: Array.from({ length: 101 }, (_, i) => `S${i}`) }))).fields, ["skus"]);
 });
 
 test("receiving and adjusting with bad quantities, reasons or notes is refused and moves no stock", async (t) => {
@@ -126,7 +126,7 @@ test("receiving and adjusting with bad quantities, reasons or notes is refused a
 
 test("Connect JSON: a fractional or negative quantity is invalid_argument (HTTP 400), never a 5xx, and changes nothing", async (t) => {
   const sku = await stocked(3);
-  const token = await inventory.signer.token({ subject: "checkout", service: true });
+  const token = await inventory.signer.token({ subject: "order", service: true });
   const post = (body: unknown) =>
     fetch(`http://${inventory.service.address}/bazaar.inventory.v1.InventoryService/ReserveStock`, {
       method: "POST",

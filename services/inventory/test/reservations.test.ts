@@ -4,8 +4,8 @@ import { Code } from "@connectrpc/connect";
 import test from "ava";
 import { BackInStockSchema, OutOfStockSchema, ReleaseReason, StockCommittedSchema, StockReleasedSchema, StockReservedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import type { Sweeper } from "../src/index.ts";
-import { eventually, failure, levelOf, outboxEvents, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
+import type { Sweep } from "@bazaar/platform";
+import { eventually, failure, levelOf, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -57,7 +57,7 @@ test("200 concurrent reservations for the last 50 units reserve exactly 50 and r
   );
   t.is(level?.reserved, Number(open!.total));
   t.is(level?.reserved, 20);
-  const { stock } = await inventory.checkout.getStockLevel({ sku });
+  const { stock } = await inventory.admin.getStockLevel({ sku });
   t.is(stock?.available, BigInt(initial - committed - 20));
 });
 
@@ -74,7 +74,7 @@ test("ReserveStock is idempotent per reference: the same lines return the same r
   t.is(different.code, Code.AlreadyExists);
   t.is(different.reason, "REFERENCE_IN_USE");
   t.deepEqual(await levelOf(inventory, sku), { onHand: 10, reserved: 3 });
-  t.is((await outboxEvents(inventory, StockReservedSchema)).filter((e) => e.reference === reference).length, 1);
+  t.is((await inventory.outbox(StockReservedSchema)).filter((e) => e.reference === reference).length, 1);
 });
 
 test("concurrent ReserveStock calls with one reference make one reservation", async (t) => {
@@ -155,7 +155,7 @@ test("committing a reservation sells its units once, records the sale and publis
       [8n, "admin-1", 8n],
     ],
   );
-  const events = (await outboxEvents(inventory, StockCommittedSchema)).filter((e) => e.reservationId === reservation!.id);
+  const events = (await inventory.outbox(StockCommittedSchema)).filter((e) => e.reservationId === reservation!.id);
   t.is(events.length, 1);
   t.deepEqual(events[0]?.lines.map((l) => [l.sku, l.location, l.quantity]), [[sku, "default", 3n]]);
 });
@@ -171,7 +171,7 @@ test("releasing a reservation returns its units once; committing it afterwards i
   const commit = await failure(inventory.checkout.commitReservation({ reservationId: reservation!.id }));
   t.is(commit.code, Code.FailedPrecondition);
   t.is(commit.reason, "RESERVATION_CLOSED");
-  const events = (await outboxEvents(inventory, StockReleasedSchema)).filter((e) => e.reservationId === reservation!.id);
+  const events = (await inventory.outbox(StockReleasedSchema)).filter((e) => e.reservationId === reservation!.id);
   t.deepEqual(events.map((e) => e.reason), [ReleaseReason.REQUESTED]);
 });
 
@@ -180,13 +180,13 @@ test("an expired reservation is released automatically and can no longer be comm
   const { reservation } = await inventory.checkout.reserveStock({ reference: unique("order"), lines: one(sku, 6), ttl: { seconds: 1n, nanos: 0 } });
   t.deepEqual(await levelOf(inventory, sku), { onHand: 6, reserved: 6 });
   await eventually("the reservation expiring", async () => {
-    const { reservation: current } = await inventory.checkout.getReservation({ reservationId: reservation!.id });
+    const { reservation: current } = await inventory.admin.getReservation({ reservationId: reservation!.id });
     return current?.state === ReservationState.EXPIRED;
   });
   t.deepEqual(await levelOf(inventory, sku), { onHand: 6, reserved: 0 });
   const commit = await failure(inventory.checkout.commitReservation({ reservationId: reservation!.id }));
   t.is(commit.code, Code.FailedPrecondition);
-  const events = (await outboxEvents(inventory, StockReleasedSchema)).filter((e) => e.reservationId === reservation!.id);
+  const events = (await inventory.outbox(StockReleasedSchema)).filter((e) => e.reservationId === reservation!.id);
   t.deepEqual(events.map((e) => e.reason), [ReleaseReason.EXPIRED]);
   // Releasing an expired reservation is a no-op that reports it as expired.
   const released = await inventory.checkout.releaseReservation({ reservationId: reservation!.id });
@@ -207,28 +207,28 @@ test("two instances sweeping the same database expire each reservation exactly o
   t.deepEqual(await levelOf(inventory, sku), { onHand: 100, reserved: 0 });
   const [{ available }] = (await inventory.sql<{ available: string }>("select available from sku_stock where sku = $1", [sku])) as [{ available: string }];
   t.is(Number(available), 100);
-  const released = (await outboxEvents(inventory, StockReleasedSchema)).filter((e) => ids.includes(e.reservationId));
+  const released = (await inventory.outbox(StockReleasedSchema)).filter((e) => ids.includes(e.reservationId));
   t.is(released.length, 40);
   t.is(new Set(released.map((e) => e.reservationId)).size, 40);
 });
 
 test("reserving the last units publishes OutOfStock and releasing them publishes BackInStock", async (t) => {
   const sku = await stocked(3);
-  t.deepEqual((await outboxEvents(inventory, BackInStockSchema)).filter((e) => e.sku === sku).map((e) => e.available), [3n]);
+  t.deepEqual((await inventory.outbox(BackInStockSchema)).filter((e) => e.sku === sku).map((e) => e.available), [3n]);
   const { reservation } = await inventory.checkout.reserveStock({ reference: unique("order"), lines: one(sku, 3) });
-  t.is((await outboxEvents(inventory, OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
+  t.is((await inventory.outbox(OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
   await inventory.checkout.releaseReservation({ reservationId: reservation!.id });
-  t.deepEqual((await outboxEvents(inventory, BackInStockSchema)).filter((e) => e.sku === sku).map((e) => e.available), [3n, 3n]);
-  t.is((await outboxEvents(inventory, OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
+  t.deepEqual((await inventory.outbox(BackInStockSchema)).filter((e) => e.sku === sku).map((e) => e.available), [3n, 3n]);
+  t.is((await inventory.outbox(OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
 });
 
 test("availability events follow the total over all locations, not one location", async (t) => {
   const sku = await stocked(2, "berlin");
   await inventory.admin.receiveStock({ sku, location: "paris", quantity: 1n });
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: one(sku, 2, "berlin") });
-  t.is((await outboxEvents(inventory, OutOfStockSchema)).filter((e) => e.sku === sku).length, 0);
+  t.is((await inventory.outbox(OutOfStockSchema)).filter((e) => e.sku === sku).length, 0);
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: one(sku, 1, "paris") });
-  t.is((await outboxEvents(inventory, OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
+  t.is((await inventory.outbox(OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
 });
 
 test("only services and admins may reserve: anonymous callers are unauthenticated, customers denied", async (t) => {
@@ -241,7 +241,7 @@ test("only services and admins may reserve: anonymous callers are unauthenticate
 });
 
 test("a reservation past its ttl cannot be committed even before a sweep has released it", async (t) => {
-  let sweeper: Sweeper | undefined;
+  let sweeper: Sweep | undefined;
   const idle = await startInventory({ sweepIntervalMs: 600_000, onSweeper: (s) => (sweeper = s) });
   t.teardown(() => idle.stop());
   const sku = uniqueSku();
@@ -257,5 +257,5 @@ test("a reservation past its ttl cannot be committed even before a sweep has rel
   t.deepEqual(await levelOf(idle, sku), { onHand: 2, reserved: 2 });
   t.is(await sweeper!.sweep(), 1);
   t.deepEqual(await levelOf(idle, sku), { onHand: 2, reserved: 0 });
-  t.is((await idle.checkout.getReservation({ reservationId: reservation!.id })).reservation?.state, ReservationState.EXPIRED);
+  t.is((await idle.admin.getReservation({ reservationId: reservation!.id })).reservation?.state, ReservationState.EXPIRED);
 });

@@ -4,7 +4,7 @@ import { Code } from "@connectrpc/connect";
 import test from "ava";
 import { BackInStockSchema, StockRestockedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { MovementReason, ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { eventually, failure, levelOf, outboxEvents, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
+import { eventually, failure, levelOf, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -54,22 +54,22 @@ test("restocking a committed reservation puts its units back on hand at their lo
   t.deepEqual(await levelOf(inventory, shirts), { onHand: 3, reserved: 0 });
   t.deepEqual(await levelOf(inventory, shirts, "store-2"), { onHand: 4, reserved: 0 });
   t.deepEqual(await levelOf(inventory, mugs), { onHand: 5, reserved: 0 });
-  t.is((await inventory.checkout.getStockLevel({ sku: shirts })).stock?.available, 7n);
-  t.is((await inventory.checkout.getStockLevel({ sku: mugs })).stock?.available, 5n);
+  t.is((await inventory.admin.getStockLevel({ sku: shirts })).stock?.available, 7n);
+  t.is((await inventory.admin.getStockLevel({ sku: mugs })).stock?.available, 5n);
 
   const { movements } = await inventory.admin.listStockMovements({ sku: shirts });
   const returned = movements.filter((m) => m.reason === MovementReason.RETURNED);
   t.deepEqual(returned.map((m) => [m.location, m.delta, m.onHandAfter, m.actor]).sort(), [
-    ["default", 3n, 3n, "checkout"],
-    ["store-2", 1n, 4n, "checkout"],
+    ["default", 3n, 3n, "order"],
+    ["store-2", 1n, 4n, "order"],
   ]);
   t.true(returned.every((m) => m.note.includes(sale.id) && m.note.includes(sale.reference)), returned.map((m) => m.note).join(" | "));
 
-  const events = (await outboxEvents(inventory, StockRestockedSchema)).filter((e) => e.reservationId === sale.id);
+  const events = (await inventory.outbox(StockRestockedSchema)).filter((e) => e.reservationId === sale.id);
   t.is(events.length, 1);
   t.is(events[0]?.reference, sale.reference);
   t.deepEqual(events[0]?.lines.map((l) => [l.sku, l.location, l.quantity]), reservation?.lines.map((l) => [l.sku, l.location, l.quantity]));
-  t.true((await outboxEvents(inventory, BackInStockSchema)).some((e) => e.sku === shirts && e.available === 3n));
+  t.true((await inventory.outbox(BackInStockSchema)).some((e) => e.sku === shirts && e.available === 3n));
 });
 
 test("restocking again, or many times at once, puts the units back only once and returns the restocked reservation", async (t) => {
@@ -84,8 +84,8 @@ test("restocking again, or many times at once, puts the units back only once and
   t.deepEqual(await levelOf(inventory, sku), { onHand: 10, reserved: 0 });
   const { movements } = await inventory.admin.listStockMovements({ sku });
   t.is(movements.filter((m) => m.reason === MovementReason.RETURNED).length, 1);
-  t.is((await outboxEvents(inventory, StockRestockedSchema)).filter((e) => e.reservationId === sale.id).length, 1);
-  t.is((await inventory.checkout.getReservation({ reservationId: sale.id })).reservation?.state, ReservationState.RESTOCKED);
+  t.is((await inventory.outbox(StockRestockedSchema)).filter((e) => e.reservationId === sale.id).length, 1);
+  t.is((await inventory.admin.getReservation({ reservationId: sale.id })).reservation?.state, ReservationState.RESTOCKED);
 });
 
 test("active, released and expired reservations are not restocked: FAILED_PRECONDITION, nothing changes", async (t) => {
@@ -96,7 +96,7 @@ test("active, released and expired reservations are not restocked: FAILED_PRECON
   const expiring = (await inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku, quantity: 3n }], ttl: { seconds: 1n, nanos: 0 } })).reservation!;
   await eventually(
     "the sweeper expiring the reservation",
-    async () => (await inventory.checkout.getReservation({ reservationId: expiring.id })).reservation?.state === ReservationState.EXPIRED,
+    async () => (await inventory.admin.getReservation({ reservationId: expiring.id })).reservation?.state === ReservationState.EXPIRED,
     30_000,
   );
 
@@ -106,10 +106,10 @@ test("active, released and expired reservations are not restocked: FAILED_PRECON
     t.is(refused.reason, "RESERVATION_NOT_COMMITTED");
   }
   t.deepEqual(await levelOf(inventory, sku), { onHand: 10, reserved: 2 });
-  t.is((await inventory.checkout.getReservation({ reservationId: active.id })).reservation?.state, ReservationState.ACTIVE);
+  t.is((await inventory.admin.getReservation({ reservationId: active.id })).reservation?.state, ReservationState.ACTIVE);
   const { movements } = await inventory.admin.listStockMovements({ sku });
   t.false(movements.some((m) => m.reason === MovementReason.RETURNED));
-  t.false((await outboxEvents(inventory, StockRestockedSchema)).some((e) => [active.id, released.id, expiring.id].includes(e.reservationId)));
+  t.false((await inventory.outbox(StockRestockedSchema)).some((e) => [active.id, released.id, expiring.id].includes(e.reservationId)));
 });
 
 test("an unknown reservation is NOT_FOUND and a malformed id INVALID_ARGUMENT naming reservation_id", async (t) => {

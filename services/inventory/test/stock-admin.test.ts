@@ -5,8 +5,8 @@ import test from "ava";
 import { createDatabase, createLogger } from "@bazaar/platform";
 import { BackInStockSchema, LowStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { MovementReason } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
-import { entities, migrations, seedStock } from "../src/index.ts";
-import { env, failure, levelOf, outboxEvents, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
+import { inventoryEntities, inventoryMigrations, seedStock } from "../src/index.ts";
+import { env, failure, levelOf, startInventory, unique, type Harness, uniqueSku } from "./helpers.ts";
 
 let inventory: Harness;
 test.before(async () => {
@@ -59,6 +59,34 @@ test("adjusting stock records the reason, and may not take on hand below what is
   ]);
 });
 
+test("an adjustment with an idempotency key is made once however often it is sent; the key on another adjustment is refused", async (t) => {
+  const sku = uniqueSku();
+  await inventory.admin.receiveStock({ sku, quantity: 4n });
+  const key = unique("return-line");
+  // The returns service restocks on its own authority (its service token), as a crash retry would.
+  const returnsService = inventory.clientWith(await inventory.signer.token({ subject: "returns", service: true }));
+  const first = await returnsService.adjustStock({ sku, delta: 2n, reason: MovementReason.RETURNED, note: "return r1", idempotencyKey: key });
+  t.is(first.level?.onHand, 6n);
+  const repeats = await Promise.all([1, 2, 3].map(() => returnsService.adjustStock({ sku, delta: 2n, reason: MovementReason.RETURNED, note: "return r1", idempotencyKey: key })));
+  for (const repeat of repeats) t.is(repeat.movement?.id, first.movement?.id, "the stored movement answers");
+  t.deepEqual(await levelOf(inventory, sku), { onHand: 6, reserved: 0 });
+
+  const reused = await failure(inventory.admin.adjustStock({ sku, delta: 3n, reason: MovementReason.RETURNED, idempotencyKey: key }));
+  t.is(reused.code, Code.AlreadyExists);
+  t.is(reused.reason, "IDEMPOTENCY_KEY_REUSED");
+  const malformed = await failure(inventory.admin.adjustStock({ sku, delta: 1n, reason: MovementReason.RETURNED, idempotencyKey: "a\u0001b" }));
+  t.is(malformed.code, Code.InvalidArgument);
+  t.deepEqual(malformed.fields, ["idempotency_key"]);
+  // A service may not adjust otherwise.
+  t.is((await failure(returnsService.adjustStock({ sku, delta: -1n, reason: MovementReason.LOST, idempotencyKey: unique("k") }))).code, Code.PermissionDenied);
+  t.deepEqual(await levelOf(inventory, sku), { onHand: 6, reserved: 0 });
+  const { movements } = await inventory.admin.listStockMovements({ sku });
+  t.deepEqual(movements.map((m) => [m.reason, m.delta, m.actor]), [
+    [MovementReason.RETURNED, 2n, "returns"],
+    [MovementReason.RECEIVED, 4n, "admin-1"],
+  ]);
+});
+
 test("the database refuses stock below zero or below what is reserved even from raw SQL", async (t) => {
   const sku = uniqueSku();
   await inventory.admin.receiveStock({ sku, quantity: 2n });
@@ -76,15 +104,15 @@ test("availability falling to the low-stock threshold publishes LowStock once; r
   const set = await inventory.admin.setLowStockThreshold({ sku, threshold: 3n });
   t.is(set.stock?.lowStockThreshold, 3n);
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku, quantity: 6n }] });
-  t.is((await outboxEvents(inventory, LowStockSchema)).filter((e) => e.sku === sku).length, 0);
+  t.is((await inventory.outbox(LowStockSchema)).filter((e) => e.sku === sku).length, 0);
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku, quantity: 2n }] });
   await inventory.checkout.reserveStock({ reference: unique("order"), lines: [{ sku, quantity: 1n }] });
-  const low = (await outboxEvents(inventory, LowStockSchema)).filter((e) => e.sku === sku);
+  const low = (await inventory.outbox(LowStockSchema)).filter((e) => e.sku === sku);
   t.deepEqual(low.map((e) => [e.available, e.threshold]), [[2n, 3n]]);
   await inventory.admin.adjustStock({ sku, delta: -1n, reason: MovementReason.COUNT_CORRECTION });
-  t.is((await outboxEvents(inventory, OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
+  t.is((await inventory.outbox(OutOfStockSchema)).filter((e) => e.sku === sku).length, 1);
   await inventory.admin.receiveStock({ sku, quantity: 1n });
-  t.deepEqual((await outboxEvents(inventory, BackInStockSchema)).filter((e) => e.sku === sku).map((e) => e.available), [10n, 1n]);
+  t.deepEqual((await inventory.outbox(BackInStockSchema)).filter((e) => e.sku === sku).map((e) => e.available), [10n, 1n]);
 });
 
 test("BatchGetStockLevels answers in the order asked and marks SKUs the inventory does not know", async (t) => {
@@ -148,8 +176,8 @@ test("seedStock sets exactly the given levels, and running it again changes noth
   const database = await createDatabase({
     url: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     dbName: `bazaar_${inventory.name.replaceAll("-", "_")}`,
-    entities,
-    migrations,
+    entities: inventoryEntities,
+    migrations: inventoryMigrations,
     logger: createLogger({ service: "seed-test", level: "silent" }),
   });
   t.teardown(() => database.close());
@@ -169,7 +197,7 @@ test("seedStock sets exactly the given levels, and running it again changes noth
   t.is((await inventory.anonymous.getStockLevel({ sku: b })).stock?.available, 0n);
   const [moves] = await inventory.sql<{ n: string }>("select count(*) as n from stock_movement where sku = $1", [a]);
   t.is(Number(moves!.n), 2);
-  t.is((await outboxEvents(inventory, BackInStockSchema)).filter((e) => e.sku === a).length, 1);
+  t.is((await inventory.outbox(BackInStockSchema)).filter((e) => e.sku === a).length, 1);
 
   await seedStock(database, [{ sku: a, onHand: 5 }]);
   t.deepEqual(await levelOf(inventory, a), { onHand: 5, reserved: 0 });

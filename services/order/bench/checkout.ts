@@ -1,4 +1,4 @@
-// `npm run bench:checkout`: guest checkouts end to end through catalog, inventory, cart, payment and
+// `npm run bench:checkout`: guest checkouts end to end through catalog, inventory, shipping, cart, payment and
 // order, each its own process, over a seeded catalog: checkouts per second with p50/p99 at a few
 // concurrencies, then 200 concurrent checkouts for the last 50 units of one SKU (exactly 50 must
 // be sold). Prints the figures and records them in BENCHMARKS.md.
@@ -18,8 +18,8 @@ import { connect as connectNats } from "nats";
 import pg from "pg";
 import { createSupervisor, ensureInfrastructure, repositoryRoot, stackSettings, waitFor } from "@bazaar/stack";
 import { CART_TOKEN_HEADER, createDatabase, createLogger, failureOf } from "@bazaar/platform";
-import { entities as catalogEntities, migrations as catalogMigrations, seedCatalog } from "@bazaar/catalog";
-import { entities as inventoryEntities, migrations as inventoryMigrations, seedStock } from "@bazaar/inventory";
+import { catalogEntities, catalogMigrations, seedCatalog } from "@bazaar/catalog";
+import { inventoryEntities, inventoryMigrations, seedStock } from "@bazaar/inventory";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -30,7 +30,7 @@ import { recordSection } from "../../platform/bench/report.ts";
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const concurrencies = (process.env.BENCH_CONCURRENCIES ?? "1,4,8,32").split(",").map(Number);
 const products = Number(process.env.BENCH_PRODUCTS ?? 300);
-const services = ["catalog", "inventory", "cart", "payment", "order"] as const;
+const services = ["catalog", "inventory", "shipping", "promotion", "cart", "payment", "order"] as const;
 const tag = randomBytes(3).toString("hex");
 const names = Object.fromEntries(services.map((s) => [s, `${s}-bench-${tag}`])) as Record<(typeof services)[number], string>;
 const dbOf = (name: string) => `bazaar_${name.replaceAll("-", "_")}`;

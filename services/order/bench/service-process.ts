@@ -5,12 +5,14 @@
 import type { JWK } from "jose";
 import { createService, createTokenVerifier, loadConfig, platformConfigSchema, type ServiceDefinition } from "@bazaar/platform";
 import { catalog } from "@bazaar/catalog";
-import { inventoryService } from "@bazaar/inventory";
+import { inventory } from "@bazaar/inventory";
 import { cart, cartConfigSchema } from "@bazaar/cart";
 import { payment, paymentConfigSchema } from "@bazaar/payment";
+import { promotion, promotionConfigSchema } from "@bazaar/promotion";
+import { shipping, shippingConfigSchema } from "@bazaar/shipping";
 import { order, orderConfigSchema } from "../src/index.ts";
 
-const names = JSON.parse(process.env.BENCH_NAMES ?? "{}") as Record<"catalog" | "inventory" | "cart" | "payment" | "order", string>;
+const names = JSON.parse(process.env.BENCH_NAMES ?? "{}") as Record<"catalog" | "inventory" | "shipping" | "promotion" | "cart" | "payment" | "order", string>;
 const jwk = JSON.parse(process.env.BENCH_JWK ?? "null") as JWK;
 const token = process.env.BENCH_TOKEN ?? "";
 const which = process.env.BENCH_SERVICE as keyof typeof names;
@@ -20,21 +22,31 @@ function definition(): { definition: ServiceDefinition; config: ReturnType<typeo
     case "catalog":
       return { definition: catalog({ name: names.catalog, followStock: false }), config: loadConfig(platformConfigSchema) };
     case "inventory":
-      return { definition: inventoryService({ name: names.inventory }), config: loadConfig(platformConfigSchema) };
+      return { definition: inventory({ name: names.inventory }), config: loadConfig(platformConfigSchema) };
     case "cart": {
       const config = loadConfig(cartConfigSchema);
       return { definition: cart({ config, name: names.cart }), config };
     }
+    case "shipping": {
+      // Development mode: it creates the default zones at start (SHIPPING_SEED_DEFAULTS). Its new durable
+      // on the order stream starts at the end, not replaying every earlier run's orders into shipments.
+      const config = loadConfig(shippingConfigSchema, { ...process.env, EVENTS_NEW_CONSUMER_START: "new" });
+      return { definition: shipping({ config, name: names.shipping }), config };
+    }
     case "payment": {
       const config = loadConfig(paymentConfigSchema);
       return { definition: payment({ config, name: names.payment }), config };
+    }
+    case "promotion": {
+      const config = loadConfig(promotionConfigSchema);
+      return { definition: promotion({ config, name: names.promotion, followOrders: false }), config };
     }
     case "order": {
       const config = loadConfig(orderConfigSchema);
       return { definition: order({ config, name: names.order }), config };
     }
     default:
-      throw new Error(`BENCH_SERVICE must be catalog, inventory, cart, payment or order, got ${which}`);
+      throw new Error(`BENCH_SERVICE must be catalog, inventory, shipping, promotion, cart, payment or order, got ${which}`);
   }
 }
 
@@ -49,7 +61,7 @@ const { definition: service, config } = definition();
 const running = await createService(service, {
   config,
   // Every service of the bench runs under its bench name.
-  upstreams: { catalog: names.catalog, inventory: names.inventory, cart: names.cart, payment: names.payment },
+  upstreams: { catalog: names.catalog, inventory: names.inventory, shipping: names.shipping, cart: names.cart, payment: names.payment, promotion: names.promotion },
   verifier: createTokenVerifier({ jwks: { keys: [jwk] }, issuer: "bazaar-identity", audience: "bazaar" }),
   serviceCredentials: { token: async () => token },
   signals: ["SIGTERM", "SIGINT"],

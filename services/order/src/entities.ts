@@ -39,6 +39,7 @@ export const Order = defineEntity({
     leaseUntil: p.datetime().fieldName("lease_until"),
     leaseHolder: p.text().fieldName("lease_holder").nullable(),
     leaseIncarnation: p.text().fieldName("lease_incarnation").nullable(),
+    promotions: p.json().defaultRaw("'[]'::jsonb"),
     version: p.integer().defaultRaw("1"),
     createdAt: p.datetime().fieldName("created_at").defaultRaw("clock_timestamp()"),
     updatedAt: p.datetime().fieldName("updated_at").defaultRaw("clock_timestamp()"),
@@ -90,4 +91,4 @@ export const IdempotencyKey = defineEntity({
   },
 });
 
-export const entities = [Order, OrderLine, OrderStatusChange, IdempotencyKey];
+export const orderEntities = [Order, OrderLine, OrderStatusChange, IdempotencyKey];

@@ -5,18 +5,17 @@ import {
   AlreadyExistsError,
   CART_TOKEN_HEADER,
   checkCurrencyCode,
-  checkPageSize,
   checkUuid,
   ConflictError,
   currentPrincipal,
-  decodePageToken,
-  encodePageToken,
   failureOf,
   FailedPreconditionError,
   InvalidArgumentError,
   isUuid,
   publish,
+  readPage,
   requireRole,
+  requireServiceOrRole,
   requireUser,
   UnavailableError,
   type Database,
@@ -32,7 +31,7 @@ import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
 import { BadRequestSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { accessible, actorOf, isStaff } from "./access.ts";
 import { etagOf, orderMessage } from "./order-message.ts";
-import { listOrders } from "./order-queries.ts";
+import { listOrders, ORDERS_ORDER } from "./order-queries.ts";
 import { checkTransition, FULFILMENT_STATUSES, PAID_STATUSES, statusFromWire, type Status } from "./order-status.ts";
 import { addHistory, LEASE_SET, leaseValues, loadOrder, releaseLease, updateOrder, type LeaseHolder, type OrderRecord } from "./orders.ts";
 import { createPlaceOrder } from "./place-order.ts";
@@ -85,19 +84,15 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
     async listMyOrders(request) {
       const user = requireUser();
       const v = violations();
-      const limit = checkPageSize(v, request.pageSize, MY_ORDERS_PAGE_SIZE);
-      const query = { rpc: "ListMyOrders", user: user.subject };
-      const [beforeId] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
+      const page = readPage(v, request, MY_ORDERS_PAGE_SIZE, { rpc: "ListMyOrders", user: user.subject }, ORDERS_ORDER);
       v.throwIfAny();
-      const page = await listOrders(database.em(), { userId: user.subject }, { limit, ...(beforeId ? { beforeId } : {}) });
-      const last = page.orders.at(-1);
-      return { orders: page.orders.map(orderMessage), nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "" };
+      const { rows, nextPageToken } = await listOrders(database.em(), { userId: user.subject }, page);
+      return { orders: rows.map(orderMessage), nextPageToken };
     },
 
     async listOrders(request) {
       requireRole(ADMIN_ROLE);
       const v = violations();
-      const limit = checkPageSize(v, request.pageSize, STAFF_ORDERS_PAGE_SIZE);
       const statuses: Status[] = [];
       request.statuses.forEach((wire, i) => {
         const status = statusFromWire(wire);
@@ -115,12 +110,10 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
         ...(createdAfter ? { createdAfter } : {}),
         ...(createdBefore ? { createdBefore } : {}),
       };
-      const query = { rpc: "ListOrders", ...filter };
-      const [beforeId] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
+      const page = readPage(v, request, STAFF_ORDERS_PAGE_SIZE, { rpc: "ListOrders", ...filter }, ORDERS_ORDER);
       v.throwIfAny();
-      const page = await listOrders(database.em(), filter, { limit, ...(beforeId ? { beforeId } : {}) });
-      const last = page.orders.at(-1);
-      return { orders: page.orders.map(orderMessage), nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "" };
+      const { rows, nextPageToken } = await listOrders(database.em(), filter, page);
+      return { orders: rows.map(orderMessage), nextPageToken };
     },
 
     async cancelOrder(request, context) {
@@ -135,7 +128,8 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
         await driveCancellation(order);
         return reply(order.id);
       }
-      const allowed: Status[] = isStaff(principal) ? ["CONFIRMED", "FULFILLING"] : ["CONFIRMED"];
+      // Until something ships, customers and staff alike (the shipment is cancelled on OrderCancelled).
+      const allowed: Status[] = ["CONFIRMED", "FULFILLING"];
       if (!allowed.includes(order.status)) {
         const why = order.status === "PENDING" ? "its checkout is still running" : `it is ${order.status}`;
         throw new FailedPreconditionError(`order ${order.id} cannot be cancelled: ${why}`, { reason: "ORDER_NOT_CANCELLABLE" });
@@ -200,7 +194,8 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
     },
 
     async refundOrder(request) {
-      const staff = requireRole(ADMIN_ROLE);
+      // Staff, or a service refunding on its own authority (returns refunds what came back).
+      const staff = requireServiceOrRole(ADMIN_ROLE, "refunds are made by staff and services");
       const v = violations();
       checkUuid(v, "order_id", request.orderId);
       v.check(printable.test(request.refundId), "refund_id", "must be 1–128 printable characters");
@@ -254,6 +249,9 @@ export function orderHandlers(deps: HandlerDeps): ServiceImpl<typeof OrderServic
             amount: { amountMinor: refundedTotal - current.refunded, currencyCode: order.currency },
             totalRefunded: { amountMinor: refundedTotal, currencyCode: order.currency },
             full,
+            userId: order.userId,
+            email: order.email,
+            refundId: request.refundId,
           }),
         );
       });

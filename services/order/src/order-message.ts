@@ -22,6 +22,12 @@ const failureReasons: Record<FailureReason, OrderFailureReason> = {
   INSUFFICIENT_FUNDS: OrderFailureReason.INSUFFICIENT_FUNDS,
   PAYMENT_FAILED: OrderFailureReason.PAYMENT_FAILED,
   RESERVATION_EXPIRED: OrderFailureReason.RESERVATION_EXPIRED,
+  PROMOTION_LIMIT_REACHED: OrderFailureReason.PROMOTION_LIMIT_REACHED,
+  PROMOTION_CUSTOMER_LIMIT_REACHED: OrderFailureReason.PROMOTION_CUSTOMER_LIMIT_REACHED,
+  PROMOTION_BUDGET_EXHAUSTED: OrderFailureReason.PROMOTION_BUDGET_EXHAUSTED,
+  PROMOTION_CODE_USED: OrderFailureReason.PROMOTION_CODE_USED,
+  PROMOTION_NOT_FIRST_ORDER: OrderFailureReason.PROMOTION_NOT_FIRST_ORDER,
+  PROMOTION_INACTIVE: OrderFailureReason.PROMOTION_INACTIVE,
 };
 
 /** The etag: the row's version, which every update increments. */
@@ -29,6 +35,9 @@ export const etagOf = (order: OrderRecord) => `"${order.version}"`;
 
 export function orderMessage(order: OrderRecord): Order {
   const money = (amountMinor: bigint) => ({ amountMinor, currencyCode: order.currency });
+  // Each line's share of the promotions, from their allocations.
+  const lineDiscount = new Map<string, bigint>();
+  for (const p of order.promotions) for (const a of p.allocations) lineDiscount.set(a.sku, (lineDiscount.get(a.sku) ?? 0n) + a.amount);
   return create(OrderSchema, {
     id: order.id,
     userId: order.userId,
@@ -44,6 +53,7 @@ export function orderMessage(order: OrderRecord): Order {
       quantity: line.quantity,
       unitPrice: money(line.unitPrice),
       lineTotal: money(line.lineTotal),
+      discount: money(lineDiscount.get(line.sku) ?? 0n),
     })),
     totals: {
       subtotal: money(order.subtotal),

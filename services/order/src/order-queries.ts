@@ -1,6 +1,7 @@
 // The order listings: keyset pages over `id desc` (UUIDv7, so newest first), for one customer or for
 // staff's search by status, customer, creation time and a query matching an id, an email or a SKU.
-import { isUuid, query, type EntityManager } from "@bazaar/platform";
+import { isUuid, keysetPage, sql, typedQueries, type EntityManager, type Keyset, type Page, type PageCursor } from "@bazaar/platform";
+import { orderEntities } from "./entities.ts";
 import { withDetails, type OrderRecord } from "./orders.ts";
 import type { Status } from "./order-status.ts";
 
@@ -13,52 +14,23 @@ export interface OrderFilter {
   createdBefore?: Date;
 }
 
-export interface OrderPage {
-  orders: OrderRecord[];
-  more: boolean;
-}
+/** Newest first. */
+export const ORDERS_ORDER: Keyset = { columns: ["id"], direction: "desc", valid: ([id]) => isUuid(id!) };
 
-export async function listOrders(em: EntityManager, filter: OrderFilter, page: { limit: number; beforeId?: string }): Promise<OrderPage> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (filter.userId !== undefined) {
-    where.push("user_id = ?");
-    params.push(filter.userId);
-  }
-  if (filter.statuses?.length) {
-    where.push(`status in (${filter.statuses.map(() => "?").join(", ")})`);
-    params.push(...filter.statuses);
-  }
+export async function listOrders(em: EntityManager, filter: OrderFilter, page: PageCursor): Promise<Page<OrderRecord>> {
   const q = filter.query?.trim();
-  if (q) {
-    if (isUuid(q)) {
-      where.push("id = ?");
-      params.push(q.toLowerCase());
-    } else if (q.includes("@")) {
-      where.push("lower(email) = lower(?)");
-      params.push(q);
-    } else {
-      where.push("exists (select 1 from order_line l where l.order_id = orders.id and l.sku = ?)");
-      params.push(q);
-    }
-  }
-  if (filter.createdAfter) {
-    where.push("created_at >= ?");
-    params.push(filter.createdAfter);
-  }
-  if (filter.createdBefore) {
-    where.push("created_at < ?");
-    params.push(filter.createdBefore);
-  }
-  if (page.beforeId) {
-    where.push("id < ?");
-    params.push(page.beforeId);
-  }
-  const rows = await query(
-    em,
-    `select * from orders ${where.length ? `where ${where.join(" and ")}` : ""} order by id desc limit ?`,
-    [...params, page.limit + 1],
-  );
-  const more = rows.length > page.limit;
-  return { orders: await withDetails(em, rows.slice(0, page.limit)), more };
+  const select = typedQueries(em, orderEntities)
+    .selectFrom("orders")
+    .selectAll()
+    .$if(filter.userId !== undefined, (s) => s.where("user_id", "=", filter.userId!))
+    .$if(Boolean(filter.statuses?.length), (s) => s.where("status", "in", [...filter.statuses!]))
+    .$if(Boolean(q) && isUuid(q!), (s) => s.where("id", "=", q!.toLowerCase()))
+    .$if(Boolean(q) && !isUuid(q!) && q!.includes("@"), (s) => s.where(sql<boolean>`lower(email) = lower(${q})`))
+    .$if(Boolean(q) && !isUuid(q!) && !q!.includes("@"), (s) =>
+      s.where(({ exists, selectFrom }) => exists(selectFrom("order_line as l").select("l.sku").whereRef("l.order_id", "=", "orders.id").where("l.sku", "=", q!))),
+    )
+    .$if(filter.createdAfter !== undefined, (s) => s.where("created_at", ">=", filter.createdAfter!))
+    .$if(filter.createdBefore !== undefined, (s) => s.where("created_at", "<", filter.createdBefore!));
+  const { rows, nextPageToken } = await keysetPage(select, page);
+  return { rows: await withDetails(em, rows), nextPageToken };
 }

@@ -12,7 +12,16 @@ export type Status = "PENDING" | "CONFIRMED" | "FULFILLING" | "SHIPPED" | "DELIV
 
 export type PaymentStatus = "PENDING" | "AUTHORIZED" | "PAID" | "PARTIALLY_REFUNDED" | "REFUNDED" | "VOIDED" | "FAILED";
 
-export type FailureReason = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_FAILED" | "RESERVATION_EXPIRED";
+export type FailureReason = "OUT_OF_STOCK" | "PAYMENT_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_FAILED" | "RESERVATION_EXPIRED" | PromotionRefusal;
+
+/** A promotion's refusal to be redeemed (the saga's first step): nothing authorised, nothing held. */
+export type PromotionRefusal =
+  | "PROMOTION_LIMIT_REACHED"
+  | "PROMOTION_CUSTOMER_LIMIT_REACHED"
+  | "PROMOTION_BUDGET_EXHAUSTED"
+  | "PROMOTION_CODE_USED"
+  | "PROMOTION_NOT_FIRST_ORDER"
+  | "PROMOTION_INACTIVE";
 
 const transitions: Record<Status, readonly Status[]> = {
   PENDING: ["CONFIRMED", "REJECTED"],

@@ -32,6 +32,14 @@ export interface StatusChangeRecord {
   at: Date;
 }
 
+/** A promotion an order redeems: its discount on items and shipping together, and its share of each line. */
+export interface OrderPromotion {
+  promotionId: string;
+  code: string;
+  amount: bigint;
+  allocations: Array<{ sku: string; amount: bigint }>;
+}
+
 export interface OrderRecord {
   id: string;
   /** "" for a guest. */
@@ -66,6 +74,8 @@ export interface OrderRecord {
   createdAt: Date;
   updatedAt: Date;
   lines: OrderLineRecord[];
+  /** The promotions the order redeems (the cart's, as priced at checkout). */
+  promotions: OrderPromotion[];
   /** Oldest first; empty when not loaded (every order has at least its PENDING entry). */
   history: StatusChangeRecord[];
 }
@@ -88,7 +98,7 @@ export type NewOrder = Pick<
   | "shippingOptionId"
   | "paymentMethod"
   | "lines"
->;
+> & { promotions?: OrderPromotion[] };
 
 
 /**
@@ -111,6 +121,20 @@ const OPEN_WORK = "(status = 'PENDING' or (status not in ('PENDING', 'REJECTED')
 const big = (value: unknown): bigint => BigInt(String(value));
 const json = <T>(value: unknown): T => (typeof value === "string" ? (JSON.parse(value) as T) : (value as T));
 const optional = <T extends string>(value: unknown): T | undefined => (value == null ? undefined : (String(value) as T));
+
+type StoredPromotion = { promotionId: string; code: string; amount: string; allocations?: Array<{ sku: string; amount: string }> };
+
+/** The promotions column (amounts as decimal strings: exact in JSON). */
+const promotionsToJson = (promotions: readonly OrderPromotion[]): StoredPromotion[] =>
+  promotions.map((p) => ({ ...p, amount: p.amount.toString(), allocations: p.allocations.map((a) => ({ sku: a.sku, amount: a.amount.toString() })) }));
+
+const promotionsFromJson = (value: unknown): OrderPromotion[] =>
+  (json<StoredPromotion[] | undefined>(value) ?? []).map((p) => ({
+    promotionId: p.promotionId,
+    code: p.code,
+    amount: BigInt(p.amount),
+    allocations: (p.allocations ?? []).map((a) => ({ sku: a.sku, amount: BigInt(a.amount) })),
+  }));
 
 /** An order record from its row (as `select *` or `returning *` gives it) and its lines and history. */
 export function recordFromRow(row: Row, lines: OrderLineRecord[], history: StatusChangeRecord[] = []): OrderRecord {
@@ -138,6 +162,7 @@ export function recordFromRow(row: Row, lines: OrderLineRecord[], history: Statu
     paymentMethod: String(row.payment_method),
     reservationId: optional(row.reservation_id),
     cartCompleted: Boolean(row.cart_completed),
+    promotions: promotionsFromJson(row.promotions),
     cancelActor: optional(row.cancel_actor),
     cancelReason: String(row.cancel_reason),
     version: Number(row.version),
@@ -180,8 +205,8 @@ export async function createOrder(
        on conflict (scope, key) do nothing returning order_id
      ), o as (
        insert into orders (id, user_id, email, cart_id, cart_token_hash, status, currency, subtotal, discount, shipping, tax, total,
-         tax_rate_bps, shipping_address, shipping_option_id, payment_method, lease_until, lease_holder, lease_incarnation)
-       select k.order_id, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, clock_timestamp() + ? * interval '1 millisecond', ?, ? from k
+         tax_rate_bps, shipping_address, shipping_option_id, payment_method, lease_until, lease_holder, lease_incarnation, promotions)
+       select k.order_id, ?, ?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, clock_timestamp() + ? * interval '1 millisecond', ?, ?, ?::jsonb from k
        returning id, created_at, updated_at
      ), l as (
        insert into order_line (order_id, position, sku, product_id, product_name, options, quantity, unit_price, line_total)
@@ -211,12 +236,14 @@ export async function createOrder(
       order.shippingOptionId,
       order.paymentMethod,
       ...leaseValues(leaseMs, holder),
+      JSON.stringify(promotionsToJson(order.promotions ?? [])),
       JSON.stringify(lines),
     ],
   );
   if (!row) return undefined;
   return {
     ...order,
+    promotions: order.promotions ?? [],
     status: "PENDING",
     paymentStatus: "PENDING",
     failureReason: undefined,

@@ -47,6 +47,7 @@ import {
   type OrderRecord,
 } from "./orders.ts";
 import type { Saga } from "./saga.ts";
+import { promotionsOf } from "./promotion-step.ts";
 import { checkIdempotencyKey, violations } from "./validation.ts";
 
 export interface PlaceOrderDeps {
@@ -83,6 +84,7 @@ function cartClaimed(cartId: string, claim: CartClaim): FailedPreconditionError 
 /** Upstream field paths of PrepareCheckout's CartShipping as PlaceOrder's request names them. */
 function requestField(field: string): string {
   const leaf = field.split(".").at(-1) ?? field;
+  if (leaf === "quote_id") return "shipping_quote_id";
   return leaf === "shipping_option_id" ? "shipping_option_id" : leaf === "cart_id" ? "cart_id" : `shipping_address.${leaf}`;
 }
 
@@ -153,7 +155,15 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
         cartId,
         userId,
         cartToken,
-        shipping: { countryCode: address.countryCode, region: address.region, postalCode: address.postalCode, shippingOptionId: request.shippingOptionId },
+        shipping: {
+          countryCode: address.countryCode,
+          region: address.region,
+          postalCode: address.postalCode,
+          shippingOptionId: request.shippingOptionId,
+          // The quote shown to the buyer: the cart charges its price or refuses it (QUOTE_*).
+          quoteId: request.shippingQuoteId,
+        },
+        customerRoles: userId ? [...(currentPrincipal()?.roles ?? [])] : [],
       });
     } catch (error) {
       const { code, reason, error: e } = failureOf(error);
@@ -236,6 +246,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
         unitPrice: amount(line.unitPrice),
         lineTotal: amount(line.lineTotal),
       })),
+      promotions: promotionsOf(cart),
     };
   }
 
@@ -256,6 +267,7 @@ export function createPlaceOrder(deps: PlaceOrderDeps) {
       v.check(request.cartId !== "", "cart_id", "is required for a guest checkout");
     }
     if (request.cartId !== "") checkUuid(v, "cart_id", request.cartId);
+    if (request.shippingQuoteId !== "") checkUuid(v, "shipping_quote_id", request.shippingQuoteId);
     if (request.expectedTotal) {
       checkCurrencyCode(v, "expected_total.currency_code", request.expectedTotal.currencyCode);
       v.check(request.expectedTotal.amountMinor >= 0n, "expected_total.amount_minor", "must not be negative");

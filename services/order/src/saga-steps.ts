@@ -3,6 +3,7 @@
 // A step throws only for what a later re-drive may cure (a dependency down, an unexpected error).
 import type { FailureReason } from "./order-status.ts";
 import type { OrderRecord } from "./orders.ts";
+import type { RedeemOutcome } from "./promotion-step.ts";
 
 export type ReservationState = "active" | "committed" | "released" | "expired" | "restocked";
 
@@ -34,6 +35,10 @@ export interface PaymentFigures {
 }
 
 export interface SagaSteps {
+  /** RedeemPromotions of the order's promotions (the first step); idempotent per order. */
+  redeemPromotions(order: OrderRecord): Promise<RedeemOutcome>;
+  /** ReleasePromotions: gives the order's redemptions back; idempotent. */
+  releasePromotions(order: OrderRecord): Promise<void>;
   /** ReserveStock with reference = the order id: repeating it returns the same reservation. */
   reserveStock(order: OrderRecord, ttlSeconds: number): Promise<ReserveOutcome>;
   /** AuthorizePayment of the order's total; idempotent per order. */

@@ -10,15 +10,17 @@
 //   - `cart_completed` once the cart was checked out;
 //   - `cancel_actor` before a cancellation refunds, and CANCELLED (+ OrderCancelled) after it.
 //
-// Forward: ReserveStock → AuthorizePayment → the pivot: CapturePayment ∥ CommitReservation →
+// Forward: RedeemPromotions (when the order has any; a refusal rejects it before anything is held or
+// charged) → ReserveStock → AuthorizePayment → the pivot: CapturePayment ∥ CommitReservation →
 // CONFIRMED → CompleteCart. The money is captured at confirmation, together with the stock commit.
 // Compensation, in reverse: void (or refund what was captured) → release (or restock what was
-// committed) → REJECTED. Never: captured money on a REJECTED order, stock held by a REJECTED order.
+// committed) → release the promotions → REJECTED. A cancellation releases the promotions too. Never: captured money on a REJECTED order, stock held by a REJECTED order.
 import { asDate, outboxInsert, publish, query, remainingMs, UnavailableError, type Database, type Logger } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { OrderCancelledSchema, OrderPlacedSchema, OrderRejectedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
 import type { FailureReason, PaymentStatus } from "./order-status.ts";
 import { addHistory, loadOrder, recordFromRow, updateOrder, type OrderRecord } from "./orders.ts";
+import { isPromotionRefusal } from "./promotion-step.ts";
 import type { SagaSteps } from "./saga-steps.ts";
 
 export interface SagaOptions {
@@ -81,6 +83,10 @@ export function createSaga(options: SagaOptions): Saga {
 
   async function forward(order: OrderRecord): Promise<OrderRecord> {
     const known: Known = { reservationId: undefined, authorizeCalled: false };
+    if (order.promotions.length > 0) {
+      const redeemed = await steps.redeemPromotions(order);
+      if (redeemed.kind === "refused") return decideToCompensate(order, redeemed.reason, known);
+    }
     const reservation = await steps.reserveStock(order, options.reservationTtlSeconds);
     if (reservation.kind === "out_of_stock") return decideToCompensate(order, "OUT_OF_STOCK", known);
     known.reservationId = reservation.reservationId;
@@ -140,8 +146,17 @@ export function createSaga(options: SagaOptions): Saga {
           productId: line.productId,
           quantity: line.quantity,
           unitPrice: money(line.unitPrice, order.currency),
+          productName: line.productName,
         })),
         total: money(order.total, order.currency),
+        subtotal: money(order.subtotal, order.currency),
+        discount: money(order.discount, order.currency),
+        shipping: money(order.shipping, order.currency),
+        tax: money(order.tax, order.currency),
+        // Where and how it ships: the confirmation shows it, the shipping service makes the shipment.
+        shippingAddress: order.shippingAddress,
+        shippingOptionId: order.shippingOptionId,
+        cartTokenHash: order.cartTokenHash ?? "",
       }),
       "u",
     );
@@ -190,12 +205,13 @@ export function createSaga(options: SagaOptions): Saga {
 
   async function compensate(order: OrderRecord, reason: FailureReason, known: Known): Promise<OrderRecord> {
     logger.info({ order_id: order.id, reason }, "compensating checkout");
-    // Money first (reverse order of the forward path). OUT_OF_STOCK means no reservation, so no
-    // driver went on to authorise — unless this very run did after all (a racing re-drive).
+    // Money first (reverse order of the forward path). OUT_OF_STOCK means no reservation, and a
+    // promotion's refusal no redemption, so no driver went on to authorise — unless this very run
+    // did after all (a racing re-drive).
     let paymentStatus: PaymentStatus = "VOIDED";
     let captured = 0n;
     let refunded = 0n;
-    if (reason !== "OUT_OF_STOCK" || known.authorizeCalled) {
+    if ((reason !== "OUT_OF_STOCK" && !isPromotionRefusal(reason)) || known.authorizeCalled) {
       const voided = await steps.voidPayment(order.id);
       if (voided === "failed") paymentStatus = "FAILED";
       if (voided === "captured") {
@@ -210,6 +226,7 @@ export function createSaga(options: SagaOptions): Saga {
     }
     const reservationId = known.reservationId ?? order.reservationId;
     if (reservationId && (await steps.release(reservationId)) === "committed") await steps.restock(reservationId);
+    if (order.promotions.length > 0) await steps.releasePromotions(order);
 
     await database.transaction(async (em) => {
       const row = await updateOrder(em, order.id, {
@@ -220,7 +237,7 @@ export function createSaga(options: SagaOptions): Saga {
       });
       if (!row) return;
       await addHistory(em, order.id, "REJECTED", "system", String(row.compensation));
-      await publish(em, OrderRejectedSchema, create(OrderRejectedSchema, { orderId: order.id, userId: order.userId, reason: String(row.compensation) }));
+      await publish(em, OrderRejectedSchema, create(OrderRejectedSchema, { orderId: order.id, userId: order.userId, email: order.email, reason: String(row.compensation) }));
     });
     return reload(order.id);
   }
@@ -239,6 +256,7 @@ export function createSaga(options: SagaOptions): Saga {
     const remaining = order.captured - order.refunded;
     if (remaining > 0n) await steps.refund(order.id, "cancel", remaining, order.currency, order.cancelReason || "order cancelled");
     if (order.reservationId) await steps.restock(order.reservationId);
+    if (order.promotions.length > 0) await steps.releasePromotions(order);
     await database.transaction(async (em) => {
       const row = await updateOrder(em, order.id, {
         from: ["CONFIRMED", "FULFILLING"],

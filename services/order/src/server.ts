@@ -5,14 +5,16 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { orderMigrations } from "../migrations/index.ts";
 import type { OrderConfig } from "./config.ts";
-import { entities } from "./entities.ts";
+import { orderEntities } from "./entities.ts";
 import { orderHandlers } from "./handlers.ts";
 import { startKeySweeper } from "./idempotency.ts";
 import { leaseHolderFor } from "./lease-holder.ts";
 import { paymentConsumers } from "./payment-events.ts";
+import { personalDataConsumers } from "./personal-data.ts";
 import { startRecovery, type Recovery } from "./recovery.ts";
 import { createSaga } from "./saga.ts";
 import type { SagaSteps } from "./saga-steps.ts";
+import { shippingConsumers } from "./shipping-events.ts";
 import { createSteps } from "./steps.ts";
 
 export interface OrderOptions {
@@ -33,10 +35,11 @@ export function order(options: OrderOptions): ServiceDefinition<Database> {
 
   return {
     name,
+    identity: "order",
     version: "1.0.0",
-    database: { entities, migrations: orderMigrations },
+    database: { entities: orderEntities, migrations: orderMigrations },
     publishes: ["order"],
-    consumes: ["payment"],
+    consumes: ["payment", "shipping", "identity"],
     setup(runtime) {
       const { database, logger } = runtime;
       // One saga, driven by the RPCs, the payment consumers and recovery alike.
@@ -50,7 +53,7 @@ export function order(options: OrderOptions): ServiceDefinition<Database> {
       });
       return {
         routes: (router) => router.service(OrderService, orderHandlers({ runtime, database, saga, logger, leaseMs, holder })),
-        consumers: paymentConsumers({ name, saga, logger, leaseMs, holder }),
+        consumers: [...paymentConsumers({ name, saga, logger, leaseMs, holder }), ...shippingConsumers({ name }), ...personalDataConsumers(name)],
         background() {
           const recovery = startRecovery({ database, saga, logger, intervalMs: config.ORDER_RECOVERY_INTERVAL_MS, leaseMs, holder });
           options.onRecovery?.(recovery);

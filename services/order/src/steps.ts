@@ -8,6 +8,7 @@ import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { InventoryService, ReservationState } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { PaymentService, PaymentState } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
 import type { FailureReason } from "./order-status.ts";
+import { createPromotionSteps } from "./promotion-step.ts";
 import type { AuthorizeOutcome, ReservationState as State, SagaSteps } from "./saga-steps.ts";
 
 /** A saga step never waits longer than this for one answer (calls outside any RPC have no deadline). */
@@ -33,6 +34,8 @@ export function createSteps(runtime: ServiceRuntime): SagaSteps {
   const cart = runtime.serviceClientFor(CartService);
 
   return {
+    ...createPromotionSteps(runtime),
+
     async reserveStock(order, ttlSeconds) {
       try {
         const { reservation } = await inventory.reserveStock(

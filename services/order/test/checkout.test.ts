@@ -41,6 +41,12 @@ test("a guest checkout confirms the order: stock committed, payment captured = t
   t.is(event.total!.amountMinor, total);
   t.is(event.cartId, cartId);
   t.is(msgId, event.eventId);
+  // What the confirmation email shows: the totals' parts, the address, the product's name.
+  t.is(event.subtotal!.amountMinor, 2500n);
+  t.is(event.shipping!.amountMinor, order!.totals!.shipping!.amountMinor);
+  t.is(event.tax!.amountMinor, order!.totals!.tax!.amountMinor);
+  t.is(event.shippingAddress?.line1, order!.shippingAddress?.line1);
+  t.is(event.lines[0]!.productName, order!.lines[0]!.productName);
 
   // The guest reads it back with the cart's token.
   const { order: read } = await m.orders.guest(token).getOrder({ orderId: order!.id });

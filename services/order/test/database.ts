@@ -3,7 +3,7 @@
 import { createDatabase, createLogger, type Database } from "@bazaar/platform";
 import { dropServiceDatabase, serviceDatabaseUrl, testEnv, uniqueName } from "@bazaar/platform/testing";
 import { orderMigrations } from "../migrations/index.ts";
-import { entities } from "../src/entities.ts";
+import { orderEntities } from "../src/entities.ts";
 
 /** A fresh order database named after `prefix`; `close()` closes and drops it. */
 export async function openOrderDatabase(prefix: string): Promise<{ database: Database; close(): Promise<void> }> {
@@ -11,7 +11,7 @@ export async function openOrderDatabase(prefix: string): Promise<{ database: Dat
   const database = await createDatabase({
     url: testEnv.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     dbName: new URL(serviceDatabaseUrl(name)).pathname.slice(1),
-    entities,
+    entities: orderEntities,
     migrations: orderMigrations,
     logger: createLogger({ service: prefix, level: "silent" }),
   });

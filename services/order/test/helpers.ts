@@ -1,4 +1,4 @@
-// A private mesh for the order tests: catalog, inventory, cart, payment and order started in-process
+// A private mesh for the order tests: catalog, inventory, shipping (default zones), cart, payment and order started in-process
 // on port 0 with unique Consul names and databases and one test signer (each service with its own
 // service token), typed clients for each kind of caller, builders of products (catalog admin RPCs),
 // stock (inventory ReceiveStock) and filled carts, and direct reads of every service's database.
@@ -13,15 +13,19 @@ import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { OrderService, type PlaceOrderRequest } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
+import { ShippingService } from "@bazaar/contracts/bazaar/shipping/v1/shipping_service_pb";
 import type { PostalAddressSchema } from "@bazaar/contracts/bazaar/type/v1/postal_address_pb";
 import { fromBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { PlaceOrderRequestSchema } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { catalog } from "@bazaar/catalog";
 import { identity, identityConfigSchema } from "@bazaar/identity";
-import { inventoryService } from "@bazaar/inventory";
+import { inventory } from "@bazaar/inventory";
 import { cart, cartConfigSchema } from "@bazaar/cart";
 import { payment, paymentConfigSchema } from "@bazaar/payment";
+import { seedShipping, shipping, shippingConfigSchema } from "@bazaar/shipping";
+import { PromotionService } from "@bazaar/contracts/bazaar/promotion/v1/promotion_service_pb";
+import { promotion, promotionConfigSchema } from "@bazaar/promotion";
 import { order, orderConfigSchema, type Recovery } from "../src/index.ts";
 import type { OrderRecord } from "../src/orders.ts";
 import type { AuthorizeOutcome, SagaSteps } from "../src/saga-steps.ts";
@@ -58,13 +62,15 @@ export interface Mesh {
   signIn(email: string): Promise<{ userId: string; token: string }>;
   /** Hooks by cart id. */
   hooks: Map<string, StepHooks>;
-  names: { catalog: string; inventory: string; cart: string; payment: string; order: string };
+  names: { catalog: string; inventory: string; cart: string; payment: string; order: string; shipping: string; promotion: string };
   signer: TestSigner;
   order: RunningService | undefined;
   recovery(): Recovery;
   catalogAdmin: Client<typeof CatalogService>;
   inventoryAdmin: Client<typeof InventoryService>;
   paymentAdmin: Client<typeof PaymentService>;
+  shippingAdmin: Client<typeof ShippingService>;
+  promotionAdmin: Client<typeof PromotionService>;
   /** Order clients: a guest (with a cart token), a signed-in user, an admin, a service. */
   orders: {
     guest(cartToken?: string): OrderClient;
@@ -81,7 +87,7 @@ export interface Mesh {
     withToken(token: string): CartClient;
   };
   /** SQL against one service's own database. */
-  sql<T extends Record<string, unknown>>(service: "order" | "payment" | "inventory" | "cart" | "catalog", text: string, params?: unknown[]): Promise<T[]>;
+  sql<T extends Record<string, unknown>>(service: "order" | "payment" | "inventory" | "cart" | "catalog" | "shipping" | "promotion", text: string, params?: unknown[]): Promise<T[]>;
   /** The running instance of one of the in-process services (its address for /readyz and /metrics). */
   service(name: MeshService): RunningService;
   /**
@@ -118,6 +124,8 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     payment: uniqueName("payment"),
     order: uniqueName("order"),
     identity: uniqueName("identity"),
+    shipping: uniqueName("shipping"),
+    promotion: uniqueName("promotion"),
   };
   const env: NodeJS.ProcessEnv = options.natsUrl ? { ...meshEnv, NATS_URL: options.natsUrl } : meshEnv;
   const signer = await createTestSigner();
@@ -140,8 +148,11 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
   });
   const platformConfig = loadConfig(platformConfigSchema, env);
-  const cartConfig = loadConfig(cartConfigSchema, { ...env, CART_CURRENCIES: "USD,EUR", CART_HOME_COUNTRY: "US" });
+  const cartConfig = loadConfig(cartConfigSchema, { ...env, CART_CURRENCIES: "USD,EUR" });
+  const shippingConfig = loadConfig(shippingConfigSchema, { ...env, DB_POOL_SIZE: "2" });
   const paymentConfig = loadConfig(paymentConfigSchema, { ...env, ...options.paymentEnv });
+  // Two connections: the mesh stays within the shared server's connections (promotion keeps one free of its checkout work).
+  const promotionConfig = loadConfig(promotionConfigSchema, { ...env, DB_POOL_SIZE: "2" });
   const starters = {
     catalog: () => createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier, serviceCredentials: credentials("catalog") }),
     payment: () => createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier, serviceCredentials: credentials("payment") }),
@@ -150,20 +161,25 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   // Every service that did start is stopped at teardown even when another one failed to (e.g. the
   // server out of connections): left running, its pool would meet the forced drop of its database.
   const settled = await Promise.allSettled([
+    createService(shipping({ config: shippingConfig, name: names.shipping }), { config: shippingConfig, verifier }).then(async (s) => {
+      await seedShipping(s.runtime.database);
+      return s;
+    }),
     starters.catalog(),
-    createService(inventoryService({ name: names.inventory }), { config: platformConfig, verifier, serviceCredentials: credentials("inventory") }),
+    createService(inventory({ name: names.inventory }), { config: platformConfig, verifier, serviceCredentials: credentials("inventory") }),
     createService(cart({ config: cartConfig, name: names.cart }), {
       config: cartConfig,
-      upstreams: { catalog: names.catalog, inventory: names.inventory },
+      upstreams: { catalog: names.catalog, inventory: names.inventory, shipping: names.shipping, promotion: names.promotion },
       verifier,
       serviceCredentials: credentials("cart"),
     }),
     starters.payment(),
+    createService(promotion({ config: promotionConfig, name: names.promotion, followOrders: false }), { config: promotionConfig, verifier, serviceCredentials: credentials("promotion") }),
   ]);
   for (const result of settled) if (result.status === "fulfilled") started.push(result.value);
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) throw failed.reason;
-  const [catalogService, inventory, cartService, paymentService] = settled.map((result) => (result as PromiseFulfilledResult<RunningService>).value);
+  const [shippingService, catalogService, inventoryService, cartService, paymentService, promotionService] = settled.map((result) => (result as PromiseFulfilledResult<RunningService>).value);
   const running = { catalog: catalogService!, payment: paymentService! };
 
   let recovery: Recovery | undefined;
@@ -190,18 +206,18 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
       }),
       {
         config: orderConfig,
-        upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity },
+        upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity, promotion: names.promotion },
         verifier,
         serviceCredentials: credentials("order"),
       },
     );
     started.push(orderService);
   }
-  const upstreams = [names.catalog, names.inventory, names.cart, names.payment, ...(identityService ? [names.identity] : [])];
+  const upstreams = [names.shipping, names.catalog, names.inventory, names.cart, names.payment, names.promotion, ...(identityService ? [names.identity] : [])];
   await Promise.all(upstreams.map((name) => passing(platformConfig.CONSUL_HTTP_ADDR, name)));
 
   const adminToken = await signer.token({ subject: randomUUID(), roles: ["customer", "admin"] });
-  const serviceToken = await signer.token({ subject: "tester", service: true });
+  const serviceToken = await signer.token({ subject: "returns", service: true });
   const orderClient = (address: string, interceptors: Interceptor[]) => createClient(OrderService, grpc(address, interceptors));
   const orderAddress = orderService?.address ?? "127.0.0.1:1";
   const adminClients = new Map<string, unknown>();
@@ -247,7 +263,9 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     get catalogAdmin() {
       return adminClient(CatalogService, running.catalog.address);
     },
-    inventoryAdmin: createClient(InventoryService, grpc(inventory!.address, [bearer(adminToken)])),
+    inventoryAdmin: createClient(InventoryService, grpc(inventoryService!.address, [bearer(adminToken)])),
+    shippingAdmin: createClient(ShippingService, grpc(shippingService!.address, [bearer(adminToken)])),
+    promotionAdmin: createClient(PromotionService, grpc(promotionService!.address, [bearer(adminToken)])),
     get paymentAdmin() {
       return adminClient(PaymentService, running.payment.address);
     },
@@ -265,7 +283,7 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     },
     sql: async (service, text, params = []) => (await pool(service).query(text, params)).rows,
     service(name) {
-      const instance = { ...running, inventory: inventory!, cart: cartService!, order: orderService }[name];
+      const instance = { ...running, inventory: inventoryService!, cart: cartService!, order: orderService }[name];
       if (!instance) throw new Error(`the mesh runs no ${name} in-process`);
       return instance;
     },

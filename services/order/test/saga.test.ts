@@ -37,6 +37,8 @@ function scripted(overrides: Partial<SagaSteps> = {}): SagaSteps & { calls: Call
     release: async () => "released",
     restock: async () => undefined,
     completeCart: async () => "completed",
+    redeemPromotions: async () => ({ kind: "redeemed" }),
+    releasePromotions: async () => undefined,
   };
   const steps = { ...base, ...overrides };
   const recorded = Object.fromEntries(

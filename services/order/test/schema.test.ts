@@ -2,9 +2,9 @@
 // migrations make (what only the migrations state is listed in schemaDrift's documentation).
 import test from "ava";
 import { schemaDrift } from "@bazaar/platform/testing";
-import { entities } from "../src/entities.ts";
+import { orderEntities } from "../src/entities.ts";
 import { orderMigrations } from "../migrations/index.ts";
 
 test("the entities describe exactly the tables the migrations make: MikroORM's schema diff after migrating is empty", async (t) => {
-  t.deepEqual(await schemaDrift({ entities: entities, migrations: orderMigrations }), []);
+  t.deepEqual(await schemaDrift({ entities: orderEntities, migrations: orderMigrations }), []);
 });

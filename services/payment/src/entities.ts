@@ -1,5 +1,5 @@
-// Payment's tables as MikroORM entities. The state changes run as single SQL statements under a row
-// lock (see payments.ts); the entities describe the schema for tools and reads.
+// Payment's tables as MikroORM entities: the typed schema its queries are written against
+// (typedQueries). The state changes run as single statements under a row lock (see payments.ts).
 import { defineEntity, p } from "@mikro-orm/core";
 
 /** An order's payment. Money in minor units of `currency`. */

@@ -1,6 +1,6 @@
 // PaymentService RPCs: authorise the caller (services and admins), validate (every violation at once,
 // nothing changed), call the payment operations and shape their results as messages.
-import { ADMIN_ROLE, checkEmail, checkPageSize, checkPaymentMethod, checkUuid, decodePageToken, encodePageToken, isUuid, requireServiceOrRole } from "@bazaar/platform";
+import { ADMIN_ROLE, checkEmail, checkPaymentMethod, checkUuid, readPage, requireServiceOrRole } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -13,7 +13,7 @@ import {
   type Payment,
   type PaymentOperation,
 } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
-import { money, type OperationKind, type OperationView, type PaymentStateName, type PaymentView } from "./payment-store.ts";
+import { money, PAYMENTS_ORDER, type OperationKind, type OperationView, type PaymentStateName, type PaymentView } from "./payment-store.ts";
 import type { Payments } from "./payments.ts";
 import {
   checkCustomerId,
@@ -144,15 +144,12 @@ export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentS
     async listPayments(request) {
       requireServiceOrAdmin();
       const v = violations();
-      const limit = checkPageSize(v, request.pageSize, PAGE_SIZE);
       const state = request.state === PaymentState.UNSPECIFIED ? undefined : stateNames.get(request.state);
-      const query = { rpc: "ListPayments", state };
-      const [after] = decodePageToken(v, query, request.pageToken, { valid: (p) => p.length === 1 && isUuid(p[0]!) }) ?? [];
+      const page = readPage(v, request, PAGE_SIZE, { rpc: "ListPayments", state }, PAYMENTS_ORDER);
       v.check(request.state === PaymentState.UNSPECIFIED || state, "state", "is not a payment state");
       v.throwIfAny();
-      const page = await payments.list({ limit, after, state });
-      const last = page.payments.at(-1);
-      return { payments: page.payments.map(paymentMessage), nextPageToken: page.more && last ? encodePageToken(query, [last.id]) : "" };
+      const { rows, nextPageToken } = await payments.list(page, state);
+      return { payments: rows.map(paymentMessage), nextPageToken };
     },
   };
 }

@@ -1,6 +1,6 @@
 // Payment rows and their state changes, each inside the caller's transaction and with its event in
 // the outbox of that same transaction. The CHECK constraints of the schema back every rule here.
-import { asDate, outboxInsert, pgArray, publish, query, type EntityManager, type Row } from "@bazaar/platform";
+import { clockTimestamp, isUuid, keysetPage, outboxInsert, publish, sql, sqlText, typedQueries, type EntityManager, type Keyset, type Page, type PageCursor } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { MoneySchema, type Money } from "@bazaar/contracts/bazaar/type/v1/money_pb";
 import {
@@ -11,6 +11,7 @@ import {
   PaymentVoidedSchema,
 } from "@bazaar/contracts/bazaar/payment/v1/events_pb";
 import { uuidv7 } from "uuidv7";
+import { paymentEntities } from "./entities.ts";
 
 export type PaymentStateName = "pending" | "authorized" | "captured" | "partially_refunded" | "refunded" | "voided" | "failed";
 export type OperationKind = "authorize" | "capture" | "void" | "refund";
@@ -18,144 +19,129 @@ export type OperationKind = "authorize" | "capture" | "void" | "refund";
 /** ISO 4217's code for "no currency": the payment recorded when an order is voided before any authorisation. */
 export const NO_CURRENCY = "XXX";
 
-export interface PaymentRow {
-  id: string;
-  orderId: string;
-  state: PaymentStateName;
-  currency: string;
-  amount: bigint;
-  captured: bigint;
-  refunded: bigint;
-  paymentMethod: string;
-  customerId: string;
-  email: string;
-  gateway: string;
-  gatewayReference: string;
-  failureCode: string;
-  failureMessage: string;
-  /** Another call holds the payment while it talks to the gateway. */
-  busy: boolean;
-  createdAt: Date;
-  updatedAt: Date;
-}
+const tables = (em: EntityManager) => typedQueries(em, paymentEntities);
+type Tables = ReturnType<typeof tables>;
 
-export interface OperationView {
-  id: string;
-  kind: OperationKind;
-  idempotencyKey: string;
-  amount: bigint;
-  currency: string;
-  succeeded: boolean;
-  gatewayReference: string;
-  failureCode: string;
-  refundId: string | undefined;
-  reason: string;
-  createdAt: Date;
-}
+const paymentSelection = [
+  "id",
+  "order_id as orderId",
+  "state",
+  "currency",
+  "amount",
+  "captured",
+  "refunded",
+  "payment_method as paymentMethod",
+  "customer_id as customerId",
+  "email",
+  "gateway",
+  "gateway_reference as gatewayReference",
+  "failure_code as failureCode",
+  "failure_message as failureMessage",
+  "created_at as createdAt",
+  "updated_at as updatedAt",
+] as const;
+/** Another call holds the payment while it talks to the gateway. */
+const busy = sql<boolean>`coalesce(busy_until > clock_timestamp(), false)`.as("busy");
+
+const operationSelection = [
+  "id",
+  "kind",
+  "idempotency_key as idempotencyKey",
+  "amount",
+  "currency",
+  "succeeded",
+  "gateway_reference as gatewayReference",
+  "failure_code as failureCode",
+  "refund_id as refundId",
+  "reason",
+  "created_at as createdAt",
+] as const;
+
+const selectPayment = (db: Pick<Tables, "selectFrom">) => db.selectFrom("payment").select(paymentSelection).select(busy);
+const selectOperation = (em: EntityManager) => tables(em).selectFrom("payment_operation").select(operationSelection);
+
+type Narrowed<Row, Fields> = Omit<Row, keyof Fields> & Fields;
+/** A payment row as the entity types it, its state narrowed. */
+export type PaymentRow = Narrowed<Awaited<ReturnType<ReturnType<typeof selectPayment>["executeTakeFirstOrThrow"]>>, { state: PaymentStateName }>;
+/** An operation row as the entity types it, its kind narrowed. */
+export type OperationView = Narrowed<Awaited<ReturnType<ReturnType<typeof selectOperation>["executeTakeFirstOrThrow"]>>, { kind: OperationKind }>;
 
 export interface PaymentView extends PaymentRow {
   operations: OperationView[];
 }
 
-const paymentColumns = `id, order_id, state, currency, amount::text as amount, captured::text as captured,
-  refunded::text as refunded, payment_method, customer_id, email, gateway, gateway_reference, failure_code,
-  failure_message, coalesce(busy_until > clock_timestamp(), false) as busy, created_at, updated_at`;
+// The state and kind columns hold only these names (CHECK constraints).
+const asPayment = (row: Omit<PaymentRow, "state"> & { state: string }): PaymentRow => row as PaymentRow;
+const asOperation = (row: Omit<OperationView, "kind"> & { kind: string }): OperationView => row as OperationView;
 
-const operationColumns = `id, kind, idempotency_key, amount::text as amount, currency, succeeded, gateway_reference,
-  failure_code, refund_id, reason, created_at`;
+/** The payment held by this call (the lease it just took), not by another one. */
+const heldByThisCall = (row: Omit<PaymentRow, "state"> & { state: string } | undefined) => (row ? { ...asPayment(row), busy: false } : undefined);
 
-
-function toPayment(row: Row): PaymentRow {
-  return {
-    id: String(row.id),
-    orderId: String(row.order_id),
-    state: row.state as PaymentStateName,
-    currency: String(row.currency),
-    amount: BigInt(String(row.amount)),
-    captured: BigInt(String(row.captured)),
-    refunded: BigInt(String(row.refunded)),
-    paymentMethod: String(row.payment_method),
-    customerId: String(row.customer_id),
-    email: String(row.email),
-    gateway: String(row.gateway),
-    gatewayReference: String(row.gateway_reference),
-    failureCode: String(row.failure_code),
-    failureMessage: String(row.failure_message),
-    busy: row.busy === true,
-    createdAt: asDate(row.created_at),
-    updatedAt: asDate(row.updated_at),
-  };
-}
-
-function toOperation(row: Row): OperationView {
-  return {
-    id: String(row.id),
-    kind: row.kind as OperationKind,
-    idempotencyKey: String(row.idempotency_key),
-    amount: BigInt(String(row.amount)),
-    currency: String(row.currency),
-    succeeded: row.succeeded === true,
-    gatewayReference: String(row.gateway_reference),
-    failureCode: String(row.failure_code),
-    refundId: row.refund_id == null ? undefined : String(row.refund_id),
-    reason: String(row.reason),
-    createdAt: asDate(row.created_at),
-  };
-}
+/** A lease of `leaseMs` from the statement's clock. */
+const leaseUntil = (leaseMs: number) => sql<Date>`clock_timestamp() + make_interval(secs => ${leaseMs / 1000})`;
 
 export const money = (amount: bigint, currency: string): Money => create(MoneySchema, { amountMinor: amount, currencyCode: currency });
 
 /** The order's payment, locked for the rest of the transaction. */
 export async function lockByOrder(em: EntityManager, orderId: string): Promise<PaymentRow | undefined> {
-  const [row] = await query(em, `select ${paymentColumns} from payment where order_id = ? for update`, [orderId]);
-  return row ? toPayment(row) : undefined;
+  const row = await selectPayment(tables(em)).where("order_id", "=", orderId).forUpdate().executeTakeFirst();
+  return row && asPayment(row);
 }
 
 /** The payment a gateway knows by `reference` (or, before its reference was recorded, by order), locked. */
 export async function lockByGatewayReference(em: EntityManager, gateway: string, reference: string, orderId?: string): Promise<PaymentRow | undefined> {
-  const [row] = await query(
-    em,
-    `select ${paymentColumns} from payment
-      where gateway = ? and (gateway_reference = ? or (gateway_reference = '' and order_id::text = ?))
-      order by (gateway_reference = ?) desc limit 1 for update`,
-    [gateway, reference, orderId ?? "", reference],
-  );
-  return row ? toPayment(row) : undefined;
+  const row = await selectPayment(tables(em))
+    .where("gateway", "=", gateway)
+    .where((eb) =>
+      eb.or([eb("gateway_reference", "=", reference), eb.and([eb("gateway_reference", "=", ""), eb(sql<string>`order_id::text`, "=", orderId ?? "")])]),
+    )
+    .orderBy(sql`(gateway_reference = ${reference})`, "desc")
+    .limit(1)
+    .forUpdate()
+    .executeTakeFirst();
+  return row && asPayment(row);
 }
 
 export async function operationsOf(em: EntityManager, paymentId: string): Promise<OperationView[]> {
-  return (await query(em, `select ${operationColumns} from payment_operation where payment_id = ? order by created_at, id`, [paymentId])).map(toOperation);
+  return (await selectOperation(em).where("payment_id", "=", paymentId).orderBy("created_at").orderBy("id").execute()).map(asOperation);
 }
 
 export async function viewOf(em: EntityManager, payment: PaymentRow): Promise<PaymentView> {
   return { ...payment, operations: await operationsOf(em, payment.id) };
 }
 
-/** The order's payment with its operations, in one statement. */
+/** The order's payment with its operations. */
 export async function findView(em: EntityManager, orderId: string): Promise<PaymentView | undefined> {
-  const [row] = await query(
-    em,
-    `select ${paymentColumns},
-       (select coalesce(json_agg(op order by op.created_at, op.id), '[]') from (select ${operationColumns} from payment_operation where payment_id = payment.id) op) as operations
-     from payment where order_id = ?`,
-    [orderId],
-  );
-  if (!row) return undefined;
-  const operations = (typeof row.operations === "string" ? JSON.parse(row.operations) : row.operations) as Row[];
-  return { ...toPayment(row), operations: operations.map(toOperation) };
+  const row = await selectPayment(tables(em)).where("order_id", "=", orderId).executeTakeFirst();
+  return row && viewOf(em, asPayment(row));
 }
+
+type PendingInput = { orderId: string; amount: bigint; currency: string; paymentMethod: string; customerId: string; email: string; gateway: string };
+
+/** The insert of a pending payment, nothing when the order has one already. */
+const insertPayment = (em: EntityManager, input: PendingInput, busyUntil?: ReturnType<typeof leaseUntil>) =>
+  tables(em)
+    .insertInto("payment")
+    .values({
+      id: uuidv7(),
+      order_id: input.orderId,
+      state: "pending",
+      currency: input.currency,
+      amount: input.amount,
+      payment_method: input.paymentMethod,
+      customer_id: input.customerId,
+      email: input.email,
+      gateway: input.gateway,
+      ...(busyUntil ? { busy_until: busyUntil } : {}),
+    })
+    .onConflict((oc) => oc.column("order_id").doNothing());
 
 /** A new payment in `pending`, unless the order has one already (then nothing happens). */
 export async function insertPending(
   em: EntityManager,
-  input: { orderId: string; amount: bigint; currency: string; paymentMethod: string; customerId: string; email: string; gateway: string },
+  input: PendingInput,
 ): Promise<void> {
-  await em.execute(
-    `insert into payment (id, order_id, state, currency, amount, payment_method, customer_id, email, gateway)
-     values (?, ?, 'pending', ?, ?, ?, ?, ?, ?) on conflict (order_id) do nothing`,
-    [uuidv7(), input.orderId, input.currency, String(input.amount), input.paymentMethod, input.customerId, input.email, input.gateway],
-    "run",
-  );
+  await insertPayment(em, input).execute();
 }
 
 /**
@@ -165,18 +151,10 @@ export async function insertPending(
  */
 export async function insertPendingHeld(
   em: EntityManager,
-  input: { orderId: string; amount: bigint; currency: string; paymentMethod: string; customerId: string; email: string; gateway: string },
+  input: PendingInput,
   leaseMs: number,
 ): Promise<PaymentRow | undefined> {
-  const [row] = await query(
-    em,
-    `insert into payment (id, order_id, state, currency, amount, payment_method, customer_id, email, gateway, busy_until)
-     values (?, ?, 'pending', ?, ?, ?, ?, ?, ?, clock_timestamp() + make_interval(secs => ?)) on conflict (order_id) do nothing
-     returning ${paymentColumns}`,
-    [uuidv7(), input.orderId, input.currency, String(input.amount), input.paymentMethod, input.customerId, input.email, input.gateway, leaseMs / 1000],
-  );
-  // Held by this call, not by another one.
-  return row ? { ...toPayment(row), busy: false } : undefined;
+  return heldByThisCall(await insertPayment(em, input, leaseUntil(leaseMs)).returning(paymentSelection).returning(busy).executeTakeFirst());
 }
 
 /**
@@ -184,35 +162,33 @@ export async function insertPendingHeld(
  * and nobody holds it. Undefined otherwise: then the caller decides under the row lock.
  */
 export async function holdAuthorized(em: EntityManager, orderId: string, leaseMs: number): Promise<PaymentRow | undefined> {
-  const [row] = await query(
-    em,
-    `update payment set busy_until = clock_timestamp() + make_interval(secs => ?)
-     where order_id = ? and state = 'authorized' and (busy_until is null or busy_until <= clock_timestamp())
-     returning ${paymentColumns}`,
-    [leaseMs / 1000, orderId],
-  );
-  return row ? { ...toPayment(row), busy: false } : undefined;
+  const row = await tables(em)
+    .updateTable("payment")
+    .set({ busy_until: leaseUntil(leaseMs) })
+    .where("order_id", "=", orderId)
+    .where("state", "=", "authorized")
+    .where((eb) => eb.or([eb("busy_until", "is", null), eb("busy_until", "<=", clockTimestamp)]))
+    .returning(paymentSelection)
+    .returning(busy)
+    .executeTakeFirst();
+  return heldByThisCall(row);
 }
 
 /** The order has no payment and is voided: record a void, so a late authorisation is refused. */
 export async function insertVoided(em: EntityManager, orderId: string, gateway: string, voidKey: string): Promise<void> {
   const id = uuidv7();
-  await em.execute(
-    `insert into payment (id, order_id, state, currency, amount, gateway) values (?, ?, 'voided', ?, 0, ?)`,
-    [id, orderId, NO_CURRENCY, gateway],
-    "run",
-  );
+  await tables(em).insertInto("payment").values({ id, order_id: orderId, state: "voided", currency: NO_CURRENCY, amount: 0n, gateway }).execute();
   await recordOperation(em, id, { kind: "void", key: voidKey, amount: 0n, currency: NO_CURRENCY, succeeded: true });
   await publish(em, PaymentVoidedSchema, create(PaymentVoidedSchema, { paymentId: id, orderId }));
 }
 
 /** Holds the payment for `leaseMs` while this instance talks to the gateway. */
 export async function takeLease(em: EntityManager, paymentId: string, leaseMs: number): Promise<void> {
-  await em.execute("update payment set busy_until = clock_timestamp() + make_interval(secs => ?) where id = ?", [leaseMs / 1000, paymentId], "run");
+  await tables(em).updateTable("payment").set({ busy_until: leaseUntil(leaseMs) }).where("id", "=", paymentId).execute();
 }
 
 export async function releaseLease(em: EntityManager, paymentId: string): Promise<void> {
-  await em.execute("update payment set busy_until = null where id = ?", [paymentId], "run");
+  await tables(em).updateTable("payment").set({ busy_until: null }).where("id", "=", paymentId).execute();
 }
 
 export interface OperationInput {
@@ -227,73 +203,66 @@ export interface OperationInput {
   reason?: string;
 }
 
-const recordOperationSql = `insert into payment_operation (id, payment_id, kind, idempotency_key, amount, currency, succeeded, gateway_reference, failure_code, refund_id, reason)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict (payment_id, kind, idempotency_key) do update
-       set succeeded = excluded.succeeded, amount = excluded.amount, gateway_reference = excluded.gateway_reference,
-           failure_code = excluded.failure_code, reason = excluded.reason, created_at = clock_timestamp()
-     returning ${operationColumns}`;
-
 /** Records an operation; a repeated one (same kind and key) updates its outcome instead of adding a row. */
 export async function recordOperation(em: EntityManager, paymentId: string, op: OperationInput): Promise<OperationView> {
-  const [row] = await query(em, recordOperationSql, operationParams(paymentId, op));
-  return toOperation(row!);
+  return asOperation(await insertOperation(tables(em), paymentId, op).returning(operationSelection).executeTakeFirstOrThrow());
 }
 
-function operationParams(paymentId: string, op: OperationInput): unknown[] {
-  return [
-    uuidv7(),
-    paymentId,
-    op.kind,
-    op.key,
-    String(op.amount),
-    op.currency,
-    op.succeeded,
-    op.gatewayReference ?? "",
-    op.failureCode ?? "",
-    op.refundId ?? null,
-    op.reason ?? "",
-  ];
-}
+const insertOperation = (db: Pick<Tables, "insertInto">, paymentId: string, op: OperationInput) =>
+  db
+    .insertInto("payment_operation")
+    .values({
+      id: uuidv7(),
+      payment_id: paymentId,
+      kind: op.kind,
+      idempotency_key: op.key,
+      amount: op.amount,
+      currency: op.currency,
+      succeeded: op.succeeded,
+      gateway_reference: op.gatewayReference ?? "",
+      failure_code: op.failureCode ?? "",
+      refund_id: op.refundId ?? null,
+      reason: op.reason ?? "",
+    })
+    .onConflict((oc) =>
+      oc.columns(["payment_id", "kind", "idempotency_key"]).doUpdateSet((eb) => ({
+        succeeded: eb.ref("excluded.succeeded"),
+        amount: eb.ref("excluded.amount"),
+        gateway_reference: eb.ref("excluded.gateway_reference"),
+        failure_code: eb.ref("excluded.failure_code"),
+        reason: eb.ref("excluded.reason"),
+        created_at: clockTimestamp,
+      })),
+    );
 
 export async function findRefund(em: EntityManager, paymentId: string, refundId: string): Promise<OperationView | undefined> {
-  const [row] = await query(em, `select ${operationColumns} from payment_operation where payment_id = ? and kind = 'refund' and refund_id = ?`, [
-    paymentId,
-    refundId,
-  ]);
-  return row ? toOperation(row) : undefined;
+  const row = await selectOperation(em).where("payment_id", "=", paymentId).where("kind", "=", "refund").where("refund_id", "=", refundId).executeTakeFirst();
+  return row && asOperation(row);
 }
 
-async function update(em: EntityManager, paymentId: string, assignments: string, params: unknown[]): Promise<void> {
-  await em.execute(`update payment set ${assignments}, busy_until = null, updated_at = clock_timestamp() where id = ?`, [...params, paymentId], "run");
-}
+/** A change of the payment, which also ends this call's lease. */
+const changePayment = (db: Pick<Tables, "updateTable">, paymentId: string) =>
+  db.updateTable("payment").set({ busy_until: null, updated_at: clockTimestamp }).where("id", "=", paymentId);
+type PaymentChange = (update: ReturnType<typeof changePayment>) => ReturnType<typeof changePayment>;
 
-/** `update`, `recordOperation` and the event (`outboxInsert`) of the same payment in one statement (one round trip). */
-async function updateRecording(
-  em: EntityManager,
-  paymentId: string,
-  assignments: string,
-  params: unknown[],
-  op: OperationInput,
-  event: { sql: string; params: unknown[] },
-): Promise<OperationView> {
-  const [row] = await query(
-    em,
-    `with changed as (update payment set ${assignments}, busy_until = null, updated_at = clock_timestamp() where id = ? returning id),
-     e as (${event.sql})
-     ${recordOperationSql}`,
-    [...params, paymentId, ...event.params, ...operationParams(paymentId, op)],
-  );
-  return toOperation(row!);
+/**
+ * The change, `recordOperation` and the event (`outboxInsert`) of the same payment in one statement
+ * (one round trip): data-modifying CTEs, the event recorded only if the change found the payment.
+ */
+async function changeRecording(em: EntityManager, paymentId: string, change: PaymentChange, op: OperationInput, event: { sql: string; params: unknown[] }): Promise<void> {
+  const statement = tables(em)
+    .with("changed", (db) => change(changePayment(db, paymentId)).returning("id"))
+    // A raw CTE body goes in as written: the parentheses are ours.
+    .with("e", () => sql<Record<string, unknown>>`(${sqlText(event.sql, event.params)})`);
+  await insertOperation(statement, paymentId, op).execute();
 }
 
 /** pending → authorized, with PaymentAuthorized. */
 export async function markAuthorized(em: EntityManager, payment: PaymentRow, reference: string, key: string): Promise<void> {
-  await updateRecording(
+  await changeRecording(
     em,
     payment.id,
-    "state = 'authorized', gateway_reference = ?",
-    [reference],
+    (update) => update.set({ state: "authorized", gateway_reference: reference }),
     { kind: "authorize", key, amount: payment.amount, currency: payment.currency, succeeded: true, gatewayReference: reference },
     outboxInsert(
       PaymentAuthorizedSchema,
@@ -306,11 +275,9 @@ export async function markAuthorized(em: EntityManager, payment: PaymentRow, ref
 /** pending → failed, with PaymentFailed. */
 export async function markFailed(em: EntityManager, payment: PaymentRow, failure: { code: string; message: string; reference?: string | undefined }, key: string): Promise<void> {
   const message = failure.message.slice(0, 1000);
-  await update(em, payment.id, "state = 'failed', failure_code = ?, failure_message = ?, gateway_reference = coalesce(nullif(?, ''), gateway_reference)", [
-    failure.code,
-    message,
-    failure.reference ?? "",
-  ]);
+  await changePayment(tables(em), payment.id)
+    .set({ state: "failed", failure_code: failure.code, failure_message: message, ...(failure.reference ? { gateway_reference: failure.reference } : {}) })
+    .execute();
   await recordOperation(em, payment.id, {
     kind: "authorize",
     key,
@@ -329,16 +296,15 @@ export async function markFailed(em: EntityManager, payment: PaymentRow, failure
 
 /** Still pending at the gateway: remember its reference so a webhook can find the payment. */
 export async function markStillPending(em: EntityManager, payment: PaymentRow, reference: string): Promise<void> {
-  await update(em, payment.id, "gateway_reference = ?", [reference]);
+  await changePayment(tables(em), payment.id).set({ gateway_reference: reference }).execute();
 }
 
 /** authorized → captured (in full), with PaymentCaptured. */
 export async function markCaptured(em: EntityManager, payment: PaymentRow, key: string): Promise<void> {
-  await updateRecording(
+  await changeRecording(
     em,
     payment.id,
-    "state = 'captured', captured = amount",
-    [],
+    (update) => update.set((eb) => ({ state: "captured", captured: eb.ref("amount") })),
     { kind: "capture", key, amount: payment.amount, currency: payment.currency, succeeded: true, gatewayReference: payment.gatewayReference },
     outboxInsert(
       PaymentCapturedSchema,
@@ -350,7 +316,7 @@ export async function markCaptured(em: EntityManager, payment: PaymentRow, key: 
 
 /** pending or authorized → voided, with PaymentVoided. */
 export async function markVoided(em: EntityManager, payment: PaymentRow, key: string): Promise<void> {
-  await update(em, payment.id, "state = 'voided'", []);
+  await changePayment(tables(em), payment.id).set({ state: "voided" }).execute();
   await recordOperation(em, payment.id, { kind: "void", key, amount: payment.amount, currency: payment.currency, succeeded: true, gatewayReference: payment.gatewayReference });
   await publish(em, PaymentVoidedSchema, create(PaymentVoidedSchema, { paymentId: payment.id, orderId: payment.orderId }));
 }
@@ -362,7 +328,9 @@ export async function addRefund(
   refund: { refundId: string; amount: bigint; reason: string; reference: string; key: string },
 ): Promise<OperationView> {
   const total = payment.refunded + refund.amount;
-  await update(em, payment.id, "refunded = ?::bigint, state = case when ?::bigint = captured then 'refunded' else 'partially_refunded' end", [String(total), String(total)]);
+  await changePayment(tables(em), payment.id)
+    .set((eb) => ({ refunded: total, state: eb.case().when("captured", "=", total).then("refunded").else("partially_refunded").end() }))
+    .execute();
   const operation = await recordOperation(em, payment.id, {
     kind: "refund",
     key: refund.key,
@@ -393,38 +361,23 @@ export async function recordFailure(em: EntityManager, payment: PaymentRow, op: 
   await releaseLease(em, payment.id);
 }
 
-export interface PageQuery {
-  limit: number;
-  /** The last id of the previous page (ids are UUIDv7: newest first is id descending). */
-  after?: string | undefined;
-  state?: PaymentStateName | undefined;
-}
+/** Payments newest first (ids are UUIDv7). */
+export const PAYMENTS_ORDER: Keyset = { columns: ["id"], direction: "desc", valid: ([id]) => isUuid(id!) };
 
-export async function listPayments(em: EntityManager, page: PageQuery): Promise<{ payments: PaymentView[]; more: boolean }> {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  if (page.after) {
-    conditions.push("id < ?");
-    params.push(page.after);
-  }
-  if (page.state) {
-    conditions.push("state = ?");
-    params.push(page.state);
-  }
-  const rows = await query(
-    em,
-    `select ${paymentColumns} from payment ${conditions.length ? `where ${conditions.join(" and ")}` : ""} order by id desc limit ?`,
-    [...params, page.limit + 1],
-  );
-  const payments = rows.slice(0, page.limit).map(toPayment);
-  if (payments.length === 0) return { payments: [], more: false };
+export async function listPayments(em: EntityManager, page: PageCursor, state: PaymentStateName | undefined): Promise<Page<PaymentView>> {
+  const select = selectPayment(tables(em)).$if(state !== undefined, (q) => q.where("state", "=", state!));
+  const { rows, nextPageToken } = await keysetPage(select, page);
+  if (rows.length === 0) return { rows: [], nextPageToken };
   // Operations of the whole page in one query.
-  const operations = await query(
-    em,
-    `select payment_id, ${operationColumns} from payment_operation where payment_id = any(?::uuid[]) order by created_at, id`,
-    [pgArray(payments.map((p) => p.id))],
-  );
-  const byPayment = new Map<string, OperationView[]>(payments.map((p) => [p.id, []]));
-  for (const row of operations) byPayment.get(String(row.payment_id))!.push(toOperation(row));
-  return { payments: payments.map((p) => ({ ...p, operations: byPayment.get(p.id)! })), more: rows.length > page.limit };
+  const operations = await tables(em)
+    .selectFrom("payment_operation")
+    .select(operationSelection)
+    .select("payment_id")
+    .where("payment_id", "in", rows.map((p) => p.id))
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+  const byPayment = new Map<string, OperationView[]>(rows.map((p) => [p.id, []]));
+  for (const { payment_id, ...operation } of operations) byPayment.get(payment_id)!.push(asOperation(operation));
+  return { rows: rows.map((p) => ({ ...asPayment(p), operations: byPayment.get(p.id)! })), nextPageToken };
 }

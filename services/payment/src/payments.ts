@@ -16,6 +16,8 @@ import {
   type Database,
   type EntityManager,
   type Logger,
+  type Page,
+  type PageCursor,
 } from "@bazaar/platform";
 import { gatewayKeys, GatewayRejectedError, GatewayUnavailableError, type AuthorizeResult, type PaymentGateway } from "./gateway.ts";
 import { createKeyedLock } from "./keyed-lock.ts";
@@ -40,8 +42,8 @@ import {
   viewOf,
   NO_CURRENCY,
   type OperationView,
-  type PageQuery,
   type PaymentRow,
+  type PaymentStateName,
   type PaymentView,
 } from "./payment-store.ts";
 
@@ -81,7 +83,7 @@ export interface Payments {
   void(orderId: string): Promise<PaymentView>;
   refund(request: RefundRequest): Promise<{ payment: PaymentView; refund: OperationView }>;
   get(orderId: string): Promise<PaymentView>;
-  list(page: PageQuery): Promise<{ payments: PaymentView[]; more: boolean }>;
+  list(page: PageCursor, state: PaymentStateName | undefined): Promise<Page<PaymentView>>;
 }
 
 export function createPayments(options: PaymentsOptions): Payments {
@@ -310,6 +312,6 @@ export function createPayments(options: PaymentsOptions): Payments {
       if (!view) throw new NotFoundError(`order ${orderId} has no payment`, { reason: "PAYMENT_NOT_FOUND" });
       return view;
     },
-    list: (page) => listPayments(database.em(), page),
+    list: (page, state) => listPayments(database.em(), page, state),
   };
 }

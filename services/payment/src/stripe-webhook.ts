@@ -2,10 +2,11 @@
 // "processing" authorisation that settled, a capture or cancellation in the dashboard). The signature
 // is verified by Stripe's own library over the exact bytes; each Stripe event applies once (its id is
 // recorded in the same transaction as its effect), and the matching domain event is published.
-import { isUuid, type Database, type EntityManager, type Logger, type WebhookHandler } from "@bazaar/platform";
+import { isUuid, typedQueries, type Database, type EntityManager, type Logger, type WebhookHandler } from "@bazaar/platform";
 import Stripe from "stripe";
 import { gatewayKeys } from "./gateway.ts";
 import { lockByGatewayReference, markAuthorized, markCaptured, markFailed, markVoided, type PaymentRow } from "./payment-store.ts";
+import { paymentEntities } from "./entities.ts";
 import { declineCodeOf } from "./stripe-gateway.ts";
 
 export interface StripeWebhookOptions {
@@ -39,17 +40,25 @@ export function stripeWebhook(options: StripeWebhookOptions): WebhookHandler {
     }
     if (!handled.has(event.type)) return { status: 200, body: "ignored\n" };
     const applied = await database.transaction(async (em) => {
-      const rows = (await em.execute(
-        "insert into stripe_webhook_event (event_id, type) values (?, ?) on conflict (event_id) do nothing returning event_id",
-        [event.id, event.type],
-        "all",
-      )) as unknown[];
-      if (rows.length === 0) return "duplicate";
+      const recorded = await typedQueries(em, paymentEntities)
+        .insertInto("stripe_webhook_event")
+        .values({ event_id: event.id, type: event.type })
+        .onConflict((oc) => oc.column("event_id").doNothing())
+        .returning("event_id")
+        .executeTakeFirst();
+      if (!recorded) return "duplicate";
       return apply(em, event.type, event.data.object as Stripe.PaymentIntent);
     });
-    logger.info({ stripeEvent: event.id, type: event.type, applied }, "stripe webhook");
+    if (applied === "amount mismatch") logger.error({ stripeEvent: event.id, type: event.type }, "stripe webhook: succeeded with another amount or currency than the payment's; not recorded as captured");
+    else logger.info({ stripeEvent: event.id, type: event.type, applied }, "stripe webhook");
     return { status: 200, body: `${applied}\n` };
   };
+}
+
+/** Whether Stripe received this payment's amount in its currency (Stripe's amounts are minor units too). */
+function receivedInFull(intent: Stripe.PaymentIntent, payment: PaymentRow): boolean {
+  const received = typeof intent.amount_received === "number" ? BigInt(intent.amount_received) : undefined;
+  return received === payment.amount && typeof intent.currency === "string" && intent.currency.toUpperCase() === payment.currency;
 }
 
 async function apply(em: EntityManager, type: string, intent: Stripe.PaymentIntent): Promise<string> {
@@ -69,6 +78,8 @@ async function apply(em: EntityManager, type: string, intent: Stripe.PaymentInte
       return "authorized";
     case "payment_intent.succeeded": {
       if (payment.state !== "pending" && payment.state !== "authorized") return "no change";
+      // Captured means this payment's money arrived: the intent must carry exactly its amount and currency.
+      if (!receivedInFull(intent, payment)) return "amount mismatch";
       await markCaptured(em, await authorized(), gatewayKeys.capture(payment.orderId));
       return "captured";
     }

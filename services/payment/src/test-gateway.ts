@@ -2,8 +2,9 @@
 // kept in the payment database by idempotency key, so a repeated key — even after a restart — gets the
 // first answer. It stands for an outside system: it runs in transactions of its own.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Database, EntityManager } from "@bazaar/platform";
+import { sql, typedQueries, type Database, type EntityManager } from "@bazaar/platform";
 import { uuidv7 } from "uuidv7";
+import { paymentEntities } from "./entities.ts";
 import {
   GatewayRejectedError,
   GatewayUnavailableError,
@@ -18,36 +19,31 @@ export interface TestGatewayOptions {
   slowMs: number;
 }
 
-interface ChargeRow {
-  operation: string;
-  outcome: string;
-  reference: string;
-  amount: string;
+const tables = (em: EntityManager) => typedQueries(em, paymentEntities);
+const chargeSelection = ["operation", "outcome", "reference", "amount", "decline_code", "message", "voided"] as const;
+const selectCharge = (em: EntityManager) => tables(em).selectFrom("test_gateway_charge").select(chargeSelection);
+type ChargeRow = Awaited<ReturnType<ReturnType<typeof selectCharge>["executeTakeFirstOrThrow"]>>;
+
+/** A charge's columns other than its key. */
+type ChargeValues = { operation: string; outcome: string; reference: string } & Partial<{
+  charge: string;
+  amount: bigint;
+  currency: string;
   decline_code: string;
   message: string;
   voided: boolean;
-}
+}>;
 
-type ChargeValues = Partial<Record<"operation" | "outcome" | "reference" | "charge" | "amount" | "currency" | "decline_code" | "message", string>> & {
-  voided?: boolean;
-};
-
-const columns = "operation, outcome, reference, amount, decline_code, message, voided";
-
-async function byKey(em: EntityManager, key: string): Promise<ChargeRow | undefined> {
-  const [row] = (await em.execute(`select ${columns} from test_gateway_charge where idempotency_key = ?`, [key], "all")) as ChargeRow[];
-  return row;
-}
+const byKey = (em: EntityManager, key: string): Promise<ChargeRow | undefined> => selectCharge(em).where("idempotency_key", "=", key).executeTakeFirst();
 
 /** Records an answer under `key` unless one is there already; returns the one that stands. */
 async function record(em: EntityManager, key: string, values: ChargeValues): Promise<ChargeRow> {
-  const names = Object.keys(values);
-  const [inserted] = (await em.execute(
-    `insert into test_gateway_charge (idempotency_key, ${names.join(", ")}) values (?, ${names.map(() => "?").join(", ")})
-     on conflict (idempotency_key) do nothing returning ${columns}`,
-    [key, ...Object.values(values)],
-    "all",
-  )) as ChargeRow[];
+  const inserted = await tables(em)
+    .insertInto("test_gateway_charge")
+    .values({ idempotency_key: key, ...values })
+    .onConflict((oc) => oc.column("idempotency_key").doNothing())
+    .returning(chargeSelection)
+    .executeTakeFirst();
   return inserted ?? (await byKey(em, key))!;
 }
 
@@ -61,7 +57,7 @@ const newReference = (prefix: "ch" | "re") => `test_${prefix}_${uuidv7()}`;
 
 /** The answer the test payment methods stand for. */
 async function decide(input: AuthorizeInput, slowMs: number): Promise<ChargeValues> {
-  const base: ChargeValues = { operation: "authorize", amount: String(input.amount), currency: input.currency, reference: newReference("ch") };
+  const base = { operation: "authorize", amount: input.amount, currency: input.currency, reference: newReference("ch") };
   const declined = (code: string, message: string): ChargeValues => ({ ...base, outcome: "declined", decline_code: code, message });
   switch (input.paymentMethod) {
     case "pm_test_ok":
@@ -83,17 +79,9 @@ async function decide(input: AuthorizeInput, slowMs: number): Promise<ChargeValu
 
 /** The authorised charge `reference`, locked, so operations on one charge run one at a time. */
 async function authorization(em: EntityManager, reference: string): Promise<ChargeRow> {
-  const [row] = (await em.execute(
-    `select ${columns} from test_gateway_charge where reference = ? and operation = 'authorize' for update`,
-    [reference],
-    "all",
-  )) as ChargeRow[];
+  const row = await selectCharge(em).where("reference", "=", reference).where("operation", "=", "authorize").forUpdate().executeTakeFirst();
   if (!row || row.outcome !== "authorized") throw new GatewayRejectedError("AUTHORIZATION_NOT_FOUND", `test gateway: no authorisation ${reference}`);
   return row;
-}
-
-async function exists(em: EntityManager, sql: string, params: unknown[]): Promise<boolean> {
-  return ((await em.execute(sql, params, "all")) as unknown[]).length > 0;
 }
 
 export function createTestGateway(options: TestGatewayOptions): PaymentGateway {
@@ -114,24 +102,32 @@ export function createTestGateway(options: TestGatewayOptions): PaymentGateway {
         if (await byKey(em, input.idempotencyKey)) return;
         const charge = await authorization(em, input.reference);
         if (charge.voided) throw new GatewayRejectedError("AUTHORIZATION_VOIDED", `test gateway: ${input.reference} was voided`);
-        if (BigInt(charge.amount) < input.amount) throw new GatewayRejectedError("AMOUNT_TOO_LARGE", "test gateway: capture above the authorised amount");
-        await record(em, input.idempotencyKey, { operation: "capture", outcome: "captured", reference: input.reference, charge: input.reference, amount: String(input.amount) });
+        if (charge.amount < input.amount) throw new GatewayRejectedError("AMOUNT_TOO_LARGE", "test gateway: capture above the authorised amount");
+        await record(em, input.idempotencyKey, { operation: "capture", outcome: "captured", reference: input.reference, charge: input.reference, amount: input.amount });
       });
     },
 
     async void(input) {
       await database.transaction(async (em) => {
         if (await byKey(em, input.idempotencyKey)) return;
-        const [charge] = (await em.execute(
-          "select reference from test_gateway_charge where operation = 'authorize' and (reference = ? or idempotency_key = ?) for update",
-          [input.reference ?? "", input.authorizationKey],
-          "all",
-        )) as Array<{ reference: string }>;
+        const charge = await tables(em)
+          .selectFrom("test_gateway_charge")
+          .select("reference")
+          .where("operation", "=", "authorize")
+          .where((eb) => eb.or([eb("reference", "=", input.reference ?? ""), eb("idempotency_key", "=", input.authorizationKey)]))
+          .forUpdate()
+          .executeTakeFirst();
         if (charge) {
-          if (await exists(em, "select 1 from test_gateway_charge where operation = 'capture' and charge = ?", [charge.reference])) {
+          const captured = await tables(em)
+            .selectFrom("test_gateway_charge")
+            .select("reference")
+            .where("operation", "=", "capture")
+            .where("charge", "=", charge.reference)
+            .executeTakeFirst();
+          if (captured) {
             throw new GatewayRejectedError("ALREADY_CAPTURED", `test gateway: ${charge.reference} was captured`);
           }
-          await em.execute("update test_gateway_charge set voided = true where reference = ? and operation = 'authorize'", [charge.reference], "run");
+          await tables(em).updateTable("test_gateway_charge").set({ voided: true }).where("reference", "=", charge.reference).where("operation", "=", "authorize").execute();
         } else {
           // Never authorised (a crash before the call, say): voiding it is done, and a late
           // authorisation with that key is declined.
@@ -153,14 +149,16 @@ export function createTestGateway(options: TestGatewayOptions): PaymentGateway {
         const first = await byKey(em, input.idempotencyKey);
         if (first) return { reference: first.reference };
         await authorization(em, input.reference);
-        const [totals] = (await em.execute(
-          `select coalesce(sum(amount) filter (where operation = 'capture'), 0)::text as captured,
-                  coalesce(sum(amount) filter (where operation = 'refund'), 0)::text as refunded
-             from test_gateway_charge where charge = ?`,
-          [input.reference],
-          "all",
-        )) as Array<{ captured: string; refunded: string }>;
-        if (BigInt(totals!.refunded) + input.amount > BigInt(totals!.captured)) {
+        // sum() of a bigint is numeric: read as text, compared as bigint.
+        const totals = await tables(em)
+          .selectFrom("test_gateway_charge")
+          .select([
+            sql<string>`coalesce(sum(amount) filter (where operation = 'capture'), 0)::text`.as("captured"),
+            sql<string>`coalesce(sum(amount) filter (where operation = 'refund'), 0)::text`.as("refunded"),
+          ])
+          .where("charge", "=", input.reference)
+          .executeTakeFirstOrThrow();
+        if (BigInt(totals.refunded) + input.amount > BigInt(totals.captured)) {
           throw new GatewayRejectedError("REFUND_EXCEEDS_CAPTURED", "test gateway: refund above what was captured");
         }
         const row = await record(em, input.idempotencyKey, {
@@ -168,7 +166,7 @@ export function createTestGateway(options: TestGatewayOptions): PaymentGateway {
           outcome: "refunded",
           reference: newReference("re"),
           charge: input.reference,
-          amount: String(input.amount),
+          amount: input.amount,
         });
         return { reference: row.reference };
       });

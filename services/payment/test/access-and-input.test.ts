@@ -120,3 +120,16 @@ test("the Stripe gateway needs its secret key and webhook secret: the configurat
   t.is(loadConfig(paymentConfigSchema, env).PAYMENT_GATEWAY, "test");
   t.throws(() => loadConfig(paymentConfigSchema, { ...env, STRIPE_API_URL: "ftp://mock" }), { instanceOf: ConfigError, message: /STRIPE_API_URL/ });
 });
+
+test("in production the gateway has no default and the test gateway refuses to start", (t) => {
+  // Everything else production requires is given, so PAYMENT_GATEWAY's problem is the one left.
+  const production = { ...env, BAZAAR_ENV: "production", DATABASE_URL: "postgres://payment@db/bazaar", NATS_URL: "nats://nats:4222", SERVICE_CLIENT_SECRET: "s3cret-s3cret-s3cret" };
+  for (const [what, gateway] of [["unset", undefined], ["test", "test"]] as const) {
+    const error = t.throws(() => loadConfig(paymentConfigSchema, { ...production, PAYMENT_GATEWAY: gateway }), { instanceOf: ConfigError }, what);
+    t.deepEqual(error!.problems.map((p) => p.variable), ["PAYMENT_GATEWAY"], what);
+  }
+  const problems = t.throws(() => loadConfig(paymentConfigSchema, { ...production, PAYMENT_GATEWAY: "test" }), { instanceOf: ConfigError })!.problems;
+  t.regex(problems[0]?.message ?? "", /refused with BAZAAR_ENV=production/);
+  const stripe = { PAYMENT_GATEWAY: "stripe", STRIPE_SECRET_KEY: "sk_live_x", STRIPE_WEBHOOK_SECRET: "whsec_x" };
+  t.is(loadConfig(paymentConfigSchema, { ...production, ...stripe }).PAYMENT_GATEWAY, "stripe");
+});

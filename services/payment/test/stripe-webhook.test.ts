@@ -109,7 +109,13 @@ test("succeeded records the capture of an authorised payment; canceled voids ano
   const captured = await pendingPayment();
   const authorize = stripeEvent("payment_intent.amount_capturable_updated", { id: captured.intentId, metadata: { order_id: captured.orderId } });
   await deliver(authorize, signed(authorize));
-  const succeed = stripeEvent("payment_intent.succeeded", { id: captured.intentId, status: "succeeded", metadata: { order_id: captured.orderId } });
+  // Signed by Stripe, yet not this payment's money: not a capture.
+  for (const [what, amount_received, currency] of [["less", 1999, "eur"], ["another currency", 2000, "usd"], ["no amount", undefined, "eur"]] as const) {
+    const wrong = stripeEvent("payment_intent.succeeded", { id: captured.intentId, status: "succeeded", amount_received, currency, metadata: { order_id: captured.orderId } });
+    t.is((await deliver(wrong, signed(wrong))).text, "amount mismatch\n", what);
+    t.is(await stateOf(captured.orderId), PaymentState.AUTHORIZED, what);
+  }
+  const succeed = stripeEvent("payment_intent.succeeded", { id: captured.intentId, status: "succeeded", amount_received: 2000, currency: "eur", metadata: { order_id: captured.orderId } });
   t.is((await deliver(succeed, signed(succeed))).text, "captured\n");
   const { payment: p } = await payment.admin.getPayment({ orderId: captured.orderId });
   t.is(p!.state, PaymentState.CAPTURED);

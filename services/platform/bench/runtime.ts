@@ -1,5 +1,6 @@
 // `npm run bench:runtime`: unary RPC throughput and latency through the whole runtime (Consul
-// discovery, interceptors, metrics, tracing) against a bare connect-node server, and event
+// discovery, interceptors, metrics, tracing) against a bare connect-node server — the runtime twice,
+// its spans exported to a private Jaeger (OTLP, batched) and not exported — and event
 // publish → consume lag at 1,000 events/s through outbox, relay, JetStream and an inbox consumer.
 // Prints the figures and records them in BENCHMARKS.md.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,7 +12,10 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "nats";
-import { createSupervisor, ensureInfrastructure, isPassing, repositoryRoot, stackSettings } from "@bazaar/stack";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createSupervisor, ensureInfrastructure, isPassing, repositoryRoot, stackSettings, startPrivateJaeger } from "@bazaar/stack";
 import {
   clientFor,
   clientTracingInterceptor,
@@ -39,7 +43,8 @@ const eventRate = Number(process.env.BENCH_EVENT_RATE ?? 1000);
 const settings = stackSettings();
 const supervisor = createSupervisor({ write: () => {} });
 const infra = await ensureInfrastructure(settings, supervisor);
-const env: NodeJS.ProcessEnv = { ...process.env, ...infra.env, LOG_LEVEL: "silent" };
+// Export is off unless a server is started with an endpoint of its own (below).
+const env: NodeJS.ProcessEnv = { ...process.env, ...infra.env, LOG_LEVEL: "silent", OTEL_EXPORTER_OTLP_ENDPOINT: "" };
 const telemetry = startTelemetry({ serviceName: "bench-caller" });
 const children: ChildProcess[] = [];
 
@@ -123,58 +128,68 @@ try {
   const bare = createClient(TestService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${barePort}` }));
 
   // 2. The same handler on the whole runtime (database, NATS, Consul, server interceptors, metrics,
-  //    tracing), called through Consul discovery with the client interceptors a service uses.
-  const name = `bench-${randomBytes(3).toString("hex")}`;
-  await spawnServer("../test/fixtures/runtime/main.ts", { TEST_SERVICE_NAME: name });
-  while (!(await isPassing(settings.consulAddr, name))) await sleep(100);
+  //    tracing), called through Consul discovery with the client interceptors a service uses: once
+  //    with its spans going nowhere, once exporting them to a Jaeger (every call sampled).
+  const jaegerDir = mkdtempSync(path.join(tmpdir(), "bazaar-bench-jaeger-"));
+  const jaeger = await startPrivateJaeger(settings, supervisor, jaegerDir);
   const registry = createMetricsRegistry({ service: "bench-caller" });
-  const meshed = clientFor(TestService, {
-    consulAddr: settings.consulAddr,
-    serviceName: name,
-    interceptors: [clientTracingInterceptor(), redMetricsInterceptor(registry, { side: "client" })],
-  });
+  const runtimeClient = async (name: string, extraEnv: NodeJS.ProcessEnv) => {
+    await spawnServer("../test/fixtures/runtime/main.ts", { TEST_SERVICE_NAME: name, ...extraEnv });
+    while (!(await isPassing(settings.consulAddr, name))) await sleep(100);
+    return clientFor(TestService, {
+      consulAddr: settings.consulAddr,
+      serviceName: name,
+      interceptors: [clientTracingInterceptor(), redMetricsInterceptor(registry, { side: "client" })],
+    });
+  };
+  const suffix = randomBytes(3).toString("hex");
+  const exportingName = `bench-exporting-${suffix}`;
+  const clients = {
+    bare,
+    runtime: await runtimeClient(`bench-${suffix}`, {}),
+    exporting: await runtimeClient(exportingName, jaeger.env),
+  };
+  type Server = keyof typeof clients;
+  const servers: Server[] = ["bare", "runtime", "exporting"];
 
-  // Alternating rounds, best of each: the machine is shared, so one slow round says little.
+  // Rounds in turn, best of each: the machine is shared, so one slow round says little.
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-  let bareResult: LoadResult | undefined;
-  let runtimeResult: LoadResult | undefined;
+  const results: Partial<Record<Server, LoadResult>> = {};
   const best = (a: LoadResult | undefined, b: LoadResult) => (a && a.perSecond >= b.perSecond ? a : b);
   for (let round = 1; round <= rounds; round++) {
     process.stdout.write(`round ${round}/${rounds}: ${concurrency} concurrent Echo calls, ${durationMs} ms each (calls/s | p50 | p99 | errors)\n`);
-    // Who goes first alternates, so warm-up and drift favour neither.
-    const measure = async (which: "bare" | "runtime") => {
-      const result = await runLoad({ call: () => (which === "bare" ? bare : meshed).echo({ message: "hello" }), concurrency, durationMs });
-      process.stdout.write(`  ${which.padEnd(8)} ${fmt(result)}\n`);
-      return result;
-    };
-    let b: LoadResult;
-    let r: LoadResult;
-    if (round % 2 === 1) {
-      b = await measure("bare");
-      r = await measure("runtime");
-    } else {
-      r = await measure("runtime");
-      b = await measure("bare");
+    // Who goes first rotates, so warm-up and drift favour none.
+    for (let i = 0; i < servers.length; i++) {
+      const which = servers[(i + round - 1) % servers.length]!;
+      const result = await runLoad({ call: () => clients[which].echo({ message: "hello" }), concurrency, durationMs });
+      process.stdout.write(`  ${which.padEnd(9)} ${fmt(result)}\n`);
+      results[which] = best(results[which], result);
     }
-    bareResult = best(bareResult, b);
-    runtimeResult = best(runtimeResult, r);
   }
-  if (!bareResult || !runtimeResult) throw new Error("BENCH_ROUNDS must be at least 1");
+  const { bare: bareResult, runtime: runtimeResult, exporting: exportingResult } = results;
+  if (!bareResult || !runtimeResult || !exportingResult) throw new Error("BENCH_ROUNDS must be at least 1");
+  // The exporting server's spans did reach Jaeger (else the row would measure nothing).
+  const exported = ((await (await fetch(`${jaeger.queryUrl}api/services`)).json()) as { data: string[] | null }).data ?? [];
+  if (!exported.includes(exportingName)) throw new Error(`Jaeger received no spans from ${exportingName}`);
+  await jaeger.process.stop();
+  rmSync(jaegerDir, { recursive: true, force: true });
 
   // 3. Event lag, with a consumer handling one message at a time (stream order) and eight at once.
   const lagRuns = [];
   for (const consumerConcurrency of [1, 8]) lagRuns.push(await measureLag(consumerConcurrency));
 
   const overhead = (1 - runtimeResult.perSecond / bareResult.perSecond) * 100;
+  const exportCost = (1 - exportingResult.perSecond / runtimeResult.perSecond) * 100;
   const body = `
-\`npm run bench:runtime\` — unary \`Echo\` over gRPC (h2c), ${concurrency} calls in flight, ${durationMs / 1000} s measured after a 2 s warm-up, best of ${rounds} rounds, the first server alternating; the load generator shares the 2 cores with the server, PostgreSQL, NATS and Consul.
+\`npm run bench:runtime\` — unary \`Echo\` over gRPC (h2c), ${concurrency} calls in flight, ${durationMs / 1000} s measured after a 2 s warm-up, best of ${rounds} rounds, the first server rotating; the load generator shares the 2 cores with the servers, PostgreSQL, NATS, Consul and Jaeger.
 
 | server | calls/s | p50 ms | p99 ms | errors |
 |---|---|---|---|---|
 | bare connect-node (no interceptors, fixed address) | ${fmt(bareResult)} |
-| Bazaar runtime (Consul discovery, tracing, RED metrics, error mapping, call context; client tracing + metrics; no bearer token) | ${fmt(runtimeResult)} |
+| Bazaar runtime (Consul discovery, tracing, RED metrics, error mapping, call context; client tracing + metrics; no bearer token), spans not exported | ${fmt(runtimeResult)} |
+| the same, its spans exported to Jaeger (OTLP/HTTP, batched; every call sampled) | ${fmt(exportingResult)} |
 
-Runtime throughput is ${overhead >= 0 ? `${overhead.toFixed(1)} % below` : `${(-overhead).toFixed(1)} % above`} bare (aim: within 20 %).
+Runtime throughput is ${overhead >= 0 ? `${overhead.toFixed(1)} % below` : `${(-overhead).toFixed(1)} % above`} bare (aim: within 20 %). Exporting every span costs ${exportCost >= 0 ? `${exportCost.toFixed(1)} %` : `nothing measurable (${(-exportCost).toFixed(1)} % above)`} of the runtime's throughput (Jaeger runs on the same 2 cores).
 
 Event publish → consume lag: events committed at ${eventRate}/s for ${durationMs / 1000} s, each in its own transaction, through outbox → relay → JetStream → a durable consumer (inbox row and handler in one transaction) in another service process; lag from just before commit to the handler. Aim: p99 under 50 ms.
 

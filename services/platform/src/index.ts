@@ -16,7 +16,7 @@ export {
 } from "./service.ts";
 export { CART_TOKEN_HEADER } from "./headers.ts";
 
-export { drainBatches, startPeriodic, type Periodic, type PeriodicOptions } from "./periodic.ts";
+export { drainBatches, startPeriodic, startSweep, type Periodic, type PeriodicOptions, type Sweep, type SweepOptions } from "./periodic.ts";
 
 // Config
 export { ConfigError, configMode, defaultsByMode, loadConfig, secret, type ConfigMode, type ConfigProblem } from "./config.ts";
@@ -72,6 +72,14 @@ export { tokenVerifierFromConfig, verifiesIdentityTokens, type VerifierConfig } 
 export { authInterceptor, principalKey, type AuthInterceptorOptions } from "./auth/auth-interceptor.ts";
 export { ADMIN_ROLE, currentPrincipal, isServiceOrRole, requireOwner, requirePrincipal, requireRole, requireServiceOrRole, requireUser } from "./auth/require.ts";
 export { createServiceCredentials, type ServiceCredentials, type ServiceCredentialsOptions } from "./auth/service-credentials.ts";
+export {
+  procedureName,
+  SERVICE_PERMISSIONS,
+  servicePermissionCheck,
+  servicePermissionsInterceptor,
+  type ServicePermissionCheck,
+  type ServicePermissionTable,
+} from "./auth/service-permissions.ts";
 export { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
 export { identityCredentialsFor, identityServiceCredentials, type IdentityServiceCredentialsOptions } from "./auth/identity-service-credentials.ts";
 
@@ -101,19 +109,35 @@ export { createLifecycle, shutdownPhases, type Lifecycle, type LifecycleOptions,
 export { isDatabaseConnectionLost, retryLostReadsInterceptor } from "./data/connection-errors.ts";
 export { createDatabase, DatabaseConfigError, withDatabase, type Database, type DatabaseOptions, type EntityManager, type MigrationEntry } from "./data/database.ts";
 export { asDate, isForeignKeyViolation, isUniqueViolation, pgArray, placeholders, postgresError, query, type Row } from "./data/sql.ts";
-export { typedQueries, type TablesOf } from "./data/kysely.ts";
+export { clockTimestamp, sql, sqlText, typedQueries, type TablesOf } from "./data/kysely.ts";
+export { keysetPage, readPage, type Keyset, type Page, type PageCursor } from "./data/keyset-page.ts";
 
 // Events
 export { outboxInsert, publish, type PublishedEvent } from "./events/outbox.ts";
 export { createRelay, type Relay, type RelayOptions } from "./events/relay.ts";
 export { ensureStreams, type EnsureStreamsOptions, type StreamOutcome } from "./events/streams.ts";
 export { consume, dlqHeaders, onEvent, type Consumer, type ConsumeOptions, type EventHandler, type EventHandlerFn, type HandlerContext } from "./events/consumer.ts";
+export { anonymisedAddress, personalDataErasure, type ErasePersonalData } from "./personal-data-erasure.ts";
 export { dlqStream, dlqSubject, domainOf, EventContractError, eventTypeHeader, streamName, subjectFor } from "./events/subjects.ts";
 
 // Telemetry, logs, metrics
-export { startTelemetry, type Telemetry, type TelemetryOptions } from "./telemetry/start-telemetry.ts";
+export { sampleRatioFrom, startTelemetry, type Telemetry, type TelemetryOptions } from "./telemetry/start-telemetry.ts";
 export { clientTracingInterceptor, serverTracingInterceptor } from "./telemetry/tracing-interceptors.ts";
 export { traceIdOf } from "./telemetry/traceparent.ts";
+export { tracedFetch } from "./telemetry/traced-fetch.ts";
+export { startRequestSpan, type RequestSpan, type RequestSpanOptions } from "./telemetry/request-span.ts";
 export { redMetricsInterceptor, RPC_DURATION_BUCKETS, type RedMetricsOptions } from "./telemetry/red-metrics.ts";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.ts";
 export { createMetricsRegistry, type Registry } from "./metrics.ts";
+
+// Secrets sealed to another service's key (tokens that must not travel in clear on the bus)
+export {
+  createOpener,
+  createSealer,
+  DEVELOPMENT_SEALING_PRIVATE_KEY,
+  DEVELOPMENT_SEALING_PUBLIC_KEY,
+  sealingPrivateKeySchema,
+  sealingPublicKeySchema,
+  type Opener,
+  type Sealer,
+} from "./sealed-secrets.ts";

@@ -39,6 +39,13 @@ export interface LifecycleOptions {
   signals?: NodeJS.Signals[];
   /** How the process ends after a signal-started shutdown (default process.exit); tests pass their own. */
   exit?: (code: number) => void;
+  /**
+   * Shut down as on SIGTERM when stdin ends: the lifeline of a supervisor that holds it open (the
+   * stack's, which sets BAZAAR_LIFELINE=stdin). A supervisor that dies, even by SIGKILL, closes it, so
+   * its services never live on as orphans still using the shared databases and NATS. Default: true
+   * when BAZAAR_LIFELINE is "stdin" and signals are handled.
+   */
+  stdinLifeline?: boolean;
 }
 
 export interface Lifecycle {
@@ -123,6 +130,18 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
   };
   const signals = options.signals ?? ["SIGTERM", "SIGINT"];
   for (const signal of signals) process.on(signal, onSignal);
+  const onLifelineEnd = () => {
+    if (running) return;
+    logger.warn("supervisor gone (stdin closed): shutting down");
+    onSignal("SIGTERM");
+  };
+  const lifeline = options.stdinLifeline ?? (process.env.BAZAAR_LIFELINE === "stdin" && signals.length > 0);
+  if (lifeline) {
+    process.stdin.on("data", () => undefined); // nothing is sent on it: reading is only to see it end
+    process.stdin.once("end", onLifelineEnd);
+    // It never keeps the process alive by itself.
+    (process.stdin as { unref?: () => void }).unref?.();
+  }
 
   return {
     onShutdown(phase, name, step) {
@@ -137,6 +156,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
     },
     dispose() {
       for (const signal of signals) process.removeListener(signal, onSignal);
+      if (lifeline) process.stdin.removeListener("end", onLifelineEnd);
     },
   };
 }

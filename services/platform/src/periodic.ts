@@ -54,6 +54,44 @@ export function startPeriodic<T>(options: PeriodicOptions<T>): Periodic<T> {
   };
 }
 
+export interface SweepOptions {
+  /** One batch: handles at most `limit` due rows (in its own transaction) and resolves with how many. */
+  batch(limit: number): Promise<number>;
+  /** Rows per batch: a sweep runs batches until one handles fewer. */
+  batchSize: number;
+  /** Pause between sweeps. */
+  intervalMs: number;
+  logger: Logger;
+  /** Names the work in log lines, e.g. "cart sweep". */
+  what: string;
+}
+
+export interface Sweep {
+  /** Sweeps now (or joins the sweep under way) until nothing is due; resolves with how many rows. */
+  sweep(): Promise<number>;
+  /** Stops for good, after the sweep under way (a background task of the service). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A sweeper (expiring idle carts, releasing lapsed reservations, ...): batches until nothing is due,
+ * every `intervalMs`. Batches should take their rows with FOR UPDATE SKIP LOCKED, so that several
+ * instances may sweep at once and a sweep never waits on a row being written.
+ */
+export function startSweep(options: SweepOptions): Sweep {
+  const periodic = startPeriodic({
+    intervalMs: options.intervalMs,
+    logger: options.logger,
+    what: options.what,
+    async run(stopped) {
+      const swept = await drainBatches(() => options.batch(options.batchSize), options.batchSize, stopped);
+      if (swept > 0) options.logger.info({ swept }, `${options.what}: done`);
+      return swept;
+    },
+  });
+  return { sweep: periodic.runNow, stop: periodic.stop };
+}
+
 /** Runs `batch` until it handles fewer than `batchSize` rows or `stopped()`; resolves with the sum. */
 export async function drainBatches(batch: () => Promise<number>, batchSize: number, stopped: () => boolean): Promise<number> {
   let total = 0;

@@ -63,6 +63,10 @@ export async function registerInConsul(options: ConsulRegistrationOptions): Prom
       GRPCUseTLS: false,
       Interval: `${o.checkIntervalMs ?? 5000}ms`,
       Timeout: `${o.checkTimeoutMs ?? 2000}ms`,
+      // One slow answer (a busy event loop, a GC pause) does not take an instance out of every caller's
+      // pool: three checks in a row must fail. A stopping instance deregisters itself, and callers eject an
+      // unreachable one on their own, so this delays nothing that needs to be fast.
+      FailuresBeforeCritical: 3,
       DeregisterCriticalServiceAfter: `${o.deregisterCriticalAfterMs ?? 60_000}ms`,
     },
   });

@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from "nats";
 import { setTimeout as sleep } from "node:timers/promises";
 import { uuidv7 } from "uuidv7";
 import { authInterceptor } from "./auth/auth-interceptor.ts";
+import { servicePermissionsInterceptor, type ServicePermissionTable } from "./auth/service-permissions.ts";
 import { credentialsInterceptor } from "./auth/credentials-interceptor.ts";
 import { identityCredentialsFor } from "./auth/identity-service-credentials.ts";
 import type { ServiceCredentials } from "./auth/service-credentials.ts";
@@ -16,7 +17,9 @@ import { clientFor, closeClient, type ClientForOptions } from "./clients/client-
 import { upstreamName, type Upstreams } from "./clients/upstreams.ts";
 import type { PlatformConfig } from "./config/platform-schema.ts";
 import { retryLostReadsInterceptor } from "./data/connection-errors.ts";
-import { createDatabase, type Database, type DatabaseOptions } from "./data/database.ts";
+import { createDatabase, serviceDatabaseName, type Database, type DatabaseOptions } from "./data/database.ts";
+import { MIGRATE_COMMAND, migrateService } from "./migrate.ts";
+import { natsServers } from "./events/nats-servers.ts";
 import { downstreamErrorsInterceptor } from "./downstream-errors.ts";
 import { errorsInterceptor } from "./errors-interceptor.ts";
 import { fieldRulesInterceptor } from "./field-rules-interceptor.ts";
@@ -112,6 +115,12 @@ export type DatabaseDeclaration = Pick<DatabaseOptions, "entities" | "migrations
 export type ServiceDefinition<Data extends Database | undefined = Database | undefined> = {
   /** Consul name and label on logs and metrics, e.g. "catalog". Its database is `bazaar_<name>`. */
   name: string;
+  /**
+   * Who the service is towards the others: the subject of its service token, by which SERVICE_PERMISSIONS
+   * grants it calls. Default: its name. A service under another name (tests run "cart-1a2b…") keeps its
+   * identity, e.g. "cart".
+   */
+  identity?: string;
   /** Registered as the Consul tag `version=<version>`. */
   version?: string;
   /** Event domains this service publishes (their streams are ensured at start), usually its own. */
@@ -141,6 +150,8 @@ export interface ServiceOptions {
   signals?: NodeJS.Signals[];
   /** Consul names of the services this one calls, where not the default (see upstreamName). Default: config.UPSTREAMS. */
   upstreams?: Upstreams;
+  /** Which service may call which method with its own token. Default: the mesh's SERVICE_PERMISSIONS. */
+  servicePermissions?: ServicePermissionTable;
 }
 
 export interface RunningService<Data extends Database | undefined = Database | undefined> {
@@ -183,7 +194,7 @@ async function start<Data extends Database | undefined>(
 ): Promise<RunningService<Data>> {
   const { config } = options;
   // Without credentials given: this service's own token from identity, when it has a client secret.
-  const fromIdentity = options.serviceCredentials ? undefined : identityCredentialsFor(definition.name, config);
+  const fromIdentity = options.serviceCredentials ? undefined : identityCredentialsFor(definition.identity ?? definition.name, config);
   if (fromIdentity) lifecycle.onShutdown("close", "identity client", () => fromIdentity.close());
   const serviceCredentials = options.serviceCredentials ?? fromIdentity?.credentials;
   const instanceId = `${definition.name}-${uuidv7()}`;
@@ -195,10 +206,11 @@ async function start<Data extends Database | undefined>(
   if (definition.database) {
     const opened = await createDatabase({
       url: config.DATABASE_URL,
-      dbName: `bazaar_${definition.name.replaceAll("-", "_")}`,
+      dbName: serviceDatabaseName(definition.name),
       ...definition.database,
       events: usesEvents,
       migrateOnStart: config.MIGRATE_ON_START,
+      ownRole: config.DATABASE_OWN_ROLE,
       poolSize: config.DB_POOL_SIZE,
       logger,
     });
@@ -210,11 +222,11 @@ async function start<Data extends Database | undefined>(
   // Readiness follows the connection: false from a disconnect until the client has reconnected.
   let natsConnected = false;
   let relay: Relay | undefined;
-  const streamRetention = { maxAgeMs: config.EVENTS_RETENTION_HOURS * 3600_000, deadLetterMaxAgeMs: config.EVENTS_DLQ_RETENTION_HOURS * 3600_000 };
+  const streamRetention = { maxAgeMs: config.EVENTS_RETENTION_HOURS * 3600_000, deadLetterMaxAgeMs: config.EVENTS_DLQ_RETENTION_HOURS * 3600_000, replicas: config.EVENTS_STREAM_REPLICAS };
   if (usesEvents) {
     if (!database) throw new TypeError(`${definition.name}: events need a database (outbox and inbox live in it)`);
     // The relay and consumers outlive NATS outages: the client reconnects forever.
-    nats = await connect({ servers: config.NATS_URL.split(","), name: instanceId, maxReconnectAttempts: -1 });
+    nats = await connect({ ...natsServers(config.NATS_URL), name: instanceId, maxReconnectAttempts: -1 });
     natsConnected = true;
     const connectedGauge = natsConnectedGauge(registry);
     connectedGauge.set(1);
@@ -262,7 +274,7 @@ async function start<Data extends Database | undefined>(
     let feedNats: NatsConnection | Promise<NatsConnection> | undefined = nats;
     if (!feedNats) {
       let closing = false;
-      const own = connect({ servers: config.NATS_URL.split(","), name: `${instanceId}-revocations`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
+      const own = connect({ ...natsServers(config.NATS_URL), name: `${instanceId}-revocations`, maxReconnectAttempts: -1, waitOnFirstConnect: true });
       own.then(
         (nc) => void (closing && nc.close()),
         () => {},
@@ -327,7 +339,7 @@ async function start<Data extends Database | undefined>(
     redMetricsInterceptor(registry),
     errorsInterceptor({ logger }),
     callContextInterceptor(),
-    ...(verifier ? [authInterceptor(verifier, { logger })] : []),
+    ...(verifier ? [authInterceptor(verifier, { logger }), servicePermissionsInterceptor(options.servicePermissions)] : []),
     // Text PostgreSQL cannot store is refused before any handler sees it.
     nulTextInterceptor(),
     // Field rules the contract states as protovalidate annotations, every violation at once.
@@ -382,13 +394,28 @@ async function start<Data extends Database | undefined>(
 
 /**
  * A service's main: createService with SIGTERM/SIGINT handling (the process exits once the shutdown
- * has run) and telemetry flushed last; a failed start is logged and exits with 1.
+ * has run) and telemetry flushed last; a failed start is logged and exits with 1. Run with the argument
+ * `migrate` (`node … src/main.ts migrate`, production's migration Job) it only applies the service's
+ * migrations (migrateService) and exits: 0 when done, 1 when they failed.
  */
 export async function runService<Data extends Database | undefined>(
   definition: ServiceDefinition<Data>,
   options: Omit<ServiceOptions, "signals"> & { telemetry?: Telemetry },
 ): Promise<RunningService<Data>> {
   const logger = options.logger ?? createLogger({ service: definition.name, level: options.config.LOG_LEVEL });
+  if (process.argv[2] === MIGRATE_COMMAND) {
+    // The migration Job: apply the migrations as the configured role, then exit (0 done, 1 failed).
+    try {
+      const applied = await migrateService(definition, { config: options.config, logger });
+      logger.info({ migrations: applied }, `${definition.name}: ${applied.length} migration(s) applied`);
+      await options.telemetry?.shutdown().catch(() => {});
+      process.exit(0);
+    } catch (error) {
+      logger.fatal({ err: error }, `${definition.name} failed to migrate`);
+      await options.telemetry?.shutdown().catch(() => {});
+      process.exit(1);
+    }
+  }
   try {
     const service = await createService(definition, { ...options, logger, signals: ["SIGTERM", "SIGINT"] });
     if (options.telemetry) service.lifecycle.onShutdown("close", "telemetry", () => options.telemetry!.shutdown());

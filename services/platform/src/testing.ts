@@ -3,17 +3,22 @@
 // shape identity issues (see auth/token-verifier.ts).
 import http2 from "node:http2";
 import { randomBytes, randomUUID } from "node:crypto";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { z } from "zod";
 import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
 import pg from "pg";
 import { Writable } from "node:stream";
-import { toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { connect, DeliverPolicy, headers as natsHeaders } from "nats";
 import { eventTypeHeader, subjectFor } from "./events/subjects.ts";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { createDatabase, type DatabaseOptions } from "./data/database.ts";
+import { createDatabase, serviceDatabaseName, type Database, type DatabaseOptions } from "./data/database.ts";
+import { loadConfig } from "./config.ts";
+import { platformConfigSchema, type PlatformConfig } from "./config/platform-schema.ts";
+import { createService, type RunningService, type ServiceDefinition } from "./service.ts";
 
 /** The environment a test service runs with: local development, silent logs, a short grace period. */
 export const testEnv: NodeJS.ProcessEnv = {
@@ -70,16 +75,18 @@ export async function passingInConsul(name: string, options: { consulAddr?: stri
 /** URL of the database createService gives the service named `name` (bazaar_<name, - → _>). */
 export function serviceDatabaseUrl(name: string, env: NodeJS.ProcessEnv = testEnv): string {
   const url = new URL(env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
-  url.pathname = `/bazaar_${name.replaceAll("-", "_")}`;
+  url.pathname = `/${serviceDatabaseName(name)}`;
   return url.toString();
 }
 
-/** Drops the database of the service named `name`, closing its connections. */
+/** Drops the database of the service named `name`, closing its connections, and its own role (see DATABASE_OWN_ROLE). */
 export async function dropServiceDatabase(name: string, env: NodeJS.ProcessEnv = testEnv): Promise<void> {
   const admin = new pg.Client({ connectionString: env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" });
   await admin.connect();
+  const dbName = serviceDatabaseName(name);
   try {
-    await admin.query(`drop database if exists ${pg.escapeIdentifier(`bazaar_${name.replaceAll("-", "_")}`)} with (force)`);
+    await admin.query(`drop database if exists ${pg.escapeIdentifier(dbName)} with (force)`);
+    await admin.query(`drop role if exists ${pg.escapeIdentifier(dbName)}`);
   } finally {
     await admin.end();
   }
@@ -98,7 +105,7 @@ export async function schemaDrift(options: Pick<DatabaseOptions, "entities" | "m
   const name = uniqueName("drift");
   const url = testEnv.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const logger = createLogger({ service: "schema-drift", level: "silent" });
-  const database = await createDatabase({ ...options, url, dbName: `bazaar_${name.replaceAll("-", "_")}`, poolSize: 2, logger });
+  const database = await createDatabase({ ...options, url, dbName: serviceDatabaseName(name), poolSize: 2, logger });
   try {
     const migrationsOnly = new Set(
       (
@@ -333,4 +340,84 @@ export async function rawGrpcWebStatus(baseUrl: string, path: string, body: Uint
   const response = await fetch(baseUrl + path, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body });
   const text = new TextDecoder().decode(await response.arrayBuffer());
   return /grpc-status:\s*(\d+)/i.exec(text)?.[1] ?? response.headers.get("grpc-status") ?? undefined;
+}
+
+/** One service started in-process on port 0 for its own tests: typed clients, its database, its outbox. */
+export interface TestService<S extends DescService> {
+  name: string;
+  service: RunningService;
+  signer: TestSigner;
+  baseUrl: string;
+  /** gRPC clients signed as an admin, as another service (a service token), as a customer, and anonymously. */
+  admin: Client<S>;
+  peer: Client<S>;
+  customer: Client<S>;
+  anonymous: Client<S>;
+  /** A client with this bearer token (undefined: none). */
+  clientWith(token: string | undefined): Client<S>;
+  /** A query on the service's own database ($1 placeholders). */
+  sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** The events of one type the service wrote to its outbox, decoded, oldest first. */
+  outbox<Desc extends DescMessage>(schema: Desc): Promise<MessageShape<Desc>[]>;
+  /** Stops the service, keeping its database (for a second instance sharing it). */
+  stopInstance(): Promise<void>;
+  /** Stops the service and drops its database. */
+  stop(): Promise<void>;
+}
+
+export interface TestServiceOptions<Config extends PlatformConfig> {
+  /** The service's contract, for the typed clients. */
+  contract: DescService;
+  /** Builds the definition under the unique `name` given to this run (Consul name and database). */
+  define(name: string, config: Config): ServiceDefinition<Database | undefined>;
+  /** Prefix of the unique name, e.g. "payment". */
+  prefix: string;
+  /** Instead of a unique name: another instance's, to share its database (stop it with stopInstance). */
+  name?: string;
+  /** The service's config schema (default the platform's), read from testEnv and `env`. */
+  configSchema?: z.ZodObject;
+  env?: Record<string, string>;
+  /** Default: a new test signer (its tokens verify, identity's do not). */
+  signer?: TestSigner;
+  /** The subject of `peer`'s service token, e.g. "order" (default "peer-service"). */
+  peerSubject?: string;
+}
+
+/** Starts one service with a test signer's verifier; `t.teardown(harness.stop)` is the caller's. */
+export async function startTestService<S extends DescService, Config extends PlatformConfig = PlatformConfig>(
+  options: TestServiceOptions<Config> & { contract: S },
+): Promise<TestService<S>> {
+  const name = options.name ?? uniqueName(options.prefix);
+  const signer = options.signer ?? (await createTestSigner());
+  const config = loadConfig(options.configSchema ?? platformConfigSchema, { ...testEnv, ...options.env }) as Config;
+  const service = await createService(options.define(name, config), { config, verifier: signer.verifier });
+  const baseUrl = `http://${service.address}`;
+  const clientWith = (token: string | undefined) => createClient(options.contract, createGrpcTransport({ baseUrl, interceptors: [bearer(token)] }));
+  const pool = new pg.Pool({ connectionString: serviceDatabaseUrl(name), max: 2 });
+  const sql = async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await pool.query<T>(text, params)).rows;
+  return {
+    name,
+    service,
+    signer,
+    baseUrl,
+    admin: clientWith(await signer.token({ subject: "admin-1", roles: ["customer", "admin"] })),
+    peer: clientWith(await signer.token({ subject: options.peerSubject ?? "peer-service", service: true })),
+    customer: clientWith(await signer.token({ subject: "user-1", roles: ["customer"] })),
+    anonymous: clientWith(undefined),
+    clientWith,
+    sql,
+    async outbox(schema) {
+      const rows = await sql<{ payload: Buffer }>("select payload from platform_outbox where type_name = $1 order by id", [schema.typeName]);
+      return rows.map((row) => fromBinary(schema, row.payload));
+    },
+    async stopInstance() {
+      await pool.end();
+      await service.stop();
+    },
+    async stop() {
+      await pool.end();
+      await service.stop();
+      if (service.runtime.database) await dropServiceDatabase(name);
+    },
+  };
 }

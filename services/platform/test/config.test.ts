@@ -35,13 +35,16 @@ test("in development every platform variable has a local-stack default", (t) => 
     SHUTDOWN_GRACE_MS: 10_000,
     LOG_LEVEL: "info",
     OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+    OTEL_TRACES_SAMPLER_ARG: undefined,
     DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
     DB_POOL_SIZE: 10,
     MIGRATE_ON_START: true,
+    DATABASE_OWN_ROLE: true,
     NATS_URL: "nats://127.0.0.1:4222",
     EVENTS_NEW_CONSUMER_START: "all",
     EVENTS_RETENTION_HOURS: 168,
     EVENTS_DLQ_RETENTION_HOURS: 720,
+    EVENTS_STREAM_REPLICAS: 1,
     AUTH_JWKS_URL: undefined,
     AUTH_JWKS_DISCOVERY: false,
     AUTH_REVOCATION_LOOKBACK_SECONDS: 1200,
@@ -91,6 +94,7 @@ test("without BAZAAR_ENV it is production: secrets and production-required varia
   const config = loadConfig(platformConfigSchema, productionEnv);
   t.is(config.BAZAAR_ENV, "production");
   t.is(config.MIGRATE_ON_START, false, "migrations are not applied at start in production unless asked");
+  t.false(config.DATABASE_OWN_ROLE, "production gives each service its own role's URL");
   t.true(loadConfig(platformConfigSchema, { ...productionEnv, AUTH_JWKS_URL: "" }).AUTH_JWKS_DISCOVERY, "the JWKS is found through Consul in production");
   t.false(loadConfig(platformConfigSchema, dev).AUTH_JWKS_DISCOVERY, "and only when asked in development");
   t.is(config.DATABASE_URL, productionEnv.DATABASE_URL);

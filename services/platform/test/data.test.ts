@@ -161,6 +161,16 @@ test("isConnected is true while connected and false once closed", async (t) => {
   t.false(await database.isConnected());
 });
 
+test("readiness holds while a saturated pool keeps answering: the ping does not queue behind the service's own queries", async (t) => {
+  const dbName = forDatabase(t);
+  const database = await open(t, dbName, { poolSize: 1 });
+  // Five seconds of short queries queued on one connection: a ping behind them would wait past its two seconds.
+  const busy = Promise.all(Array.from({ length: 100 }, () => database.transaction((em) => em.execute("select pg_sleep(0.05)"))));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.true(await database.isConnected());
+  await busy;
+});
+
 test("bad options are refused with a message naming the problem", async (t) => {
   const badName = await t.throwsAsync(createDatabase(options("Bazaar-Order")), { instanceOf: DatabaseConfigError });
   t.regex(badName!.message, /dbName "Bazaar-Order"/);

@@ -112,3 +112,13 @@ test("ensureStreams refuses a memory stream it cannot convert, and malformed dom
     await t.throwsAsync(ensureStreams(jsm, [bad]), { instanceOf: EventContractError }, `domain "${bad}"`);
   }
 });
+
+test("ensureStreams creates streams with the configured replicas: a single server refuses three copies instead of quietly keeping one", async (t) => {
+  const jsm = await manager(t);
+  const domain = uniqueName("s");
+  const name = forStream(t, jsm, domain);
+  await t.throwsAsync(ensureStreams(jsm, [domain], { replicas: 3 }), { message: /replica/i });
+  t.deepEqual(await ensureStreams(jsm, [domain], { replicas: 1 }).then((o) => o.find((x) => x.stream === name)?.action), "created");
+  t.is((await jsm.streams.info(name)).config.num_replicas, 1);
+  await t.throwsAsync(ensureStreams(jsm, [domain], { replicas: 0 }), { instanceOf: TypeError });
+});

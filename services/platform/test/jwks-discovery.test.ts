@@ -5,8 +5,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { decodeProtectedHeader } from "jose";
 import test from "ava";
-import { identity, identityConfigSchema } from "@bazaar/identity";
-import { inventoryService } from "@bazaar/inventory";
+import { grantFirstAdmin, identity, identityConfigSchema } from "@bazaar/identity";
+import { inventory as inventoryDefinition } from "@bazaar/inventory";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { createService, createTokenVerifier, loadConfig, platformConfigSchema, UnavailableError, type RunningService } from "../src/index.ts";
@@ -29,7 +29,7 @@ test("a service started before identity moves to a new port with a new key verif
     await Promise.all([dropServiceDatabase(names.identity), dropServiceDatabase(names.inventory)]);
   });
   const startIdentity = async () => {
-    const config = loadConfig(identityConfigSchema, { ...testEnv, IDENTITY_ADMIN_EMAIL: adminEmail });
+    const config = loadConfig(identityConfigSchema, testEnv);
     const definition = identity({ config, name: names.identity });
     const service = await createService(definition, { config, verifier: definition.verifier });
     running.add(service);
@@ -40,13 +40,14 @@ test("a service started before identity moves to a new port with a new key verif
   const first = await startIdentity();
   // No AUTH_JWKS_URL: inventory finds identity's JWKS through Consul, under identity's name.
   const inventoryConfig = loadConfig(platformConfigSchema, { ...testEnv, AUTH_JWKS_DISCOVERY: "true", IDENTITY_SERVICE_NAME: names.identity });
-  const inventory = await createService(inventoryService({ name: names.inventory }), { config: inventoryConfig });
+  const inventory = await createService(inventoryDefinition({ name: names.inventory }), { config: inventoryConfig });
   running.add(inventory);
   await eventually("identity and inventory passing in Consul", async () => (await passingPorts(names.identity)).length === 1 && (await passingPorts(names.inventory)).length === 1, 30_000);
   const stockWith = (token: string) =>
     createClient(InventoryService, createGrpcTransport({ baseUrl: `http://${inventory.address}`, interceptors: [bearer(token)] })).listStockMovements({ sku: uniqueName("SKU").toUpperCase() });
 
   await identityAt(first).register({ email: adminEmail, password, displayName: "Admin" });
+  await grantFirstAdmin(first.runtime.database, adminEmail);
   const before = (await identityAt(first).login({ email: adminEmail, password })).tokens!.accessToken;
   await stockWith(before); // inventory has fetched the first instance's keys
   // What npm start used to hand every service: the first instance's address.

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { repositoryRoot, stackSettings } from "@bazaar/stack";
@@ -118,22 +118,25 @@ test("steps with an unknown phase, or added once the shutdown began, are refused
   t.throws(() => lifecycle.onShutdown("close", "late", () => {}), { message: /once the shutdown has begun/ });
 });
 
-test("SIGTERM to a service process: NOT_SERVING, deregistered from Consul, the in-flight call completes, exit 0", async (t) => {
+/**
+ * The fixture service process (its own Consul name), started and ready: its JSON log lines as they come,
+ * and its exit code once every line has been read ("close", not "exit").
+ */
+async function startServiceProcess(t: ExecutionContext, prefix: string, extra: { env?: NodeJS.ProcessEnv; lifeline?: boolean } = {}) {
   const consulAddr = stackSettings().consulAddr;
-  const name = `lifecycle-test-${randomUUID().slice(0, 8)}`;
+  const name = `${prefix}-${randomUUID().slice(0, 8)}`;
   const fixture = fileURLToPath(new URL("./fixtures/serve/service-process.ts", import.meta.url));
   const child = spawn(process.execPath, ["--import=tsx", fixture], {
     cwd: repositoryRoot,
-    env: { ...process.env, CONSUL_HTTP_ADDR: consulAddr, SERVICE_NAME: name },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CONSUL_HTTP_ADDR: consulAddr, SERVICE_NAME: name, ...extra.env },
+    stdio: [extra.lifeline ? "pipe" : "ignore", "pipe", "pipe"],
   });
   t.teardown(() => child.kill("SIGKILL"));
-  // "close", not "exit": only then has every line the child wrote been read (the order is checked below).
   const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout }).on("line", (line) => {
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on("line", (line) => {
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -141,6 +144,11 @@ test("SIGTERM to a service process: NOT_SERVING, deregistered from Consul, the i
     }
   });
   await eventually(() => `the service to start (stderr: ${stderr})`, () => logs.some((l) => l.msg === "ready"), 30_000);
+  return { child, consulAddr, name, logs, exited };
+}
+
+test("SIGTERM to a service process: NOT_SERVING, deregistered from Consul, the in-flight call completes, exit 0", async (t) => {
+  const { child, consulAddr, name, logs, exited } = await startServiceProcess(t, "lifecycle-test");
   const port = logs.find((l) => l.msg === "rpc server listening")?.port as number;
   const passing = async () =>
     ((await (await fetch(`http://${consulAddr}/v1/health/service/${name}?passing=true`)).json()) as unknown[]).length === 1;
@@ -168,4 +176,15 @@ test("SIGTERM to a service process: NOT_SERVING, deregistered from Consul, the i
   // seen to reach the pipe in either order; what matters is that both are there, after the drain began.
   t.true(at("shutdown complete") > at("rpc server closing: not accepting, draining in-flight calls"));
   t.is(logs.find((l) => l.msg === "rpc server closed")?.abandoned, 0);
+});
+
+test("a supervised service process whose supervisor is gone (its stdin lifeline ends) shuts down in order and exits 0", async (t) => {
+  const { child, consulAddr, name, logs, exited } = await startServiceProcess(t, "lifeline-test", { env: { BAZAAR_LIFELINE: "stdin" }, lifeline: true });
+  // What the supervisor's death does to the pipe it held.
+  child.stdin!.end();
+  t.is(await exited, 0);
+  const order = logs.map((l) => l.msg);
+  t.true(order.includes("supervisor gone (stdin closed): shutting down"), order.join(" | "));
+  t.true(order.indexOf("deregistered from Consul") > order.indexOf("supervisor gone (stdin closed): shutting down"));
+  t.is((await fetch(`http://${consulAddr}/v1/agent/service/${name}-1`)).status, 404, "deregistered");
 });

@@ -7,8 +7,8 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import test from "ava";
 import { freePort } from "@bazaar/stack";
-import { identity, identityConfigSchema } from "@bazaar/identity";
-import { inventoryService } from "@bazaar/inventory";
+import { grantFirstAdmin, identity, identityConfigSchema } from "@bazaar/identity";
+import { inventory as inventoryDefinition } from "@bazaar/inventory";
 import { IdentityService, IssueServiceTokenResponseSchema } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { InventoryService, MovementReason } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import {
@@ -130,10 +130,12 @@ interface Mesh {
 
 let mesh: Mesh | undefined;
 
-async function signUp(identityUrl: string, email: string): Promise<{ token: string; userId: string }> {
+/** Registers and signs in; `firstAdminOf` makes the account that identity's first admin before signing in. */
+async function signUp(identityUrl: string, email: string, firstAdminOf?: RunningService): Promise<{ token: string; userId: string }> {
   const client = createClient(IdentityService, createGrpcTransport({ baseUrl: identityUrl }));
   const password = `Tr0ub4dor-${uniqueName("pw")}`;
   const { user } = await client.register({ email, password, displayName: "Test" });
+  if (firstAdminOf) await grantFirstAdmin(firstAdminOf.runtime.database!, email);
   const { tokens } = await client.login({ email, password });
   return { token: tokens!.accessToken, userId: user!.id };
 }
@@ -156,24 +158,25 @@ test.before(async () => {
     // A service of the mesh, with no serviceCredentials given, started before identity is up: it only
     // asks identity for a token when it first needs one.
     const checkout = await createService(
-      { name: names.checkout, setup: () => ({ routes: () => {} }) },
+      // Plays the order service's checkout: its token's subject is "order", which may reserve stock.
+      { name: names.checkout, identity: "order", setup: () => ({ routes: () => {} }) },
       { config: loadConfig(platformConfigSchema, meshEnv), upstreams: { inventory: names.inventory } },
     );
     started.push(checkout);
 
-    const identityConfig = loadConfig(identityConfigSchema, { ...testEnv, PORT: String(identityPort), IDENTITY_ADMIN_EMAIL: `admin@${names.identity}.test` });
+    const identityConfig = loadConfig(identityConfigSchema, { ...testEnv, PORT: String(identityPort) });
     const identityDefinition = identity({ config: identityConfig, name: names.identity });
     const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier });
     started.push(identityService);
 
     // Inventory verifies bearer tokens against identity's JWKS (no verifier given: AUTH_JWKS_URL).
-    const inventory = await createService(inventoryService({ name: names.inventory }), { config: loadConfig(platformConfigSchema, meshEnv) });
+    const inventory = await createService(inventoryDefinition({ name: names.inventory }), { config: loadConfig(platformConfigSchema, meshEnv) });
     started.push(inventory);
 
     // Calls go to passing instances only: wait for the first health checks.
     await Promise.all([names.identity, names.inventory].map((name) => passingInConsul(name)));
     const identityUrl = `http://${identityService.address}`;
-    const admin = await signUp(identityUrl, `admin@${names.identity}.test`);
+    const admin = await signUp(identityUrl, `admin@${names.identity}.test`, identityService);
     const customer = await signUp(identityUrl, `${uniqueName("shopper")}@example.com`);
     mesh = {
       names,
@@ -219,12 +222,12 @@ test("a service started before identity reserves stock with identity's service t
   const direct = createClient(InventoryService, createGrpcTransport({ baseUrl: `http://${mesh!.inventory.address}`, interceptors: [bearer(customerToken)] }));
   t.is(ConnectError.from(await t.throwsAsync(direct.reserveStock({ reference: uniqueName("order"), lines }))).code, Code.PermissionDenied);
 
-  // The token's subject is the service's name: inventory records it as the actor of a restock.
+  // The token's subject is the service's identity: inventory records it as the actor of a restock.
   const inventoryClient = checkout.runtime.serviceClientFor(InventoryService);
   await inventoryClient.commitReservation({ reservationId: reservation!.id });
   await inventoryClient.restockReservation({ reservationId: reservation!.id });
   const { movements } = await admin.listStockMovements({ sku });
-  t.deepEqual(movements.filter((m) => m.reason === MovementReason.RETURNED).map((m) => m.actor), [names.checkout]);
+  t.deepEqual(movements.filter((m) => m.reason === MovementReason.RETURNED).map((m) => m.actor), ["order"]);
   t.deepEqual(await admin.getStockLevel({ sku }).then((r) => r.stock?.available), 3n);
 });
 

@@ -17,6 +17,7 @@ import { createMetricsRegistry } from "../src/metrics.ts";
 import { redMetricsInterceptor } from "../src/telemetry/red-metrics.ts";
 import { startTelemetry } from "../src/telemetry/start-telemetry.ts";
 import { clientTracingInterceptor, serverTracingInterceptor } from "../src/telemetry/tracing-interceptors.ts";
+import { startRequestSpan } from "../src/telemetry/request-span.ts";
 
 const exporter = new InMemorySpanExporter();
 const telemetry = startTelemetry({ serviceName: "telemetry-test", serviceVersion: "0.0.1", exporter });
@@ -87,7 +88,19 @@ async function mesh(t: ExecutionContext) {
   const toA = createClient(TestService, createConnectTransport({ baseUrl: aUrl, httpVersion: "1.1", interceptors: clientInterceptors }));
   const toABare = createClient(TestService, createConnectTransport({ baseUrl: aUrl, httpVersion: "1.1" }));
   const healthOfA = createClient(Health, createConnectTransport({ baseUrl: aUrl, httpVersion: "1.1", interceptors: clientInterceptors }));
-  return { registry, toA, toABare, healthOfA, seenInStream };
+  // A front like the edge's: every request in its own span, the RPCs behind it handled inside that span.
+  const rpcA = connectNodeAdapter({ routes: aRoutes, interceptors: serverInterceptors() });
+  const frontPort = await listen(
+    t,
+    http.createServer((request, response) => {
+      const span = startRequestSpan(request, response, { record: request.url !== "/quiet" });
+      response.setHeader("x-trace-id", span.traceId);
+      span.run(() => (request.url === "/page" || request.url === "/quiet" ? response.end("a page") : rpcA(request, response)));
+    }),
+  );
+  const frontUrl = `http://127.0.0.1:${frontPort}`;
+  const viaFront = createClient(TestService, createConnectTransport({ baseUrl: frontUrl, httpVersion: "1.1" }));
+  return { registry, toA, toABare, healthOfA, seenInStream, viaFront, frontUrl };
 }
 
 async function spansOf(traceId: string): Promise<ReadableSpan[]> {
@@ -138,6 +151,46 @@ test("a server continues the trace named by an incoming traceparent header", asy
   t.is(response.traceId, traceId);
   const serverA = (await spansOf(traceId)).find((s) => s.name === RELAY && s.kind === SpanKind.SERVER);
   t.is(serverA?.parentSpanContext?.spanId, parentSpanId);
+});
+
+test("behind a front's request span an RPC is that one SERVER span (named by the RPC), its outgoing calls its children; the caller's trace continues", async (t) => {
+  const { viaFront } = await mesh(t);
+  const traceId = "0af7651916cd43dd8448eb211c80319c";
+  const callerSpanId = "b7ad6b7169203331";
+  const response = await viaFront.relay({}, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
+  t.is(response.traceId, traceId);
+  const spans = await spansOf(traceId);
+  const servers = spans.filter((s) => s.name === RELAY && s.kind === SpanKind.SERVER);
+  t.is(servers.length, 1, "one SERVER span for the request, not one from the front and one from the interceptor");
+  const server = servers[0]!;
+  t.is(server.parentSpanContext?.spanId, callerSpanId);
+  t.like(server.attributes, { "rpc.method": RELAY, "rpc.status_code": "OK", "http.request.method": "POST", "http.response.status_code": 200 });
+  const clientB = spans.find((s) => s.name === WAIT && s.kind === SpanKind.CLIENT);
+  t.is(clientB?.parentSpanContext?.spanId, server.spanContext().spanId);
+  const serverB = spans.find((s) => s.name === WAIT && s.kind === SpanKind.SERVER);
+  t.is(serverB?.parentSpanContext?.spanId, clientB?.spanContext().spanId);
+});
+
+test("a request the front answers without an RPC (a page) is a SERVER span of its own, the root of a new trace", async (t) => {
+  const { frontUrl } = await mesh(t);
+  const response = await fetch(`${frontUrl}/page`);
+  t.is(await response.text(), "a page");
+  const traceId = response.headers.get("x-trace-id") ?? "";
+  t.regex(traceId, /^[0-9a-f]{32}$/);
+  const spans = await spansOf(traceId);
+  t.deepEqual(
+    spans.map((s) => [s.name, s.kind, s.parentSpanContext?.spanId, s.attributes["url.path"], s.attributes["http.response.status_code"]]),
+    [["GET", SpanKind.SERVER, undefined, "/page", 200]],
+  );
+});
+
+test("a request the front does not record (a health check) makes no span, yet has a trace id", async (t) => {
+  const { frontUrl } = await mesh(t);
+  const response = await fetch(`${frontUrl}/quiet`);
+  t.is(await response.text(), "a page");
+  const traceId = response.headers.get("x-trace-id") ?? "";
+  t.regex(traceId, /^[0-9a-f]{32}$/);
+  t.deepEqual(await spansOf(traceId), []);
 });
 
 test("span status follows who is at fault: not_found is the caller's, internal the server's", async (t) => {

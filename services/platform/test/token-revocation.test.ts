@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import test from "ava";
 import { cart, cartConfigSchema } from "@bazaar/cart";
-import { identity, identityConfigSchema } from "@bazaar/identity";
+import { grantFirstAdmin, identity, identityConfigSchema } from "@bazaar/identity";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { createService, loadConfig, type RunningService } from "../src/index.ts";
@@ -19,7 +19,7 @@ test("a disabled user's token is refused within seconds by another service, also
     await Promise.all(running.map((s) => s.stop()));
     await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
   });
-  const identityConfig = loadConfig(identityConfigSchema, { ...testEnv, IDENTITY_ADMIN_EMAIL: adminEmail });
+  const identityConfig = loadConfig(identityConfigSchema, testEnv);
   const identityDefinition = identity({ config: identityConfig, name: names.identity });
   const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier });
   running.push(identityService);
@@ -39,6 +39,7 @@ test("a disabled user's token is refused within seconds by another service, also
     createClient(CartService, createGrpcTransport({ baseUrl: `http://${service.address}`, interceptors: [bearer(token)] }));
   const signUp = async (email: string, password = `Tr0ub4dor-${uniqueName("pw")}`) => {
     const { user } = await identityClient().register({ email, password, displayName: "Test" });
+    if (email === adminEmail) await grantFirstAdmin(identityService.runtime.database, email);
     const { tokens } = await identityClient().login({ email, password });
     return { userId: user!.id, email, password, token: tokens!.accessToken };
   };

@@ -18,8 +18,9 @@ export function findBinary(name: string, extraDirs: string[] = []): string | und
 }
 
 /**
- * `go install module@version` into `<cacheDir>/bin`, for tools the machine lacks. The checksum
- * database may be unreachable where only the module proxy is, hence GOSUMDB=off unless set.
+ * `go install module@version` into `<cacheDir>/bin`, for tools the machine lacks. `module` names a
+ * pinned version (never "latest"); the checksum database stays on (Go reaches it through the module
+ * proxy when sum.golang.org is not).
  */
 export async function goInstall(cacheDir: string, binary: string, module: string, installHint: string): Promise<string> {
   const bin = path.join(cacheDir, "bin");
@@ -31,8 +32,28 @@ export async function goInstall(cacheDir: string, binary: string, module: string
   const go = findBinary("go", ["/usr/local/go/bin"])!;
   process.stderr.write(`stack: building ${binary} with go install ${module} (once, into ${bin})\n`);
   await run(go, ["install", module], {
-    env: { ...process.env, GOBIN: bin, GOSUMDB: process.env.GOSUMDB ?? "off", GOFLAGS: "-mod=mod" },
+    env: { ...process.env, GOBIN: bin, GOFLAGS: "-mod=mod" },
     maxBuffer: 64 * 1024 * 1024,
   });
   return target;
+}
+
+/**
+ * A tool built by one of `scripts/build-*.sh` (once, cached in settings' cacheDir): `envVar` when set,
+ * else the script's cached or new build. A failed build names what to do instead.
+ */
+export async function scriptBuiltBinary(root: string, cacheDir: string, tool: { name: string; script: string; envVar: string; instead: string }): Promise<string> {
+  const given = process.env[tool.envVar];
+  if (given) return given;
+  try {
+    const { stdout } = await run("bash", [path.join(root, "scripts", tool.script)], {
+      env: { ...process.env, BAZAAR_CACHE: cacheDir },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout.trim().split("\n").at(-1)!;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? "";
+    const reason = stderr.trim().split("\n").at(-1) ?? String(error);
+    throw new PrerequisiteError(`${tool.name} could not be built (${reason}): ${tool.instead}`);
+  }
 }

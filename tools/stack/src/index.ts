@@ -1,6 +1,8 @@
 export { ensureConsul, consulAnswers, consulBinary, consulVersion } from "./consul.ts";
 export { PrerequisiteError } from "./errors.ts";
 export { ensureInfrastructure, type Infrastructure } from "./infrastructure.ts";
+export { ensureTraceStore, jaegerBinary, jaegerConfig, startPrivateJaeger, type JaegerPorts, type TraceStore } from "./jaeger.ts";
+export { ensureMailServer, mailpitBinary, type MailServer } from "./mailpit.ts";
 export { ensureNats, natsAnswers } from "./nats.ts";
 export { findBinary, goInstall } from "./binaries.ts";
 export { freePort, isListening } from "./ports.ts";

@@ -1,9 +1,12 @@
 // `npm start`: the infrastructure (reused or private), then every service and the edge, until Ctrl-C.
 import { PrerequisiteError } from "./errors.ts";
 import { ensureInfrastructure } from "./infrastructure.ts";
+import { ensureTraceStore } from "./jaeger.ts";
+import { ensureMailServer } from "./mailpit.ts";
 import { createSupervisor } from "./processes.ts";
 import { discoverServices, startMesh } from "./services.ts";
 import { stackSettings } from "./settings.ts";
+import { buildStorefront } from "./storefront.ts";
 
 const say = (line: string) => process.stdout.write(`stack | ${line}\n`);
 let settings: ReturnType<typeof stackSettings>;
@@ -33,6 +36,18 @@ try {
   for (const p of [infra.postgres, infra.nats, infra.consul]) {
     say(`${p.name.padEnd(8)} ${p.address}${p.process ? " (private instance)" : " (already running)"}`);
   }
+  // The notification service's SMTP server: SMTP_URL, or the stack's Mailpit and its web inbox.
+  const mail = await ensureMailServer(settings, supervisor);
+  say(`${mail.name.padEnd(8)} ${mail.address}${mail.process ? " (private instance)" : " (already running)"}${mail.inboxUrl ? ` — inbox ${mail.inboxUrl}` : ""}`);
+  // Where every service and the edge send their spans: OTEL_EXPORTER_OTLP_ENDPOINT, or the stack's Jaeger.
+  const traces = await ensureTraceStore(settings, supervisor);
+  say(
+    traces
+      ? `${traces.name.padEnd(8)} ${traces.address}${traces.process ? " (private instance)" : traces.queryUrl ? " (already running)" : " (OTEL_EXPORTER_OTLP_ENDPOINT)"}`
+      : "traces   not exported (BAZAAR_JAEGER=off)",
+  );
+  // The edge serves the shop's pages from the storefront's build.
+  await buildStorefront(settings.root, say);
   const services = discoverServices(settings.root);
   say(services.length ? `starting ${services.map((s) => s.name).join(", ")}` : "no services yet (services/*/src/main.ts)");
   // Each edge instance on a port of its own, counting up from EDGE_PORT.
@@ -40,15 +55,18 @@ try {
   await startMesh(services, {
     supervisor,
     consulAddr: settings.consulAddr,
-    env: infra.env,
+    env: { ...infra.env, ...mail.env, ...traces?.env },
     instances: settings.instances,
     instanceEnv: (service, n): Record<string, string> => (service.name === "edge" ? { EDGE_PORT: String(edgePort + n - 1) } : {}),
     // As an orchestrator would: a process that ends on its own comes back, 0.5 s doubling to 30 s.
     restart: true,
   });
   say(`Consul UI  http://${settings.consulAddr}/ui/`);
+  if (mail.inboxUrl) say(`mail inbox ${mail.inboxUrl} (every email the shop sends)`);
+  if (traces?.queryUrl) say(`traces     ${traces.queryUrl}api/traces/<trace_id> (Jaeger's query API; npm run trace <trace_id> draws one, the edge logs each request's trace_id)`);
   if (services.some((s) => s.name === "edge")) {
-    for (let n = 1; n <= settings.instances; n++) say(`edge       http://127.0.0.1:${edgePort + n - 1}/`);
+    for (let n = 1; n <= settings.instances; n++) say(`edge       http://127.0.0.1:${edgePort + n - 1}/ (API docs at /docs)`);
+    say(`shop       http://127.0.0.1:${edgePort}/ (after npm run seed)`);
   }
   say(`all healthy${settings.instances > 1 ? ` (${settings.instances} instances of each)` : ""}; a process that ends is restarted — Ctrl-C stops everything`);
 } catch (error) {

@@ -47,7 +47,8 @@ export async function ensureNats(settings: StackSettings, supervisor: Supervisor
     (await goInstall(
       settings.cacheDir,
       "nats-server",
-      "github.com/nats-io/nats-server/v2@latest",
+      // The version the machine's own nats-server is (Debian's), pinned.
+      "github.com/nats-io/nats-server/v2@v2.9.10",
       "install nats-server (e.g. apt-get install nats-server) or Go, or set NATS_URL to a running server",
     ));
   const storeDir = path.join(settings.stateDir, "nats");

@@ -82,9 +82,11 @@ export function createSupervisor(options: { write?: (line: string) => void; colo
       const startedAt = Date.now();
       const current = spawn(o.command, o.args ?? [], {
         cwd: o.cwd,
-        env: o.env ?? process.env,
+        // stdin is a lifeline: held open here and never written, it ends when this process dies, even by
+        // SIGKILL, and the platform's services then shut down (BAZAAR_LIFELINE) instead of living on.
+        env: { ...(o.env ?? process.env), BAZAAR_LIFELINE: "stdin" },
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
         ...(o.uid === undefined ? {} : { uid: o.uid, gid: o.gid ?? o.uid }),
       });
       child = current;

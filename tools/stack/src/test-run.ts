@@ -9,7 +9,10 @@ import { PrerequisiteError } from "./errors.ts";
 import { ensureInfrastructure } from "./infrastructure.ts";
 import { createSupervisor } from "./processes.ts";
 import { stackSettings } from "./settings.ts";
+import { jaegerBinary } from "./jaeger.ts";
+import { mailpitBinary } from "./mailpit.ts";
 import { stripeMockBinary } from "./stripe-mock.ts";
+import { buildStorefront } from "./storefront.ts";
 import { tally } from "./tap.ts";
 import { aloneTestFiles, otherTestFiles } from "./test-files.ts";
 
@@ -22,9 +25,15 @@ let exitCode = 1;
 try {
   const infra = await ensureInfrastructure(settings, supervisor);
   const stripeMock = await stripeMockBinary(settings);
+  // The storefront's browser tests load its built bundle through the edge.
+  await buildStorefront(settings.root, (line) => process.stdout.write(`${line}\n`));
+  // The notification tests start private Mailpits from it.
+  const mailpit = await mailpitBinary(settings);
+  // The tracing tests start private Jaegers from it.
+  const jaeger = await jaegerBinary(settings);
   // ava exports no path to its CLI; it sits beside the main entry point.
   const ava = path.join(path.dirname(createRequire(import.meta.url).resolve("ava")), "cli.js");
-  const env = { ...process.env, ...infra.env, STRIPE_MOCK_BIN: stripeMock };
+  const env = { ...process.env, ...infra.env, STRIPE_MOCK_BIN: stripeMock, MAILPIT_BIN: mailpit, JAEGER_BIN: jaeger };
   const counts = tally();
   const runAva = (args: string[]) =>
     new Promise<number>((resolve) => {

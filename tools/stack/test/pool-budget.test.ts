@@ -17,6 +17,7 @@ test("pools for many processes fit in max_connections, never above the default c
 
   // Two instances of eight services: the pools, one listener each, and a restarting process's share fit.
   const many = await poolBudget(databaseUrl, 16);
-  t.true(many.perProcess >= 2 && many.perProcess < 10 && many.perProcess <= few.perProcess, `per process ${many.perProcess}`);
+  // Below the ceiling of 10 when max_connections is small (100); at the ceiling on a larger server (CI's 300).
+  t.true(many.perProcess >= 2 && many.perProcess <= 10 && many.perProcess <= few.perProcess, `per process ${many.perProcess}`);
   t.true((16 + 1) * (many.perProcess + 1) <= many.maxConnections, "every process and one restarting fit");
 });

@@ -19,6 +19,8 @@ interface SummaryRow {
   prices: Record<string, string | number>;
   in_stock: boolean;
   image_url: string | null;
+  weight_grams: number;
+  category_path: string | null;
 }
 
 /** One summary per requested SKU, in the order asked (repeats repeated); drafts only when `includeDrafts`. */
@@ -31,8 +33,9 @@ export async function batchGetVariants(em: EntityManager, skus: readonly string[
   v.throwIfAny();
 
   const rows = await em.execute<SummaryRow[]>(
-    `select v.sku, v.product_id, p.name, p.slug, p.status, v.options, v.prices, coalesce(s.in_stock, false) as in_stock, p.image_urls[1] as image_url
-       from variant v join product p on p.id = v.product_id left join sku_stock s on s.sku = v.sku
+    `select v.sku, v.product_id, p.name, p.slug, p.status, v.options, v.prices, coalesce(s.in_stock, false) as in_stock, p.image_urls[1] as image_url, v.weight_grams,
+            c.path as category_path
+       from variant v join product p on p.id = v.product_id left join sku_stock s on s.sku = v.sku left join category c on c.id = p.category_id
       where v.sku = any(?::text[])`,
     [pgArray([...new Set(skus)])],
   );
@@ -53,6 +56,9 @@ export async function batchGetVariants(em: EntityManager, skus: readonly string[
         .map(([currencyCode, amount]) => create(MoneySchema, { currencyCode, amountMinor: BigInt(amount) })),
       inStock: row.in_stock,
       imageUrl: row.image_url ?? "",
+      weightGrams: BigInt(row.weight_grams),
+      // Promotions on a category match its descendants' products too.
+      categoryIds: (row.category_path ?? "").split("/").filter(Boolean),
     });
   });
 }

@@ -9,8 +9,12 @@ import {
   checkPageSize,
   checkUuid,
   currentPrincipal,
+  decodePageToken,
+  encodePageToken,
+  isUuid,
   PermissionDeniedError,
   pgArray,
+  query,
   violations,
   type EntityManager,
   type Violations,
@@ -26,7 +30,6 @@ import {
 } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { findCategory } from "../categories.ts";
 import { MAX_PRICE_MINOR, PAGE_SIZE } from "../validation.ts";
-import { decodePageToken, encodePageToken } from "./page-token.ts";
 import { toProduct, wholeProductColumns, type WholeProductRow } from "./products.ts";
 import { statusNames } from "./product-input.ts";
 
@@ -58,9 +61,10 @@ export function queryWords(query: string): string[] {
  * closest words of product names and brands (trigram similarity on the small search_term table), so
  * "wirless hedphones" becomes (wirless:* | wireless) & (hedphones:* | headphones).
  */
-async function typoTolerantQuery(em: EntityManager, query: string): Promise<string> {
-  const words = queryWords(query);
-  const rows = await em.execute<{ word: string; term: string }[]>(
+async function typoTolerantQuery(em: EntityManager, text: string): Promise<string> {
+  const words = queryWords(text);
+  const rows = await query<{ word: string; term: string }>(
+    em,
     `select w.word, t.term from unnest(?::text[]) as w(word)
      cross join lateral (select term from search_term where term % w.word and term <> w.word and similarity(term, w.word) >= ?
                          order by similarity(term, w.word) desc, term limit 3) t`,
@@ -209,8 +213,14 @@ export async function browse(em: EntityManager, request: BrowseRequest, withFace
   }
   const size = checkPageSize(v, request.pageSize, PAGE_SIZE);
   const n = normalise(request, v);
+  // The platform's page tokens, bound to the normalised filters; the position is the last row's sort
+  // key (a decimal string, empty for id-only orders) and id. Paging stays in the SQL below: the
+  // full-text ranking has no builder form, so keysetPage does not apply.
+  const [afterKey, afterId] =
+    decodePageToken(v, n, request.pageToken, {
+      valid: ([key, id, ...rest]) => rest.length === 0 && key !== undefined && /^(-?\d+(\.\d+)?)?$/.test(key) && isUuid(id ?? ""),
+    }) ?? [];
   v.throwIfAny();
-  const cursor = decodePageToken(request.pageToken, n);
   if (n.statuses.some((s) => s !== "active") && !currentPrincipal()?.roles.includes(ADMIN_ROLE)) {
     throw new PermissionDeniedError("only admins may list draft or archived products", { reason: "ROLE_REQUIRED" });
   }
@@ -221,12 +231,13 @@ export async function browse(em: EntityManager, request: BrowseRequest, withFace
   const order = sql.descending ? "desc" : "asc";
   const pageParams = [...sql.keyParams, ...sql.params];
   let where = sql.where;
-  if (cursor) {
+  if (afterId !== undefined) {
     where += ` and (${sql.key}, p.id) ${op} (?::numeric, ?::uuid)`;
-    pageParams.push(...sql.keyParams, cursor.key === "" ? "0" : cursor.key, cursor.id);
+    pageParams.push(...sql.keyParams, afterKey || "0", afterId);
   }
   // One round trip: the page's keys, then the whole products of the page in the same order.
-  const pageQuery = em.execute<(WholeProductRow & { k: string })[]>(
+  const pageQuery = query<WholeProductRow & { k: string }>(
+    em,
     `with page as (select p.id, ${sql.key} as k from ${sql.from} where ${where} order by 2 ${order}, p.id ${order} limit ${size + 1})
      select page.k, ${wholeProductColumns} from page join product p on p.id = page.id order by page.k ${order}, p.id ${order}`,
     pageParams,
@@ -239,7 +250,7 @@ export async function browse(em: EntityManager, request: BrowseRequest, withFace
   const last = page.at(-1);
   const result: BrowsePage = {
     products: page.map(toProduct),
-    nextPageToken: rows.length > size && last ? encodePageToken(n, { key: String(last.k), id: last.id }) : "",
+    nextPageToken: rows.length > size && last ? encodePageToken(n, [String(last.k), last.id]) : "",
   };
   if (facetsQuery) Object.assign(result, await facetsQuery);
   return result;
@@ -255,7 +266,8 @@ async function facets(em: EntityManager, n: Normalised, tsquery: string): Promis
   // counting its whole subtree.
   const depth = n.categoryId === "" ? 0 : (await findCategory(em, n.categoryId)).path.split("/").filter(Boolean).length;
   const bandCases = PRICE_BANDS.map(([from, to]) => `when fp.amount_minor >= ${from}${to === undefined ? "" : ` and fp.amount_minor < ${to}`} then '${from}-${to ?? ""}'`).join(" ");
-  const rows = await em.execute<{ kind: string; value: string; label: string | null; count: string }[]>(
+  const rows = await query<{ kind: string; value: string; label: string | null; count: string }>(
+    em,
     `with m as (select p.id, c.path from ${sql.from} join category c on c.id = p.category_id where ${sql.where}),
           mb as (select p.brand from ${withoutBrands.from} where ${withoutBrands.where}),
           mp as (select p.id from ${withoutPrice.from} where ${withoutPrice.where})

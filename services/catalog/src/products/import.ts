@@ -1,10 +1,11 @@
 // Bulk import from CSV or JSON lines: every line is parsed and validated on its own; valid lines
 // create or update products (matched by slug) in one transaction, rejected lines are reported with
 // their violations and change nothing.
-import { InvalidArgumentError, isCurrencyCode, pgArray, type EntityManager, type FieldViolation } from "@bazaar/platform";
+import { InvalidArgumentError, isCurrencyCode, typedQueries, type EntityManager, type FieldViolation } from "@bazaar/platform";
 import { ImportFormat } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { parse } from "csv-parse/sync";
 import { categoryIdsByKey } from "../categories.ts";
+import { catalogEntities } from "../entities.ts";
 import { MAX_PRICE_MINOR } from "../validation.ts";
 import { productViolations, type ProductInput, type VariantInput } from "./product-input.ts";
 import { currentInput, insertProduct, rewriteProduct, updatablePaths } from "./products.ts";
@@ -26,7 +27,18 @@ interface ParsedLine {
   violations: FieldViolation[];
 }
 
-const CSV_COLUMNS = ["slug", "name", "description", "brand", "category", "status", "tags", "image_urls", "attributes", "sku", "options", "prices"];
+const CSV_COLUMNS = ["slug", "name", "description", "brand", "category", "status", "tags", "image_urls", "attributes", "sku", "options", "prices", "weight_grams"];
+
+/** An optional whole number of grams (CSV text or JSON number); out of range is left to the input checks. */
+function weightFrom(value: unknown, field: string, out: FieldViolation[]): number {
+  if (value === undefined || value === "") return 0;
+  const weight = typeof value === "string" && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof weight !== "number" || !Number.isSafeInteger(weight)) {
+    out.push({ field, description: "must be a whole number of grams" });
+    return 0;
+  }
+  return weight;
+}
 
 function pairs(text: string, field: string, out: FieldViolation[]): Record<string, string> {
   const map: Record<string, string> = {};
@@ -77,7 +89,12 @@ function parseCsv(text: string): ParsedLine[] {
     const status = col("status") || "draft";
     if (status !== "draft" && status !== "active") out.push({ field: "status", description: "must be draft or active" });
     const list = (name: string) => col(name).split("|").map((s) => s.trim()).filter(Boolean);
-    const variant: VariantInput = { sku: col("sku"), options: pairs(col("options"), "options", out), prices: csvPrices(col("prices"), "prices", out) };
+    const variant: VariantInput = {
+      sku: col("sku"),
+      options: pairs(col("options"), "options", out),
+      prices: csvPrices(col("prices"), "prices", out),
+      weightGrams: weightFrom(col("weight_grams"), "weight_grams", out),
+    };
     return {
       line: info.lines,
       violations: out,
@@ -147,7 +164,12 @@ function jsonLine(object: Record<string, unknown>, out: FieldViolation[]): Produ
       if (Array.isArray(rawPrices)) rawPrices.forEach((p, j) => (isObject(p) ? add(p.currency_code ?? p.currencyCode, p.amount_minor ?? p.amountMinor, `${field}.prices[${j}]`) : out.push({ field: `${field}.prices[${j}]`, description: "must be an object" })));
       else if (isObject(rawPrices)) for (const [c, a] of Object.entries(rawPrices)) add(c, a, `${field}.prices[${JSON.stringify(c)}]`);
       else out.push({ field: `${field}.prices`, description: "is required" });
-      variants.push({ sku: typeof raw.sku === "string" ? raw.sku : "", options: stringMap(raw.options, `${field}.options`), prices });
+      variants.push({
+        sku: typeof raw.sku === "string" ? raw.sku : "",
+        options: stringMap(raw.options, `${field}.options`),
+        prices,
+        weightGrams: weightFrom(raw.weight_grams ?? raw.weightGrams, `${field}.weight_grams`, out),
+      });
     });
   const category = text("category", "category_id", "categoryId");
   return {
@@ -222,10 +244,11 @@ export async function importProducts(em: EntityManager, format: ImportFormat, co
   if (valid.length === 0) return report;
 
   // SKUs held by other products (not the one the line updates) reject the line.
-  const owners = await em.execute<{ sku: string; slug: string }[]>("select v.sku, p.slug from variant v join product p on p.id = v.product_id where v.sku = any(?::text[])", [pgArray([...skus])]);
+  const tables = typedQueries(em, catalogEntities);
+  const owners = skus.size === 0 ? [] : await tables.selectFrom("variant as v").innerJoin("product as p", "p.id", "v.product_id").select(["v.sku", "p.slug"]).where("v.sku", "in", [...skus]).execute();
   const ownerOf = new Map(owners.map((o) => [o.sku, o.slug]));
   const existing = new Map(
-    (await em.execute<{ id: string; slug: string; status: string }[]>("select id, slug, status from product where slug = any(?::text[])", [pgArray([...slugs])])).map((r) => [r.slug, r]),
+    (slugs.size === 0 ? [] : await tables.selectFrom("product").select(["id", "slug", "status"]).where("slug", "in", [...slugs]).execute()).map((r) => [r.slug, r]),
   );
   const apply: ParsedLine[] = [];
   for (const line of valid) {

@@ -11,7 +11,14 @@ export interface VariantInput {
   options: Record<string, string>;
   /** currency → minor units */
   prices: Record<string, bigint>;
+  /** Unit weight as shipped (0 = not recorded). */
+  weightGrams: number;
+  /** Outer dimensions in millimetres, when recorded. */
+  dimensions?: { lengthMm: number; widthMm: number; heightMm: number } | undefined;
 }
+
+export const MAX_WEIGHT_GRAMS = 1_000_000;
+export const MAX_DIMENSION_MM = 10_000;
 
 export interface ProductInput {
   slug: string;
@@ -83,6 +90,15 @@ export function productViolations(input: ProductInput, prefix: string): FieldVio
     const currencies = Object.entries(variant.prices);
     if (currencies.length === 0) at(`${field}.prices`, "must have at least one price");
     if (currencies.length > 20) at(`${field}.prices`, "must have at most 20 prices");
+    if (!Number.isSafeInteger(variant.weightGrams) || variant.weightGrams < 0 || variant.weightGrams > MAX_WEIGHT_GRAMS) {
+      at(`${field}.weight_grams`, `must be 0–${MAX_WEIGHT_GRAMS} grams`);
+    }
+    const d = variant.dimensions;
+    if (d) {
+      for (const [side, value] of [["length_mm", d.lengthMm], ["width_mm", d.widthMm], ["height_mm", d.heightMm]] as const) {
+        if (!Number.isSafeInteger(value) || value < 1 || value > MAX_DIMENSION_MM) at(`${field}.dimensions.${side}`, `must be 1–${MAX_DIMENSION_MM} millimetres`);
+      }
+    }
   });
   return out;
 }
@@ -123,6 +139,11 @@ export function inputFromProduct(product: Product, prefix: string): { input: Pro
       sku: variant.sku,
       options: { ...variant.options },
       prices: pricesFrom(variant.prices, `${prefix}variants[${i}].prices`, out),
+      // Out-of-range int64s become NaN-free numbers the range check above refuses.
+      weightGrams: Number(variant.weightGrams),
+      dimensions: variant.dimensions
+        ? { lengthMm: variant.dimensions.lengthMm, widthMm: variant.dimensions.widthMm, heightMm: variant.dimensions.heightMm }
+        : undefined,
     })),
   };
   return { input, violations: out };

@@ -51,6 +51,10 @@ interface VariantRow {
   options: Record<string, string>;
   prices: Record<string, string | number>;
   in_stock: boolean;
+  weight_grams?: number;
+  length_mm?: number | null;
+  width_mm?: number | null;
+  height_mm?: number | null;
 }
 
 const productColumns =
@@ -59,7 +63,7 @@ const productColumns =
 /** The select list of a whole product (alias p): its columns, variants with stock, and "from" prices. */
 export const wholeProductColumns = `p.id, p.slug, p.name, p.description, p.brand, p.category_id, p.status, p.tags, p.image_urls, p.attributes, p.in_stock,
   p.rating_count, p.rating_avg, p.version, p.created_at, p.updated_at,
-  coalesce((select json_agg(json_build_object('sku', v.sku, 'options', v.options, 'prices', v.prices, 'in_stock', coalesce(s.in_stock, false)) order by v.position)
+  coalesce((select json_agg(json_build_object('sku', v.sku, 'options', v.options, 'prices', v.prices, 'in_stock', coalesce(s.in_stock, false), 'weight_grams', v.weight_grams, 'length_mm', v.length_mm, 'width_mm', v.width_mm, 'height_mm', v.height_mm) order by v.position)
             from variant v left join sku_stock s on s.sku = v.sku where v.product_id = p.id), '[]') as variants,
   coalesce((select json_agg(json_build_object('currency', pp.currency, 'amount', pp.amount_minor::text) order by pp.currency)
             from product_price pp where pp.product_id = p.id), '[]') as prices`;
@@ -86,6 +90,8 @@ export function toProduct(row: WholeProductRow): Product {
         sku: v.sku,
         options: v.options,
         inStock: v.in_stock,
+        weightGrams: BigInt(v.weight_grams ?? 0),
+        ...(v.length_mm != null ? { dimensions: { lengthMm: v.length_mm, widthMm: v.width_mm ?? 0, heightMm: v.height_mm ?? 0 } } : {}),
         prices: Object.entries(v.prices)
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([currencyCode, amount]) => create(MoneySchema, { currencyCode, amountMinor: BigInt(amount) })),
@@ -142,11 +148,21 @@ async function writeVariants(em: EntityManager, productId: string, variants: Var
   const before = await em.execute<{ sku: string; prices: Record<string, string | number> }[]>("select sku, prices from variant where product_id = ?", [productId]);
   await em.execute("delete from variant where product_id = ?", [productId]);
   await em.execute(
-    "insert into variant (sku, product_id, position, options, prices) select v->>'sku', ?, ord::int, v->'options', v->'prices' from jsonb_array_elements(?::jsonb) with ordinality as t(v, ord)",
+    `insert into variant (sku, product_id, position, options, prices, weight_grams, length_mm, width_mm, height_mm)
+     select v->>'sku', ?, ord::int, v->'options', v->'prices', (v->>'weight_grams')::int, (v->>'length_mm')::int, (v->>'width_mm')::int, (v->>'height_mm')::int
+     from jsonb_array_elements(?::jsonb) with ordinality as t(v, ord)`,
     [
       productId,
       JSON.stringify(
-        variants.map((v) => ({ sku: v.sku, options: v.options, prices: Object.fromEntries(Object.entries(v.prices).map(([c, a]) => [c, Number(a)])) })),
+        variants.map((v) => ({
+          sku: v.sku,
+          options: v.options,
+          prices: Object.fromEntries(Object.entries(v.prices).map(([c, a]) => [c, Number(a)])),
+          weight_grams: v.weightGrams,
+          length_mm: v.dimensions?.lengthMm ?? null,
+          width_mm: v.dimensions?.widthMm ?? null,
+          height_mm: v.dimensions?.heightMm ?? null,
+        })),
       ),
     ],
   );
@@ -247,7 +263,7 @@ export const updatablePaths = ["slug", "name", "description", "brand", "category
 export async function currentInput(em: EntityManager, id: string): Promise<{ input: ProductInput; status: string; version: number } | undefined> {
   const [row] = await em.execute<ProductRow[]>(`select ${productColumns} from product where id = ? for update`, [id]);
   if (!row) return undefined;
-  const variants = await em.execute<VariantRow[]>("select sku, product_id, options, prices, false as in_stock from variant where product_id = ? order by position", [id]);
+  const variants = await em.execute<VariantRow[]>("select sku, product_id, options, prices, false as in_stock, weight_grams, length_mm, width_mm, height_mm from variant where product_id = ? order by position", [id]);
   return {
     status: row.status,
     version: row.version,
@@ -261,7 +277,13 @@ export async function currentInput(em: EntityManager, id: string): Promise<{ inp
       tags: row.tags,
       imageUrls: row.image_urls,
       attributes: row.attributes,
-      variants: variants.map((v) => ({ sku: v.sku, options: v.options, prices: Object.fromEntries(Object.entries(v.prices).map(([c, a]) => [c, BigInt(a)])) })),
+      variants: variants.map((v) => ({
+        sku: v.sku,
+        options: v.options,
+        prices: Object.fromEntries(Object.entries(v.prices).map(([c, a]) => [c, BigInt(a)])),
+        weightGrams: v.weight_grams ?? 0,
+        dimensions: v.length_mm != null ? { lengthMm: v.length_mm, widthMm: v.width_mm ?? 0, heightMm: v.height_mm ?? 0 } : undefined,
+      })),
     },
   };
 }

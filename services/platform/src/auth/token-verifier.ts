@@ -40,7 +40,7 @@ export interface JwksDiscovery {
   serviceName: string;
   /** Path of the JWKS on an instance. Default "/.well-known/jwks.json". */
   path?: string;
-  /** Consul ACL token. Default none. */
+  /** Consul ACL token. Default: CONSUL_HTTP_TOKEN (none when unset). */
   consulToken?: string;
 }
 

@@ -26,7 +26,7 @@ export type ClientTarget =
       consulAddr: string;
       /** Consul service name to call. */
       serviceName: string;
-      /** Consul ACL token. Default none. */
+      /** Consul ACL token. Default: CONSUL_HTTP_TOKEN (none when unset). */
       consulToken?: string;
       /** How long one blocking query may wait for a change. Default 30 s. */
       watchWaitSeconds?: number;

@@ -18,7 +18,7 @@ export interface ConsulWatchOptions {
   /** Consul HTTP API, "host:port" or "http://host:port" (CONSUL_HTTP_ADDR form). */
   consulAddr: string;
   serviceName: string;
-  /** ACL token, sent as X-Consul-Token. Default none. */
+  /** ACL token, sent as X-Consul-Token. Default: CONSUL_HTTP_TOKEN (none when unset), as registration and KV. */
   token?: string;
   /** How long Consul may hold a blocking query open. Default 30 s. */
   waitSeconds?: number;
@@ -93,7 +93,8 @@ export function watchConsulService(options: ConsulWatchOptions): ConsulWatch {
   const waitSeconds = options.waitSeconds ?? 30;
   const minBackoffMs = options.minBackoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
-  const headers: Record<string, string> = options.token ? { "X-Consul-Token": options.token } : {};
+  const token = options.token ?? process.env.CONSUL_HTTP_TOKEN;
+  const headers: Record<string, string> = token ? { "X-Consul-Token": token } : {};
   const path = `${base}/v1/health/service/${encodeURIComponent(options.serviceName)}`;
   const closing = new AbortController();
 

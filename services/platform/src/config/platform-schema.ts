@@ -53,6 +53,8 @@ export const serviceConfig = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** OTLP/HTTP base endpoint for traces; unset: spans are not exported. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Share of new traces recorded, 0..1 (parent-based: calls inside a trace follow its caller). Default 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 };
 
 /** The service's PostgreSQL. */
@@ -60,6 +62,12 @@ export const databaseConfig = {
   /** Server URL (credentials included); the service uses its own database `bazaar_<service>` on it. */
   DATABASE_URL: secret(postgresUrl, { development: "postgres://postgres@127.0.0.1:5432/postgres" }),
   DB_POOL_SIZE: positiveInt.max(1000).default(10),
+  /**
+   * Connect as the service's own role (named like its database, owning only it), made by the platform
+   * with DATABASE_URL as the administrator's. Default: true in development (the local server trusts
+   * local connections), false in production, where DATABASE_URL is the service's own role's.
+   */
+  DATABASE_OWN_ROLE: defaultsByMode(z.stringbool(), { development: "true", production: "false" }),
   /** Apply committed migrations at start. Default: true in development, false in production. */
   MIGRATE_ON_START: defaultsByMode(z.stringbool(), { development: "true", production: "false" }),
 };
@@ -83,6 +91,8 @@ export const natsConfig = {
   EVENTS_RETENTION_HOURS: z.coerce.number().int().min(0).max(87_600).default(168),
   /** How long the dead-letter stream keeps messages for people to inspect, in hours (0 = forever). */
   EVENTS_DLQ_RETENTION_HOURS: z.coerce.number().int().min(0).max(87_600).default(720),
+  /** Copies JetStream keeps of each stream (num_replicas): 1 on a single server, 3 on the prod overlay's 3-node cluster. */
+  EVENTS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
 };
 
 /** Consul name of identity, the token issuer (its JWKS and its service tokens are found under it). */

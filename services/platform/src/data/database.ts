@@ -5,6 +5,8 @@ import pg from "pg";
 import { platformMigrations, platformTables } from "../../migrations/index.ts";
 import type { Logger } from "../logger.ts";
 import { retireEndedConnections } from "./connection-errors.ts";
+import { watchPoolLiveness, type PoolLiveness } from "./pool-liveness.ts";
+import { asRole, provisionOwnRole } from "./own-role.ts";
 
 export type { EntityManager } from "@mikro-orm/postgresql";
 
@@ -29,6 +31,12 @@ export interface DatabaseOptions {
   events?: boolean;
   /** Most connections the pool opens. Default 10. */
   poolSize?: number;
+  /**
+   * Connect as a role of the database's own name that owns it and nothing else (see own-role.ts); `url`
+   * is then an administrator's, used only to make the role and the database. Default false: `url`'s
+   * credentials are the service's own.
+   */
+  ownRole?: boolean;
   logger: Logger;
 }
 
@@ -43,7 +51,7 @@ export interface Database {
   transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T>;
   /** Applies pending migrations (serialised across instances) and returns the names applied. */
   migrate(): Promise<string[]>;
-  /** Whether a `select 1` answers within two seconds (readiness). */
+  /** Readiness: a connection came back from a query within two seconds, else a `select 1` answers within two. */
   isConnected(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -70,12 +78,15 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new DatabaseConfigError(`poolSize must be a positive integer, got ${poolSize}`);
   }
-  const url = withDatabase(options.url, dbName);
+  const administered = withDatabase(options.url, dbName);
+  const url = options.ownRole ? asRole(administered, dbName) : administered;
 
-  if (await ensureDatabaseExists(withDatabase(options.url, "postgres"), dbName)) {
-    logger.info({ db: dbName }, "created database");
-  }
+  const created = options.ownRole
+    ? await provisionOwnRole(withDatabase(options.url, "postgres"), administered, dbName, dbName)
+    : await ensureDatabaseExists(withDatabase(options.url, "postgres"), dbName);
+  if (created) logger.info({ db: dbName, ...(options.ownRole ? { role: dbName } : {}) }, "created database");
 
+  let liveness: PoolLiveness | undefined;
   const orm = await MikroORM.init({
     clientUrl: url,
     dbName,
@@ -86,7 +97,10 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     pool: { min: 0, max: poolSize },
     // A connection the server ended (restart, failover, terminated session) never serves another query.
     driverOptions: {
-      onPoolCreated: (pool: pg.Pool) => retireEndedConnections(pool, { onLeak: (error) => logger.warn({ db: dbName, err: error }, "released a dead connection") }),
+      onPoolCreated: (pool: pg.Pool) => {
+        retireEndedConnections(pool, { onLeak: (error) => logger.warn({ db: dbName, err: error }, "released a dead connection") });
+        liveness = watchPoolLiveness(pool);
+      },
     },
     allowGlobalContext: false,
     discovery: { warnWhenNoEntities: false },
@@ -132,11 +146,20 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     transaction: (fn) => orm.em.fork().transactional(fn),
     migrate,
     isConnected: async () => {
+      if (liveness?.answeredWithin(2000)) return true;
       const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, 2000, false).unref());
       return Promise.race([orm.isConnected().catch(() => false), timeout]);
     },
-    close: () => orm.close(true),
+    close: () => {
+      liveness = undefined;
+      return orm.close(true);
+    },
   };
+}
+
+/** The database of the service named `name`: bazaar_<name, - → _>, e.g. bazaar_order. */
+export function serviceDatabaseName(name: string): string {
+  return `bazaar_${name.replaceAll("-", "_")}`;
 }
 
 /** `url` pointing at database `dbName`. */

@@ -5,7 +5,7 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 export type Row = Record<string, unknown>;
 
 /** Runs `text` (`?` placeholders) in `em`'s transaction, or on its own, and returns the rows. */
-export function query<T extends Row = Row>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
+export function query<T extends object = Row>(em: EntityManager, text: string, params: readonly unknown[] = []): Promise<T[]> {
   return em.execute(text, [...params], "all") as Promise<T[]>;
 }
 

@@ -11,6 +11,8 @@ export interface EnsureStreamsOptions {
   maxAgeMs?: number;
   /** How long the dead-letter stream keeps a message for people to look at. Default 30 days. */
   deadLetterMaxAgeMs?: number;
+  /** Copies JetStream keeps of each stream (num_replicas; 3 on a 3-node cluster). Default 1. */
+  replicas?: number;
 }
 
 export interface StreamOutcome {
@@ -30,9 +32,11 @@ export async function ensureStreams(jsm: JetStreamManager, domains: readonly str
   const duplicateWindowMs = Math.max(options.duplicateWindowMs ?? minimumDuplicateWindowMs, minimumDuplicateWindowMs);
   const maxAgeMs = checkMaxAge("maxAgeMs", options.maxAgeMs ?? 7 * day, duplicateWindowMs);
   const deadLetterMaxAgeMs = checkMaxAge("deadLetterMaxAgeMs", options.deadLetterMaxAgeMs ?? 30 * day, duplicateWindowMs);
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new TypeError(`ensureStreams: replicas must be 1 to 5 (JetStream's limit), got ${replicas}`);
   for (const domain of domains) checkDomain(domain);
-  const wanted: Wanted[] = [...new Set(domains)].map((domain) => ({ name: streamName(domain), subjects: [`bazaar.${domain}.>`], duplicateWindowMs, maxAgeMs }));
-  wanted.push({ name: dlqStream, subjects: ["bazaar.dlq.>"], duplicateWindowMs, maxAgeMs: deadLetterMaxAgeMs });
+  const wanted: Wanted[] = [...new Set(domains)].map((domain) => ({ name: streamName(domain), subjects: [`bazaar.${domain}.>`], duplicateWindowMs, maxAgeMs, replicas }));
+  wanted.push({ name: dlqStream, subjects: ["bazaar.dlq.>"], duplicateWindowMs, maxAgeMs: deadLetterMaxAgeMs, replicas });
   const outcomes: StreamOutcome[] = [];
   for (const stream of wanted) outcomes.push(await ensureStream(jsm, stream));
   return outcomes;
@@ -43,6 +47,7 @@ interface Wanted {
   subjects: string[];
   duplicateWindowMs: number;
   maxAgeMs: number;
+  replicas: number;
 }
 
 function checkMaxAge(option: string, value: number, duplicateWindowMs: number): number {
@@ -53,7 +58,7 @@ function checkMaxAge(option: string, value: number, duplicateWindowMs: number): 
   return value;
 }
 
-async function ensureStream(jsm: JetStreamManager, { name, subjects, duplicateWindowMs, maxAgeMs }: Wanted): Promise<StreamOutcome> {
+async function ensureStream(jsm: JetStreamManager, { name, subjects, duplicateWindowMs, maxAgeMs, replicas }: Wanted): Promise<StreamOutcome> {
   // Two instances may race to create the same stream: the loser re-reads and compares.
   for (let attempt = 1; ; attempt++) {
     const existing = await streamInfo(jsm, name);
@@ -67,7 +72,7 @@ async function ensureStream(jsm: JetStreamManager, { name, subjects, duplicateWi
           discard: DiscardPolicy.Old,
           duplicate_window: nanos(duplicateWindowMs),
           max_age: nanos(maxAgeMs),
-          num_replicas: 1,
+          num_replicas: replicas,
         });
         return { stream: name, action: "created" };
       }
@@ -78,8 +83,10 @@ async function ensureStream(jsm: JetStreamManager, { name, subjects, duplicateWi
       const sameSubjects = config.subjects.length === subjects.length && subjects.every((s) => config.subjects.includes(s));
       const windowLongEnough = config.duplicate_window >= nanos(duplicateWindowMs);
       const sameMaxAge = config.max_age === nanos(maxAgeMs);
-      if (sameSubjects && windowLongEnough && sameMaxAge) return { stream: name, action: "unchanged" };
-      const update: StreamConfig = { ...config, subjects, max_age: nanos(maxAgeMs) };
+      // A cluster raises (or lowers) a stream's replicas in place.
+      const sameReplicas = config.num_replicas === replicas;
+      if (sameSubjects && windowLongEnough && sameMaxAge && sameReplicas) return { stream: name, action: "unchanged" };
+      const update: StreamConfig = { ...config, subjects, max_age: nanos(maxAgeMs), num_replicas: replicas };
       if (!windowLongEnough) update.duplicate_window = nanos(duplicateWindowMs);
       await jsm.streams.update(name, update);
       return { stream: name, action: "updated" };

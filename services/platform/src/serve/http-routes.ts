@@ -27,11 +27,12 @@ export type HttpDocument = () =>
   | { contentType: string; body: string; cacheControl?: string };
 
 /**
- * A receiver of POSTed callbacks from outside the mesh (e.g. a payment gateway's events), by path. It
- * gets the raw body (signatures are computed over the exact bytes) and the headers, and says what to
- * answer. A thrown error answers 500 (the sender retries) and is logged.
+ * A receiver of POSTed callbacks from outside the mesh (e.g. a payment gateway's events, a mail
+ * client's one-click unsubscribe), by path. It gets the raw body (signatures are computed over the exact
+ * bytes), the headers and the URL's query, and says what to answer. A thrown error answers 500 (the
+ * sender retries) and is logged.
  */
-export type WebhookHandler = (request: { body: Buffer; headers: Headers }) => Promise<{ status: number; body?: string }>;
+export type WebhookHandler = (request: { body: Buffer; headers: Headers; query: URLSearchParams }) => Promise<{ status: number; body?: string }>;
 
 export interface HttpRouteDeps {
   registry: Registry;
@@ -40,6 +41,8 @@ export interface HttpRouteDeps {
   webhooks?: Readonly<Record<string, WebhookHandler>> | undefined;
   /** Where failing webhook handlers are logged. */
   logger?: Logger | undefined;
+  /** Whether /metrics is served here (default true; false where it has a port of its own). */
+  metrics?: boolean;
 }
 
 /**
@@ -58,6 +61,7 @@ export function handleHttpRoute(request: Request, response: Response, deps: Http
   }
   const document = Object.hasOwn(deps.documents ?? {}, path) ? deps.documents![path] : undefined;
   if (!document && !(httpPaths as readonly string[]).includes(path)) return false;
+  if (path === "/metrics" && deps.metrics === false) return false;
   if (request.method !== "GET" && request.method !== "HEAD") {
     send(request, response, 405, "text/plain; charset=utf-8", "method not allowed\n", { allow: "GET, HEAD" });
     return true;
@@ -103,13 +107,15 @@ async function receiveWebhook(request: Request, response: Response, handler: Web
   if (body === "timeout") return send(request, response, 408, text, "request body not received in time\n", close);
   if (body === "aborted") return;
   try {
-    const answer = await handler({ body, headers: toHeaders(request.headers) });
+    const answer = await handler({ body, headers: toHeaders(request.headers), query: queryOf(request.url ?? "") });
     send(request, response, answer.status, text, answer.body ?? "");
   } catch (error) {
     logger?.error({ err: error, path: request.url }, "webhook handler failed");
     send(request, response, 500, text, "internal error\n");
   }
 }
+
+const queryOf = (url: string) => new URLSearchParams(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
 
 /** The whole body, unless it is larger than `maxBytes` (stops reading at once), too slow or cut off. */
 function readBody(request: Request, maxBytes: number, timeoutMs: number): Promise<Buffer | "too large" | "timeout" | "aborted"> {

@@ -1,6 +1,6 @@
 import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -26,6 +26,12 @@ export interface RpcServerOptions {
   interceptors?: Interceptor[];
   /** Served at GET /metrics. */
   registry: Registry;
+  /**
+   * Serve /metrics on a port of its own (plain HTTP, same host) instead of this one: for a server that
+   * faces the internet, whose metrics are for Prometheus only (0: any free port; listen() says which).
+   * Default: on this port.
+   */
+  metricsPort?: number;
   /** Extra GET-only paths (no dot in them), e.g. identity's "/.well-known/jwks.json". Default none. */
   documents?: Readonly<Record<string, HttpDocument>>;
   /**
@@ -70,7 +76,7 @@ export type RequestFront = (request: NodeServerRequest, response: NodeServerResp
 
 export interface RpcServer {
   /** Starts accepting connections; resolves with the bound port. */
-  listen(): Promise<{ port: number }>;
+  listen(): Promise<{ port: number; metricsPort?: number }>;
   /**
    * Graceful stop: health NOT_SERVING, stop accepting connections, GOAWAY to HTTP/2 clients and
    * `Connection: close` to HTTP/1.1 ones, let in-flight calls finish within `graceMs` (default
@@ -165,7 +171,7 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   };
   // The plain-HTTP routes, else the RPCs.
   const route = (request: NodeServerRequest, response: NodeServerResponse) => {
-    if (handleHttpRoute(request, response, { registry, health, documents: options.documents, webhooks: options.webhooks, logger })) return;
+    if (handleHttpRoute(request, response, { registry, health, documents: options.documents, webhooks: options.webhooks, logger, metrics: options.metricsPort === undefined })) return;
     rpc(request, response);
   };
 
@@ -193,22 +199,36 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
   const front = createFront({ http1, http2: http2Server, sniffTimeoutMs: options.firstBytesTimeoutMs });
   front.server.on("error", (error) => logger.error({ err: error }, "rpc server socket error"));
 
-  async function listen(): Promise<{ port: number }> {
-    if (closing) throw new Error("rpc server: listen() after close()");
-    if (front.server.listening) return { port: (front.server.address() as AddressInfo).port };
-    await new Promise<void>((resolve, reject) => {
+  // Only /metrics (and nothing else) when metricsPort is set.
+  const metricsServer =
+    options.metricsPort === undefined
+      ? undefined
+      : http.createServer((request, response) => {
+          if ((request.url ?? "").split("?", 1)[0] === "/metrics") handleHttpRoute(request, response, { registry, health, logger });
+          else response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
+        });
+
+  const bind = (server: NetServer, at: number) =>
+    new Promise<number>((resolve, reject) => {
       const fail = (error: NodeJS.ErrnoException) => {
-        reject(new Error(`rpc server: cannot listen on ${host}:${port} (${error.code ?? error.message})`, { cause: error }));
+        reject(new Error(`rpc server: cannot listen on ${host}:${at} (${error.code ?? error.message})`, { cause: error }));
       };
-      front.server.once("error", fail);
-      front.server.listen(port, host, () => {
-        front.server.removeListener("error", fail);
-        resolve();
+      server.once("error", fail);
+      server.listen(at, host, () => {
+        server.removeListener("error", fail);
+        resolve((server.address() as AddressInfo).port);
       });
     });
-    const bound = (front.server.address() as AddressInfo).port;
-    logger.info({ host, port: bound, services: services.map((s) => s.typeName) }, "rpc server listening");
-    return { port: bound };
+
+  const metricsPortOf = () => (metricsServer?.listening ? { metricsPort: (metricsServer.address() as AddressInfo).port } : {});
+
+  async function listen(): Promise<{ port: number; metricsPort?: number }> {
+    if (closing) throw new Error("rpc server: listen() after close()");
+    if (front.server.listening) return { port: (front.server.address() as AddressInfo).port, ...metricsPortOf() };
+    const bound = await bind(front.server, port);
+    if (metricsServer) await bind(metricsServer, options.metricsPort!);
+    logger.info({ host, port: bound, ...metricsPortOf(), services: services.map((s) => s.typeName) }, "rpc server listening");
+    return { port: bound, ...metricsPortOf() };
   }
 
   // Graceful GOAWAY as grpc-go does it: first a GOAWAY that still accepts every stream (so calls the
@@ -274,6 +294,10 @@ export function createRpcServer(options: RpcServerOptions): RpcServer {
     for (const session of sessions) session.destroy();
     for (const socket of front.sockets) socket.destroy();
     http1.close(() => {}); // stops its connection-checking timer
+    if (metricsServer?.listening) {
+      metricsServer.close();
+      metricsServer.closeAllConnections();
+    }
     logger.info({ ms: Date.now() - started, abandoned: active }, "rpc server closed");
   }
 

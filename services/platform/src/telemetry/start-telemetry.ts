@@ -5,7 +5,15 @@ import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } 
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, NoopSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import {
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
 export interface TelemetryOptions {
@@ -21,6 +29,12 @@ export interface TelemetryOptions {
    * so logs and error messages carry trace ids, but go nowhere.
    */
   otlpEndpoint?: string;
+  /**
+   * Share of new traces recorded, 0..1; a call that arrives inside a trace follows its caller's decision
+   * (parent-based), so a trace is recorded whole or not at all. Default: OTEL_TRACES_SAMPLER_ARG, else 1
+   * (everything, as locally; the prod overlay sets 0.1).
+   */
+  sampleRatio?: number;
 }
 
 export interface Telemetry {
@@ -44,13 +58,16 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.exporter) spanProcessors.push(new SimpleSpanProcessor({ exporter: options.exporter }));
   if (endpoint) {
     const url = `${endpoint.replace(/\/+$/, "")}/v1/traces`;
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) }));
+    // Batched off the request path: a slow or dead collector costs a failed export now and then (its
+    // spans dropped once the queue is full), never a request's time.
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url, timeoutMillis: 5_000 }) }));
   }
   // A provider with nothing to export to still gives every request a trace id (for logs, error messages).
   if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
 
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? sampleRatioFrom(process.env.OTEL_TRACES_SAMPLER_ARG)) }),
     resource: defaultResource().merge(
       resourceFromAttributes({
         [ATTR_SERVICE_NAME]: options.serviceName,
@@ -85,4 +102,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   };
   active = telemetry;
   return telemetry;
+}
+
+/** OTEL_TRACES_SAMPLER_ARG as a ratio; unset means 1. Anything but a number from 0 to 1 is refused by name. */
+export function sampleRatioFrom(text: string | undefined): number {
+  if (text === undefined || text.trim() === "") return 1;
+  const ratio = Number(text);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new RangeError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1 (got ${JSON.stringify(text)})`);
+  return ratio;
 }

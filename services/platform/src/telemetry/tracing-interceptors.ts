@@ -21,6 +21,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from "@opentelemetry/semantic-conventions";
+import { activeRequestSpan } from "./request-span.ts";
 import { codeOf, grpcCodeName, observeStream, procedureOf } from "./rpc-outcome.ts";
 
 const TRACER = "@bazaar/platform";
@@ -40,11 +41,15 @@ const SERVER_FAULTS = new Set([Code.Unknown, Code.DeadlineExceeded, Code.Unimple
  * A SERVER interceptor: continues the caller's trace from `traceparent` (or starts one), opens a SERVER
  * span named "package.Service/Method" with rpc.* attributes, keeps it active while the handler runs
  * (so logs, outgoing calls and events join the trace) and ends it with the status code. Put it first.
+ * Inside a request span a front opened (startRequestSpan, the edge's), it names and annotates that span
+ * instead: one SERVER span per request.
  */
 export function serverTracingInterceptor(): Interceptor {
   return (next) => async (req) => {
-    const parent = propagation.extract(ROOT_CONTEXT, req.header, getter);
     const procedure = procedureOf(req);
+    const requestSpan = activeRequestSpan();
+    if (requestSpan) return joinRequestSpan(requestSpan, procedure, req, next);
+    const parent = propagation.extract(ROOT_CONTEXT, req.header, getter);
     const span = trace.getTracer(TRACER).startSpan(
       procedure,
       { kind: SpanKind.SERVER, attributes: { [ATTR_RPC_SYSTEM_NAME]: systemOf(req.header), [ATTR_RPC_METHOD]: procedure } },
@@ -63,6 +68,23 @@ export function serverTracingInterceptor(): Interceptor {
       throw error;
     }
   };
+}
+
+// The request span stays the front's to end (when the response closes); the RPC only names it.
+async function joinRequestSpan(span: Span, procedure: string, req: Parameters<Parameters<Interceptor>[0]>[0], next: Parameters<Interceptor>[0]) {
+  span.updateName(procedure);
+  span.setAttributes({ [ATTR_RPC_SYSTEM_NAME]: systemOf(req.header), [ATTR_RPC_METHOD]: procedure });
+  try {
+    const res = await next(req);
+    if (!res.stream) {
+      recordOutcome(span, "server");
+      return res;
+    }
+    return { ...res, message: observeStream(res.message, (error) => recordOutcome(span, "server", error)) };
+  } catch (error) {
+    recordOutcome(span, "server", error);
+    throw error;
+  }
 }
 
 /**
@@ -97,6 +119,11 @@ export function clientTracingInterceptor(): Interceptor {
 }
 
 function end(span: Span, side: "server" | "client", error?: unknown): void {
+  recordOutcome(span, side, error);
+  span.end();
+}
+
+function recordOutcome(span: Span, side: "server" | "client", error?: unknown): void {
   const code = error === undefined ? undefined : codeOf(error);
   span.setAttribute(ATTR_RPC_STATUS_CODE, grpcCodeName(code));
   if (code !== undefined) {
@@ -104,7 +131,6 @@ function end(span: Span, side: "server" | "client", error?: unknown): void {
     // A client failed whatever the code; a server only when the fault is its own.
     if (side === "client" || SERVER_FAULTS.has(code)) span.setStatus({ code: SpanStatusCode.ERROR, message: grpcCodeName(code) });
   }
-  span.end();
 }
 
 function systemOf(header: Headers): string {

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bazaar/cart/v1/cart.proto.
  */
 export const file_bazaar_cart_v1_cart: GenFile = /*@__PURE__*/
-  fileDesc("ChliYXphYXIvY2FydC92MS9jYXJ0LnByb3RvEg5iYXphYXIuY2FydC52MSKrAwoIQ2FydExpbmUSCwoDc2t1GAEgASgJEhAKCHF1YW50aXR5GAIgASgFEhIKCnByb2R1Y3RfaWQYAyABKAkSFAoMcHJvZHVjdF9uYW1lGAQgASgJEhQKDHByb2R1Y3Rfc2x1ZxgFIAEoCRI2CgdvcHRpb25zGAYgAygLMiUuYmF6YWFyLmNhcnQudjEuQ2FydExpbmUuT3B0aW9uc0VudHJ5EhEKCWltYWdlX3VybBgHIAEoCRIpCgp1bml0X3ByaWNlGAggASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSKQoKbGluZV90b3RhbBgJIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5Ei4KBnN0YXR1cxgKIAEoDjIeLmJhemFhci5jYXJ0LnYxLkNhcnRMaW5lU3RhdHVzEhEKCWF2YWlsYWJsZRgLIAEoAxIsCghhZGRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/wEKCkNhcnRUb3RhbHMSJwoIc3VidG90YWwYASABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRInCghkaXNjb3VudBgCIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5EicKCHNoaXBwaW5nGAMgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSIgoDdGF4GAQgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSJAoFdG90YWwYBSABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIUCgx0YXhfcmF0ZV9icHMYBiABKAUSFgoOc2hpcHBpbmdfa25vd24YByABKAgiZQoMQ2FydFNoaXBwaW5nEhQKDGNvdW50cnlfY29kZRgBIAEoCRIOCgZyZWdpb24YAiABKAkSEwoLcG9zdGFsX2NvZGUYAyABKAkSGgoSc2hpcHBpbmdfb3B0aW9uX2lkGAQgASgJIroDCgRDYXJ0EgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSKAoFc3RhdGUYAyABKA4yGS5iYXphYXIuY2FydC52MS5DYXJ0U3RhdGUSFQoNY3VycmVuY3lfY29kZRgEIAEoCRInCgVsaW5lcxgFIAMoCzIYLmJhemFhci5jYXJ0LnYxLkNhcnRMaW5lEioKBnRvdGFscxgGIAEoCzIaLmJhemFhci5jYXJ0LnYxLkNhcnRUb3RhbHMSLgoIc2hpcHBpbmcYByABKAsyHC5iYXphYXIuY2FydC52MS5DYXJ0U2hpcHBpbmcSEgoKaXRlbV9jb3VudBgIIAEoBRIWCg5jaGVja291dF9yZWFkeRgJIAEoCBIQCghvcmRlcl9pZBgKIAEoCRIvCgtjcmVhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ8Cg5TaGlwcGluZ09wdGlvbhIKCgJpZBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSJAoFcHJpY2UYAyABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIQCghtaW5fZGF5cxgEIAEoBRIQCghtYXhfZGF5cxgFIAEoBSJRCg9NZXJnZUFkanVzdG1lbnQSCwoDc2t1GAEgASgJEhEKCXJlcXVlc3RlZBgCIAEoBRIOCgZtZXJnZWQYAyABKAUSDgoGcmVhc29uGAQgASgJIioKEUNyZWF0ZUNhcnRSZXF1ZXN0EhUKDWN1cnJlbmN5X2NvZGUYASABKAkiTAoSQ3JlYXRlQ2FydFJlc3BvbnNlEiIKBGNhcnQYASABKAsyFC5iYXphYXIuY2FydC52MS5DYXJ0EhIKCmNhcnRfdG9rZW4YAiABKAkiIQoOR2V0Q2FydFJlcXVlc3QSDwoHY2FydF9pZBgBIAEoCSI1Cg9HZXRDYXJ0UmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiRAoSQWRkQ2FydEl0ZW1SZXF1ZXN0Eg8KB2NhcnRfaWQYASABKAkSCwoDc2t1GAIgASgJEhAKCHF1YW50aXR5GAMgASgFIjkKE0FkZENhcnRJdGVtUmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiRwoVVXBkYXRlQ2FydEl0ZW1SZXF1ZXN0Eg8KB2NhcnRfaWQYASABKAkSCwoDc2t1GAIgASgJEhAKCHF1YW50aXR5GAMgASgFIjwKFlVwZGF0ZUNhcnRJdGVtUmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiNQoVUmVtb3ZlQ2FydEl0ZW1SZXF1ZXN0Eg8KB2NhcnRfaWQYASABKAkSCwoDc2t1GAIgASgJIjwKFlJlbW92ZUNhcnRJdGVtUmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiIwoQQ2xlYXJDYXJ0UmVxdWVzdBIPCgdjYXJ0X2lkGAEgASgJIjcKEUNsZWFyQ2FydFJlc3BvbnNlEiIKBGNhcnQYASABKAsyFC5iYXphYXIuY2FydC52MS5DYXJ0IlkKFlNldENhcnRTaGlwcGluZ1JlcXVlc3QSDwoHY2FydF9pZBgBIAEoCRIuCghzaGlwcGluZxgCIAEoCzIcLmJhemFhci5jYXJ0LnYxLkNhcnRTaGlwcGluZyI9ChdTZXRDYXJ0U2hpcHBpbmdSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCJJChpMaXN0U2hpcHBpbmdPcHRpb25zUmVxdWVzdBIUCgxjb3VudHJ5X2NvZGUYASABKAkSFQoNY3VycmVuY3lfY29kZRgCIAEoCSJOChtMaXN0U2hpcHBpbmdPcHRpb25zUmVzcG9uc2USLwoHb3B0aW9ucxgBIAMoCzIeLmJhemFhci5jYXJ0LnYxLlNoaXBwaW5nT3B0aW9uIikKEE1lcmdlQ2FydFJlcXVlc3QSFQoNZ3Vlc3RfY2FydF9pZBgBIAEoCSJtChFNZXJnZUNhcnRSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydBI0CgthZGp1c3RtZW50cxgCIAMoCzIfLmJhemFhci5jYXJ0LnYxLk1lcmdlQWRqdXN0bWVudCJ+ChZQcmVwYXJlQ2hlY2tvdXRSZXF1ZXN0Eg8KB2NhcnRfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRISCgpjYXJ0X3Rva2VuGAMgASgJEi4KCHNoaXBwaW5nGAQgASgLMhwuYmF6YWFyLmNhcnQudjEuQ2FydFNoaXBwaW5nInYKF1ByZXBhcmVDaGVja291dFJlc3BvbnNlEiIKBGNhcnQYASABKAsyFC5iYXphYXIuY2FydC52MS5DYXJ0EjcKD3NoaXBwaW5nX29wdGlvbhgCIAEoCzIeLmJhemFhci5jYXJ0LnYxLlNoaXBwaW5nT3B0aW9uIjgKE0NvbXBsZXRlQ2FydFJlcXVlc3QSDwoHY2FydF9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCSI6ChRDb21wbGV0ZUNhcnRSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCqJAQoJQ2FydFN0YXRlEhoKFkNBUlRfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFDQVJUX1NUQVRFX0FDVElWRRABEhUKEUNBUlRfU1RBVEVfTUVSR0VEEAISGgoWQ0FSVF9TVEFURV9DSEVDS0VEX09VVBADEhYKEkNBUlRfU1RBVEVfRVhQSVJFRBAEKtgBCg5DYXJ0TGluZVN0YXR1cxIgChxDQVJUX0xJTkVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTQ0FSVF9MSU5FX1NUQVRVU19PSxABEiAKHENBUlRfTElORV9TVEFUVVNfVU5BVkFJTEFCTEUQAhIhCh1DQVJUX0xJTkVfU1RBVFVTX09VVF9PRl9TVE9DSxADEicKI0NBUlRfTElORV9TVEFUVVNfSU5TVUZGSUNJRU5UX1NUT0NLEAQSHQoZQ0FSVF9MSU5FX1NUQVRVU19OT19QUklDRRAFMqwICgtDYXJ0U2VydmljZRJTCgpDcmVhdGVDYXJ0EiEuYmF6YWFyLmNhcnQudjEuQ3JlYXRlQ2FydFJlcXVlc3QaIi5iYXphYXIuY2FydC52MS5DcmVhdGVDYXJ0UmVzcG9uc2USTwoHR2V0Q2FydBIeLmJhemFhci5jYXJ0LnYxLkdldENhcnRSZXF1ZXN0Gh8uYmF6YWFyLmNhcnQudjEuR2V0Q2FydFJlc3BvbnNlIgOQAgESVgoLQWRkQ2FydEl0ZW0SIi5iYXphYXIuY2FydC52MS5BZGRDYXJ0SXRlbVJlcXVlc3QaIy5iYXphYXIuY2FydC52MS5BZGRDYXJ0SXRlbVJlc3BvbnNlEmQKDlVwZGF0ZUNhcnRJdGVtEiUuYmF6YWFyLmNhcnQudjEuVXBkYXRlQ2FydEl0ZW1SZXF1ZXN0GiYuYmF6YWFyLmNhcnQudjEuVXBkYXRlQ2FydEl0ZW1SZXNwb25zZSIDkAICEmQKDlJlbW92ZUNhcnRJdGVtEiUuYmF6YWFyLmNhcnQudjEuUmVtb3ZlQ2FydEl0ZW1SZXF1ZXN0GiYuYmF6YWFyLmNhcnQudjEuUmVtb3ZlQ2FydEl0ZW1SZXNwb25zZSIDkAICElUKCUNsZWFyQ2FydBIgLmJhemFhci5jYXJ0LnYxLkNsZWFyQ2FydFJlcXVlc3QaIS5iYXphYXIuY2FydC52MS5DbGVhckNhcnRSZXNwb25zZSIDkAICEmcKD1NldENhcnRTaGlwcGluZxImLmJhemFhci5jYXJ0LnYxLlNldENhcnRTaGlwcGluZ1JlcXVlc3QaJy5iYXphYXIuY2FydC52MS5TZXRDYXJ0U2hpcHBpbmdSZXNwb25zZSIDkAICEnMKE0xpc3RTaGlwcGluZ09wdGlvbnMSKi5iYXphYXIuY2FydC52MS5MaXN0U2hpcHBpbmdPcHRpb25zUmVxdWVzdBorLmJhemFhci5jYXJ0LnYxLkxpc3RTaGlwcGluZ09wdGlvbnNSZXNwb25zZSIDkAIBElUKCU1lcmdlQ2FydBIgLmJhemFhci5jYXJ0LnYxLk1lcmdlQ2FydFJlcXVlc3QaIS5iYXphYXIuY2FydC52MS5NZXJnZUNhcnRSZXNwb25zZSIDkAICEmcKD1ByZXBhcmVDaGVja291dBImLmJhemFhci5jYXJ0LnYxLlByZXBhcmVDaGVja291dFJlcXVlc3QaJy5iYXphYXIuY2FydC52MS5QcmVwYXJlQ2hlY2tvdXRSZXNwb25zZSIDkAIBEl4KDENvbXBsZXRlQ2FydBIjLmJhemFhci5jYXJ0LnYxLkNvbXBsZXRlQ2FydFJlcXVlc3QaJC5iYXphYXIuY2FydC52MS5Db21wbGV0ZUNhcnRSZXNwb25zZSIDkAICYgZwcm90bzM", [file_bazaar_type_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("ChliYXphYXIvY2FydC92MS9jYXJ0LnByb3RvEg5iYXphYXIuY2FydC52MSKrAwoIQ2FydExpbmUSCwoDc2t1GAEgASgJEhAKCHF1YW50aXR5GAIgASgFEhIKCnByb2R1Y3RfaWQYAyABKAkSFAoMcHJvZHVjdF9uYW1lGAQgASgJEhQKDHByb2R1Y3Rfc2x1ZxgFIAEoCRI2CgdvcHRpb25zGAYgAygLMiUuYmF6YWFyLmNhcnQudjEuQ2FydExpbmUuT3B0aW9uc0VudHJ5EhEKCWltYWdlX3VybBgHIAEoCRIpCgp1bml0X3ByaWNlGAggASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSKQoKbGluZV90b3RhbBgJIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5Ei4KBnN0YXR1cxgKIAEoDjIeLmJhemFhci5jYXJ0LnYxLkNhcnRMaW5lU3RhdHVzEhEKCWF2YWlsYWJsZRgLIAEoAxIsCghhZGRfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi5AIKCkNhcnRUb3RhbHMSJwoIc3VidG90YWwYASABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRInCghkaXNjb3VudBgCIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5EicKCHNoaXBwaW5nGAMgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSIgoDdGF4GAQgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSJAoFdG90YWwYBSABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIUCgx0YXhfcmF0ZV9icHMYBiABKAUSFgoOc2hpcHBpbmdfa25vd24YByABKAgSMQoKcHJvbW90aW9ucxgIIAMoCzIdLmJhemFhci5jYXJ0LnYxLkNhcnRQcm9tb3Rpb24SMAoRc2hpcHBpbmdfZGlzY291bnQYCSABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leSLZAQoNQ2FydFByb21vdGlvbhIUCgxwcm9tb3Rpb25faWQYASABKAkSDAoEY29kZRgCIAEoCRINCgVsYWJlbBgDIAEoCRIlCgZhbW91bnQYBCABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRI8CgthbGxvY2F0aW9ucxgFIAMoCzInLmJhemFhci5jYXJ0LnYxLkNhcnRQcm9tb3Rpb25BbGxvY2F0aW9uEjAKEXNoaXBwaW5nX2Rpc2NvdW50GAYgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkiPAoXQ2FydFByb21vdGlvbkFsbG9jYXRpb24SCwoDc2t1GAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoAyJTChFDYXJ0UHJvbW90aW9uQ29kZRIMCgRjb2RlGAEgASgJEg8KB2FwcGxpZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkirgEKDENhcnRTaGlwcGluZxIUCgxjb3VudHJ5X2NvZGUYASABKAkSDgoGcmVnaW9uGAIgASgJEhMKC3Bvc3RhbF9jb2RlGAMgASgJEhoKEnNoaXBwaW5nX29wdGlvbl9pZBgEIAEoCRIQCghxdW90ZV9pZBgFIAEoCRI1ChFxdW90ZV9leHBpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi9gMKBENhcnQSCgoCaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIoCgVzdGF0ZRgDIAEoDjIZLmJhemFhci5jYXJ0LnYxLkNhcnRTdGF0ZRIVCg1jdXJyZW5jeV9jb2RlGAQgASgJEicKBWxpbmVzGAUgAygLMhguYmF6YWFyLmNhcnQudjEuQ2FydExpbmUSKgoGdG90YWxzGAYgASgLMhouYmF6YWFyLmNhcnQudjEuQ2FydFRvdGFscxIuCghzaGlwcGluZxgHIAEoCzIcLmJhemFhci5jYXJ0LnYxLkNhcnRTaGlwcGluZxISCgppdGVtX2NvdW50GAggASgFEhYKDmNoZWNrb3V0X3JlYWR5GAkgASgIEhAKCG9yZGVyX2lkGAogASgJEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjoKD3Byb21vdGlvbl9jb2RlcxgOIAMoCzIhLmJhemFhci5jYXJ0LnYxLkNhcnRQcm9tb3Rpb25Db2RlInwKDlNoaXBwaW5nT3B0aW9uEgoKAmlkGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRIkCgVwcmljZRgDIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5EhAKCG1pbl9kYXlzGAQgASgFEhAKCG1heF9kYXlzGAUgASgFIlEKD01lcmdlQWRqdXN0bWVudBILCgNza3UYASABKAkSEQoJcmVxdWVzdGVkGAIgASgFEg4KBm1lcmdlZBgDIAEoBRIOCgZyZWFzb24YBCABKAkiKgoRQ3JlYXRlQ2FydFJlcXVlc3QSFQoNY3VycmVuY3lfY29kZRgBIAEoCSJMChJDcmVhdGVDYXJ0UmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQSEgoKY2FydF90b2tlbhgCIAEoCSIhCg5HZXRDYXJ0UmVxdWVzdBIPCgdjYXJ0X2lkGAEgASgJIjUKD0dldENhcnRSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCJEChJBZGRDYXJ0SXRlbVJlcXVlc3QSDwoHY2FydF9pZBgBIAEoCRILCgNza3UYAiABKAkSEAoIcXVhbnRpdHkYAyABKAUiOQoTQWRkQ2FydEl0ZW1SZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCJHChVVcGRhdGVDYXJ0SXRlbVJlcXVlc3QSDwoHY2FydF9pZBgBIAEoCRILCgNza3UYAiABKAkSEAoIcXVhbnRpdHkYAyABKAUiPAoWVXBkYXRlQ2FydEl0ZW1SZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCI1ChVSZW1vdmVDYXJ0SXRlbVJlcXVlc3QSDwoHY2FydF9pZBgBIAEoCRILCgNza3UYAiABKAkiPAoWUmVtb3ZlQ2FydEl0ZW1SZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCIjChBDbGVhckNhcnRSZXF1ZXN0Eg8KB2NhcnRfaWQYASABKAkiNwoRQ2xlYXJDYXJ0UmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiWQoWU2V0Q2FydFNoaXBwaW5nUmVxdWVzdBIPCgdjYXJ0X2lkGAEgASgJEi4KCHNoaXBwaW5nGAIgASgLMhwuYmF6YWFyLmNhcnQudjEuQ2FydFNoaXBwaW5nIj0KF1NldENhcnRTaGlwcGluZ1Jlc3BvbnNlEiIKBGNhcnQYASABKAsyFC5iYXphYXIuY2FydC52MS5DYXJ0Im4KGkxpc3RTaGlwcGluZ09wdGlvbnNSZXF1ZXN0EhQKDGNvdW50cnlfY29kZRgBIAEoCRIVCg1jdXJyZW5jeV9jb2RlGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRITCgtwb3N0YWxfY29kZRgEIAEoCSJOChtMaXN0U2hpcHBpbmdPcHRpb25zUmVzcG9uc2USLwoHb3B0aW9ucxgBIAMoCzIeLmJhemFhci5jYXJ0LnYxLlNoaXBwaW5nT3B0aW9uIikKEE1lcmdlQ2FydFJlcXVlc3QSFQoNZ3Vlc3RfY2FydF9pZBgBIAEoCSJtChFNZXJnZUNhcnRSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydBI0CgthZGp1c3RtZW50cxgCIAMoCzIfLmJhemFhci5jYXJ0LnYxLk1lcmdlQWRqdXN0bWVudCKWAQoWUHJlcGFyZUNoZWNrb3V0UmVxdWVzdBIPCgdjYXJ0X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKY2FydF90b2tlbhgDIAEoCRIuCghzaGlwcGluZxgEIAEoCzIcLmJhemFhci5jYXJ0LnYxLkNhcnRTaGlwcGluZxIWCg5jdXN0b21lcl9yb2xlcxgFIAMoCSJ2ChdQcmVwYXJlQ2hlY2tvdXRSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydBI3Cg9zaGlwcGluZ19vcHRpb24YAiABKAsyHi5iYXphYXIuY2FydC52MS5TaGlwcGluZ09wdGlvbiI4ChNDb21wbGV0ZUNhcnRSZXF1ZXN0Eg8KB2NhcnRfaWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkiOgoUQ29tcGxldGVDYXJ0UmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiOgoZQXBwbHlQcm9tb3Rpb25Db2RlUmVxdWVzdBIPCgdjYXJ0X2lkGAEgASgJEgwKBGNvZGUYAiABKAkiQAoaQXBwbHlQcm9tb3Rpb25Db2RlUmVzcG9uc2USIgoEY2FydBgBIAEoCzIULmJhemFhci5jYXJ0LnYxLkNhcnQiOwoaUmVtb3ZlUHJvbW90aW9uQ29kZVJlcXVlc3QSDwoHY2FydF9pZBgBIAEoCRIMCgRjb2RlGAIgASgJIkEKG1JlbW92ZVByb21vdGlvbkNvZGVSZXNwb25zZRIiCgRjYXJ0GAEgASgLMhQuYmF6YWFyLmNhcnQudjEuQ2FydCqJAQoJQ2FydFN0YXRlEhoKFkNBUlRfU1RBVEVfVU5TUEVDSUZJRUQQABIVChFDQVJUX1NUQVRFX0FDVElWRRABEhUKEUNBUlRfU1RBVEVfTUVSR0VEEAISGgoWQ0FSVF9TVEFURV9DSEVDS0VEX09VVBADEhYKEkNBUlRfU1RBVEVfRVhQSVJFRBAEKtgBCg5DYXJ0TGluZVN0YXR1cxIgChxDQVJUX0xJTkVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTQ0FSVF9MSU5FX1NUQVRVU19PSxABEiAKHENBUlRfTElORV9TVEFUVVNfVU5BVkFJTEFCTEUQAhIhCh1DQVJUX0xJTkVfU1RBVFVTX09VVF9PRl9TVE9DSxADEicKI0NBUlRfTElORV9TVEFUVVNfSU5TVUZGSUNJRU5UX1NUT0NLEAQSHQoZQ0FSVF9MSU5FX1NUQVRVU19OT19QUklDRRAFMpMKCgtDYXJ0U2VydmljZRJTCgpDcmVhdGVDYXJ0EiEuYmF6YWFyLmNhcnQudjEuQ3JlYXRlQ2FydFJlcXVlc3QaIi5iYXphYXIuY2FydC52MS5DcmVhdGVDYXJ0UmVzcG9uc2USTwoHR2V0Q2FydBIeLmJhemFhci5jYXJ0LnYxLkdldENhcnRSZXF1ZXN0Gh8uYmF6YWFyLmNhcnQudjEuR2V0Q2FydFJlc3BvbnNlIgOQAgESVgoLQWRkQ2FydEl0ZW0SIi5iYXphYXIuY2FydC52MS5BZGRDYXJ0SXRlbVJlcXVlc3QaIy5iYXphYXIuY2FydC52MS5BZGRDYXJ0SXRlbVJlc3BvbnNlEmQKDlVwZGF0ZUNhcnRJdGVtEiUuYmF6YWFyLmNhcnQudjEuVXBkYXRlQ2FydEl0ZW1SZXF1ZXN0GiYuYmF6YWFyLmNhcnQudjEuVXBkYXRlQ2FydEl0ZW1SZXNwb25zZSIDkAICEmQKDlJlbW92ZUNhcnRJdGVtEiUuYmF6YWFyLmNhcnQudjEuUmVtb3ZlQ2FydEl0ZW1SZXF1ZXN0GiYuYmF6YWFyLmNhcnQudjEuUmVtb3ZlQ2FydEl0ZW1SZXNwb25zZSIDkAICElUKCUNsZWFyQ2FydBIgLmJhemFhci5jYXJ0LnYxLkNsZWFyQ2FydFJlcXVlc3QaIS5iYXphYXIuY2FydC52MS5DbGVhckNhcnRSZXNwb25zZSIDkAICEmcKD1NldENhcnRTaGlwcGluZxImLmJhemFhci5jYXJ0LnYxLlNldENhcnRTaGlwcGluZ1JlcXVlc3QaJy5iYXphYXIuY2FydC52MS5TZXRDYXJ0U2hpcHBpbmdSZXNwb25zZSIDkAICEnMKE0xpc3RTaGlwcGluZ09wdGlvbnMSKi5iYXphYXIuY2FydC52MS5MaXN0U2hpcHBpbmdPcHRpb25zUmVxdWVzdBorLmJhemFhci5jYXJ0LnYxLkxpc3RTaGlwcGluZ09wdGlvbnNSZXNwb25zZSIDkAIBElUKCU1lcmdlQ2FydBIgLmJhemFhci5jYXJ0LnYxLk1lcmdlQ2FydFJlcXVlc3QaIS5iYXphYXIuY2FydC52MS5NZXJnZUNhcnRSZXNwb25zZSIDkAICEmcKD1ByZXBhcmVDaGVja291dBImLmJhemFhci5jYXJ0LnYxLlByZXBhcmVDaGVja291dFJlcXVlc3QaJy5iYXphYXIuY2FydC52MS5QcmVwYXJlQ2hlY2tvdXRSZXNwb25zZSIDkAIBEl4KDENvbXBsZXRlQ2FydBIjLmJhemFhci5jYXJ0LnYxLkNvbXBsZXRlQ2FydFJlcXVlc3QaJC5iYXphYXIuY2FydC52MS5Db21wbGV0ZUNhcnRSZXNwb25zZSIDkAICEnAKEkFwcGx5UHJvbW90aW9uQ29kZRIpLmJhemFhci5jYXJ0LnYxLkFwcGx5UHJvbW90aW9uQ29kZVJlcXVlc3QaKi5iYXphYXIuY2FydC52MS5BcHBseVByb21vdGlvbkNvZGVSZXNwb25zZSIDkAICEnMKE1JlbW92ZVByb21vdGlvbkNvZGUSKi5iYXphYXIuY2FydC52MS5SZW1vdmVQcm9tb3Rpb25Db2RlUmVxdWVzdBorLmJhemFhci5jYXJ0LnYxLlJlbW92ZVByb21vdGlvbkNvZGVSZXNwb25zZSIDkAICYgZwcm90bzM", [file_bazaar_type_v1_money, file_google_protobuf_timestamp]);
 
 /**
  * One line of a cart, priced at read time.
@@ -129,14 +129,15 @@ export type CartTotals = Message<"bazaar.cart.v1.CartTotals"> & {
   subtotal?: Money | undefined;
 
   /**
-   * Discounts (zero until promotions exist); never above the subtotal.
+   * Σ promotions' discounts on the lines; never above the subtotal.
    *
    * @generated from field: bazaar.type.v1.Money discount = 2;
    */
   discount?: Money | undefined;
 
   /**
-   * The chosen shipping option's price; zero until shipping is set.
+   * The chosen shipping option's price after any free-shipping promotion (see shipping_discount);
+   * zero until shipping is set.
    *
    * @generated from field: bazaar.type.v1.Money shipping = 3;
    */
@@ -169,6 +170,20 @@ export type CartTotals = Message<"bazaar.cart.v1.CartTotals"> & {
    * @generated from field: bool shipping_known = 7;
    */
   shippingKnown: boolean;
+
+  /**
+   * The promotions that apply, in the order applied.
+   *
+   * @generated from field: repeated bazaar.cart.v1.CartPromotion promotions = 8;
+   */
+  promotions: CartPromotion[];
+
+  /**
+   * What promotions took off the shipping option's price (already out of `shipping`).
+   *
+   * @generated from field: bazaar.type.v1.Money shipping_discount = 9;
+   */
+  shippingDiscount?: Money | undefined;
 };
 
 /**
@@ -177,6 +192,132 @@ export type CartTotals = Message<"bazaar.cart.v1.CartTotals"> & {
  */
 export const CartTotalsSchema: GenMessage<CartTotals> = /*@__PURE__*/
   messageDesc(file_bazaar_cart_v1_cart, 1);
+
+/**
+ * A promotion that applies to the cart.
+ *
+ * @generated from message bazaar.cart.v1.CartPromotion
+ */
+export type CartPromotion = Message<"bazaar.cart.v1.CartPromotion"> & {
+  /**
+   * The promotion.
+   *
+   * @generated from field: string promotion_id = 1;
+   */
+  promotionId: string;
+
+  /**
+   * The code it came by (upper case); empty for an automatic promotion.
+   *
+   * @generated from field: string code = 2;
+   */
+  code: string;
+
+  /**
+   * For buyers, e.g. "10 % off everything".
+   *
+   * @generated from field: string label = 3;
+   */
+  label: string;
+
+  /**
+   * Its discount on the lines (Σ allocations).
+   *
+   * @generated from field: bazaar.type.v1.Money amount = 4;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * Its share of each line, so that a later partial refund knows what each line really cost.
+   *
+   * @generated from field: repeated bazaar.cart.v1.CartPromotionAllocation allocations = 5;
+   */
+  allocations: CartPromotionAllocation[];
+
+  /**
+   * Its discount on shipping.
+   *
+   * @generated from field: bazaar.type.v1.Money shipping_discount = 6;
+   */
+  shippingDiscount?: Money | undefined;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.CartPromotion.
+ * Use `create(CartPromotionSchema)` to create a new message.
+ */
+export const CartPromotionSchema: GenMessage<CartPromotion> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 2);
+
+/**
+ * One line's share of a promotion's discount.
+ *
+ * @generated from message bazaar.cart.v1.CartPromotionAllocation
+ */
+export type CartPromotionAllocation = Message<"bazaar.cart.v1.CartPromotionAllocation"> & {
+  /**
+   * The line's SKU.
+   *
+   * @generated from field: string sku = 1;
+   */
+  sku: string;
+
+  /**
+   * Its share (minor units of the cart's currency).
+   *
+   * @generated from field: int64 amount_minor = 2;
+   */
+  amountMinor: bigint;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.CartPromotionAllocation.
+ * Use `create(CartPromotionAllocationSchema)` to create a new message.
+ */
+export const CartPromotionAllocationSchema: GenMessage<CartPromotionAllocation> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 3);
+
+/**
+ * A code the cart holds, and whether it applies now (it may stop applying when lines change).
+ *
+ * @generated from message bazaar.cart.v1.CartPromotionCode
+ */
+export type CartPromotionCode = Message<"bazaar.cart.v1.CartPromotionCode"> & {
+  /**
+   * Upper case.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * True when one of `totals.promotions` came by it.
+   *
+   * @generated from field: bool applied = 2;
+   */
+  applied: boolean;
+
+  /**
+   * When not applied: the reason (as ApplyPromotionCode's, e.g. PROMOTION_MINIMUM_NOT_REACHED).
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * When not applied: why, for the buyer.
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.CartPromotionCode.
+ * Use `create(CartPromotionCodeSchema)` to create a new message.
+ */
+export const CartPromotionCodeSchema: GenMessage<CartPromotionCode> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 4);
 
 /**
  * Where and how a cart ships.
@@ -211,6 +352,21 @@ export type CartShipping = Message<"bazaar.cart.v1.CartShipping"> & {
    * @generated from field: string shipping_option_id = 4;
    */
   shippingOptionId: string;
+
+  /**
+   * The shipping quote the cart's totals use (output of reads); for PrepareCheckout, the quote to
+   * charge (input).
+   *
+   * @generated from field: string quote_id = 5;
+   */
+  quoteId: string;
+
+  /**
+   * When that quote expires (output only).
+   *
+   * @generated from field: google.protobuf.Timestamp quote_expire_time = 6;
+   */
+  quoteExpireTime?: Timestamp | undefined;
 };
 
 /**
@@ -218,7 +374,7 @@ export type CartShipping = Message<"bazaar.cart.v1.CartShipping"> & {
  * Use `create(CartShippingSchema)` to create a new message.
  */
 export const CartShippingSchema: GenMessage<CartShipping> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 2);
+  messageDesc(file_bazaar_cart_v1_cart, 5);
 
 /**
  * A cart.
@@ -316,6 +472,13 @@ export type Cart = Message<"bazaar.cart.v1.Cart"> & {
    * @generated from field: google.protobuf.Timestamp expire_time = 13;
    */
   expireTime?: Timestamp | undefined;
+
+  /**
+   * The promotion codes entered, in the order entered.
+   *
+   * @generated from field: repeated bazaar.cart.v1.CartPromotionCode promotion_codes = 14;
+   */
+  promotionCodes: CartPromotionCode[];
 };
 
 /**
@@ -323,7 +486,7 @@ export type Cart = Message<"bazaar.cart.v1.Cart"> & {
  * Use `create(CartSchema)` to create a new message.
  */
 export const CartSchema: GenMessage<Cart> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 3);
+  messageDesc(file_bazaar_cart_v1_cart, 6);
 
 /**
  * A shipping option for a destination.
@@ -372,7 +535,7 @@ export type ShippingOption = Message<"bazaar.cart.v1.ShippingOption"> & {
  * Use `create(ShippingOptionSchema)` to create a new message.
  */
 export const ShippingOptionSchema: GenMessage<ShippingOption> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 4);
+  messageDesc(file_bazaar_cart_v1_cart, 7);
 
 /**
  * A change MergeCart had to make.
@@ -414,7 +577,7 @@ export type MergeAdjustment = Message<"bazaar.cart.v1.MergeAdjustment"> & {
  * Use `create(MergeAdjustmentSchema)` to create a new message.
  */
 export const MergeAdjustmentSchema: GenMessage<MergeAdjustment> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 5);
+  messageDesc(file_bazaar_cart_v1_cart, 8);
 
 /**
  * Request of CreateCart.
@@ -435,7 +598,7 @@ export type CreateCartRequest = Message<"bazaar.cart.v1.CreateCartRequest"> & {
  * Use `create(CreateCartRequestSchema)` to create a new message.
  */
 export const CreateCartRequestSchema: GenMessage<CreateCartRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 6);
+  messageDesc(file_bazaar_cart_v1_cart, 9);
 
 /**
  * Response of CreateCart.
@@ -463,7 +626,7 @@ export type CreateCartResponse = Message<"bazaar.cart.v1.CreateCartResponse"> & 
  * Use `create(CreateCartResponseSchema)` to create a new message.
  */
 export const CreateCartResponseSchema: GenMessage<CreateCartResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 7);
+  messageDesc(file_bazaar_cart_v1_cart, 10);
 
 /**
  * Request of GetCart.
@@ -484,7 +647,7 @@ export type GetCartRequest = Message<"bazaar.cart.v1.GetCartRequest"> & {
  * Use `create(GetCartRequestSchema)` to create a new message.
  */
 export const GetCartRequestSchema: GenMessage<GetCartRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 8);
+  messageDesc(file_bazaar_cart_v1_cart, 11);
 
 /**
  * Response of GetCart.
@@ -505,7 +668,7 @@ export type GetCartResponse = Message<"bazaar.cart.v1.GetCartResponse"> & {
  * Use `create(GetCartResponseSchema)` to create a new message.
  */
 export const GetCartResponseSchema: GenMessage<GetCartResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 9);
+  messageDesc(file_bazaar_cart_v1_cart, 12);
 
 /**
  * Request of AddCartItem.
@@ -540,7 +703,7 @@ export type AddCartItemRequest = Message<"bazaar.cart.v1.AddCartItemRequest"> & 
  * Use `create(AddCartItemRequestSchema)` to create a new message.
  */
 export const AddCartItemRequestSchema: GenMessage<AddCartItemRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 10);
+  messageDesc(file_bazaar_cart_v1_cart, 13);
 
 /**
  * Response of AddCartItem.
@@ -561,7 +724,7 @@ export type AddCartItemResponse = Message<"bazaar.cart.v1.AddCartItemResponse"> 
  * Use `create(AddCartItemResponseSchema)` to create a new message.
  */
 export const AddCartItemResponseSchema: GenMessage<AddCartItemResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 11);
+  messageDesc(file_bazaar_cart_v1_cart, 14);
 
 /**
  * Request of UpdateCartItem.
@@ -596,7 +759,7 @@ export type UpdateCartItemRequest = Message<"bazaar.cart.v1.UpdateCartItemReques
  * Use `create(UpdateCartItemRequestSchema)` to create a new message.
  */
 export const UpdateCartItemRequestSchema: GenMessage<UpdateCartItemRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 12);
+  messageDesc(file_bazaar_cart_v1_cart, 15);
 
 /**
  * Response of UpdateCartItem.
@@ -617,7 +780,7 @@ export type UpdateCartItemResponse = Message<"bazaar.cart.v1.UpdateCartItemRespo
  * Use `create(UpdateCartItemResponseSchema)` to create a new message.
  */
 export const UpdateCartItemResponseSchema: GenMessage<UpdateCartItemResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 13);
+  messageDesc(file_bazaar_cart_v1_cart, 16);
 
 /**
  * Request of RemoveCartItem.
@@ -645,7 +808,7 @@ export type RemoveCartItemRequest = Message<"bazaar.cart.v1.RemoveCartItemReques
  * Use `create(RemoveCartItemRequestSchema)` to create a new message.
  */
 export const RemoveCartItemRequestSchema: GenMessage<RemoveCartItemRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 14);
+  messageDesc(file_bazaar_cart_v1_cart, 17);
 
 /**
  * Response of RemoveCartItem.
@@ -666,7 +829,7 @@ export type RemoveCartItemResponse = Message<"bazaar.cart.v1.RemoveCartItemRespo
  * Use `create(RemoveCartItemResponseSchema)` to create a new message.
  */
 export const RemoveCartItemResponseSchema: GenMessage<RemoveCartItemResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 15);
+  messageDesc(file_bazaar_cart_v1_cart, 18);
 
 /**
  * Request of ClearCart.
@@ -687,7 +850,7 @@ export type ClearCartRequest = Message<"bazaar.cart.v1.ClearCartRequest"> & {
  * Use `create(ClearCartRequestSchema)` to create a new message.
  */
 export const ClearCartRequestSchema: GenMessage<ClearCartRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 16);
+  messageDesc(file_bazaar_cart_v1_cart, 19);
 
 /**
  * Response of ClearCart.
@@ -708,7 +871,7 @@ export type ClearCartResponse = Message<"bazaar.cart.v1.ClearCartResponse"> & {
  * Use `create(ClearCartResponseSchema)` to create a new message.
  */
 export const ClearCartResponseSchema: GenMessage<ClearCartResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 17);
+  messageDesc(file_bazaar_cart_v1_cart, 20);
 
 /**
  * Request of SetCartShipping.
@@ -736,7 +899,7 @@ export type SetCartShippingRequest = Message<"bazaar.cart.v1.SetCartShippingRequ
  * Use `create(SetCartShippingRequestSchema)` to create a new message.
  */
 export const SetCartShippingRequestSchema: GenMessage<SetCartShippingRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 18);
+  messageDesc(file_bazaar_cart_v1_cart, 21);
 
 /**
  * Response of SetCartShipping.
@@ -757,7 +920,7 @@ export type SetCartShippingResponse = Message<"bazaar.cart.v1.SetCartShippingRes
  * Use `create(SetCartShippingResponseSchema)` to create a new message.
  */
 export const SetCartShippingResponseSchema: GenMessage<SetCartShippingResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 19);
+  messageDesc(file_bazaar_cart_v1_cart, 22);
 
 /**
  * Request of ListShippingOptions.
@@ -778,6 +941,20 @@ export type ListShippingOptionsRequest = Message<"bazaar.cart.v1.ListShippingOpt
    * @generated from field: string currency_code = 2;
    */
   currencyCode: string;
+
+  /**
+   * Optional: the region (some zones depend on it), e.g. "CA".
+   *
+   * @generated from field: string region = 3;
+   */
+  region: string;
+
+  /**
+   * Optional: the postal code (some zones depend on it).
+   *
+   * @generated from field: string postal_code = 4;
+   */
+  postalCode: string;
 };
 
 /**
@@ -785,7 +962,7 @@ export type ListShippingOptionsRequest = Message<"bazaar.cart.v1.ListShippingOpt
  * Use `create(ListShippingOptionsRequestSchema)` to create a new message.
  */
 export const ListShippingOptionsRequestSchema: GenMessage<ListShippingOptionsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 20);
+  messageDesc(file_bazaar_cart_v1_cart, 23);
 
 /**
  * Response of ListShippingOptions.
@@ -806,7 +983,7 @@ export type ListShippingOptionsResponse = Message<"bazaar.cart.v1.ListShippingOp
  * Use `create(ListShippingOptionsResponseSchema)` to create a new message.
  */
 export const ListShippingOptionsResponseSchema: GenMessage<ListShippingOptionsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 21);
+  messageDesc(file_bazaar_cart_v1_cart, 24);
 
 /**
  * Request of MergeCart.
@@ -827,7 +1004,7 @@ export type MergeCartRequest = Message<"bazaar.cart.v1.MergeCartRequest"> & {
  * Use `create(MergeCartRequestSchema)` to create a new message.
  */
 export const MergeCartRequestSchema: GenMessage<MergeCartRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 22);
+  messageDesc(file_bazaar_cart_v1_cart, 25);
 
 /**
  * Response of MergeCart.
@@ -855,7 +1032,7 @@ export type MergeCartResponse = Message<"bazaar.cart.v1.MergeCartResponse"> & {
  * Use `create(MergeCartResponseSchema)` to create a new message.
  */
 export const MergeCartResponseSchema: GenMessage<MergeCartResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 23);
+  messageDesc(file_bazaar_cart_v1_cart, 26);
 
 /**
  * Request of PrepareCheckout.
@@ -890,6 +1067,13 @@ export type PrepareCheckoutRequest = Message<"bazaar.cart.v1.PrepareCheckoutRequ
    * @generated from field: bazaar.cart.v1.CartShipping shipping = 4;
    */
   shipping?: CartShipping | undefined;
+
+  /**
+   * The signed-in buyer's roles (promotions for given customer roles).
+   *
+   * @generated from field: repeated string customer_roles = 5;
+   */
+  customerRoles: string[];
 };
 
 /**
@@ -897,7 +1081,7 @@ export type PrepareCheckoutRequest = Message<"bazaar.cart.v1.PrepareCheckoutRequ
  * Use `create(PrepareCheckoutRequestSchema)` to create a new message.
  */
 export const PrepareCheckoutRequestSchema: GenMessage<PrepareCheckoutRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 24);
+  messageDesc(file_bazaar_cart_v1_cart, 27);
 
 /**
  * Response of PrepareCheckout.
@@ -925,7 +1109,7 @@ export type PrepareCheckoutResponse = Message<"bazaar.cart.v1.PrepareCheckoutRes
  * Use `create(PrepareCheckoutResponseSchema)` to create a new message.
  */
 export const PrepareCheckoutResponseSchema: GenMessage<PrepareCheckoutResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 25);
+  messageDesc(file_bazaar_cart_v1_cart, 28);
 
 /**
  * Request of CompleteCart.
@@ -953,7 +1137,7 @@ export type CompleteCartRequest = Message<"bazaar.cart.v1.CompleteCartRequest"> 
  * Use `create(CompleteCartRequestSchema)` to create a new message.
  */
 export const CompleteCartRequestSchema: GenMessage<CompleteCartRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 26);
+  messageDesc(file_bazaar_cart_v1_cart, 29);
 
 /**
  * Response of CompleteCart.
@@ -974,7 +1158,105 @@ export type CompleteCartResponse = Message<"bazaar.cart.v1.CompleteCartResponse"
  * Use `create(CompleteCartResponseSchema)` to create a new message.
  */
 export const CompleteCartResponseSchema: GenMessage<CompleteCartResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_cart_v1_cart, 27);
+  messageDesc(file_bazaar_cart_v1_cart, 30);
+
+/**
+ * Request of ApplyPromotionCode.
+ *
+ * @generated from message bazaar.cart.v1.ApplyPromotionCodeRequest
+ */
+export type ApplyPromotionCodeRequest = Message<"bazaar.cart.v1.ApplyPromotionCodeRequest"> & {
+  /**
+   * The cart; empty for the signed-in user's active cart.
+   *
+   * @generated from field: string cart_id = 1;
+   */
+  cartId: string;
+
+  /**
+   * 1–64 characters, no spaces (case-insensitive).
+   *
+   * @generated from field: string code = 2;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.ApplyPromotionCodeRequest.
+ * Use `create(ApplyPromotionCodeRequestSchema)` to create a new message.
+ */
+export const ApplyPromotionCodeRequestSchema: GenMessage<ApplyPromotionCodeRequest> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 31);
+
+/**
+ * Response of ApplyPromotionCode.
+ *
+ * @generated from message bazaar.cart.v1.ApplyPromotionCodeResponse
+ */
+export type ApplyPromotionCodeResponse = Message<"bazaar.cart.v1.ApplyPromotionCodeResponse"> & {
+  /**
+   * The cart with the code's discount.
+   *
+   * @generated from field: bazaar.cart.v1.Cart cart = 1;
+   */
+  cart?: Cart | undefined;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.ApplyPromotionCodeResponse.
+ * Use `create(ApplyPromotionCodeResponseSchema)` to create a new message.
+ */
+export const ApplyPromotionCodeResponseSchema: GenMessage<ApplyPromotionCodeResponse> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 32);
+
+/**
+ * Request of RemovePromotionCode.
+ *
+ * @generated from message bazaar.cart.v1.RemovePromotionCodeRequest
+ */
+export type RemovePromotionCodeRequest = Message<"bazaar.cart.v1.RemovePromotionCodeRequest"> & {
+  /**
+   * The cart; empty for the signed-in user's active cart.
+   *
+   * @generated from field: string cart_id = 1;
+   */
+  cartId: string;
+
+  /**
+   * The code (case-insensitive).
+   *
+   * @generated from field: string code = 2;
+   */
+  code: string;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.RemovePromotionCodeRequest.
+ * Use `create(RemovePromotionCodeRequestSchema)` to create a new message.
+ */
+export const RemovePromotionCodeRequestSchema: GenMessage<RemovePromotionCodeRequest> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 33);
+
+/**
+ * Response of RemovePromotionCode.
+ *
+ * @generated from message bazaar.cart.v1.RemovePromotionCodeResponse
+ */
+export type RemovePromotionCodeResponse = Message<"bazaar.cart.v1.RemovePromotionCodeResponse"> & {
+  /**
+   * The cart without the code.
+   *
+   * @generated from field: bazaar.cart.v1.Cart cart = 1;
+   */
+  cart?: Cart | undefined;
+};
+
+/**
+ * Describes the message bazaar.cart.v1.RemovePromotionCodeResponse.
+ * Use `create(RemovePromotionCodeResponseSchema)` to create a new message.
+ */
+export const RemovePromotionCodeResponseSchema: GenMessage<RemovePromotionCodeResponse> = /*@__PURE__*/
+  messageDesc(file_bazaar_cart_v1_cart, 34);
 
 /**
  * Where a cart is in its life.
@@ -1078,7 +1360,8 @@ export const CartLineStatusSchema: GenEnum<CartLineStatus> = /*@__PURE__*/
 /**
  * Shopping carts for guests and signed-in users. A cart stores only SKUs and quantities: every name,
  * price and total is read from the catalog (and stock from inventory) when the cart is read, so a
- * client can never set a price. Totals follow the configured tax table and flat-rate shipping table.
+ * client can never set a price. Totals follow the configured tax table; shipping is priced by the
+ * shipping service, which quotes the cart's destination, weight and discounted subtotal.
  *
  * Who may use a cart: a signed-in user their own carts (an empty `cart_id` means "my active cart",
  * created on first use); a guest the cart whose `cart_token` they send in the `x-cart-token` request
@@ -1159,9 +1442,11 @@ export const CartService: GenService<{
     output: typeof ClearCartResponseSchema;
   },
   /**
-   * Sets where the cart ships and how, so totals include shipping and tax. INVALID_ARGUMENT for a
-   * country that is not ISO 3166-1 alpha-2, an over-long region or postal code, or a shipping option
-   * not offered for that country and currency (naming `shipping_option_id`).
+   * Sets where the cart ships and how, so totals include shipping and tax; the answer's
+   * `shipping.quote_id` is the shipping quote its totals use (checkout charges exactly that price).
+   * INVALID_ARGUMENT for a country that is not ISO 3166-1 alpha-2, an over-long region or postal code,
+   * or a shipping option not offered for that destination and currency (naming `shipping_option_id`);
+   * UNAVAILABLE (reason SHIPPING_UNAVAILABLE) when the shipping service cannot be reached.
    *
    * @generated from rpc bazaar.cart.v1.CartService.SetCartShipping
    */
@@ -1171,8 +1456,10 @@ export const CartService: GenService<{
     output: typeof SetCartShippingResponseSchema;
   },
   /**
-   * Lists the shipping options offered for a destination country and currency, with their prices.
-   * Public. INVALID_ARGUMENT for a malformed country or currency.
+   * Lists the shipping options offered for a destination and currency, with their prices for a light
+   * parcel (a cart's own weight and subtotal are priced by SetCartShipping and GetCart). Public.
+   * INVALID_ARGUMENT for a malformed country or currency; UNAVAILABLE (reason SHIPPING_UNAVAILABLE)
+   * when the shipping service cannot be reached.
    *
    * @generated from rpc bazaar.cart.v1.CartService.ListShippingOptions
    */
@@ -1198,9 +1485,13 @@ export const CartService: GenService<{
   /**
    * For the order service's checkout: checks that the cart belongs to `user_id` (or that
    * `cart_token` is the guest cart's token), prices it now for the destination and shipping option,
-   * and returns it with totals. Services only (PERMISSION_DENIED otherwise). NOT_FOUND for an unknown
+   * and returns it with totals. With `shipping.quote_id` the shipping price is the quote's, and a quote
+   * that does not hold is FAILED_PRECONDITION with the shipping service's reason (QUOTE_EXPIRED,
+   * QUOTE_NOT_FOUND, QUOTE_MISMATCH, QUOTE_OPTION_NOT_OFFERED); without one, shipping is quoted now. Services only (PERMISSION_DENIED otherwise). NOT_FOUND for an unknown
    * or foreign cart; FAILED_PRECONDITION with reason CART_EMPTY, CART_NOT_ACTIVE or LINE_UNAVAILABLE
-   * (a line is flagged; the message names its SKU); INVALID_ARGUMENT for an unknown shipping option;
+   * (a line is flagged; the message names its SKU), or the reason of a promotion code the cart holds
+   * that does not apply (e.g. PROMOTION_LIMIT_REACHED: codes are never dropped silently);
+   * INVALID_ARGUMENT for an unknown shipping option;
    * UNAVAILABLE with reason CATALOG_UNAVAILABLE or INVENTORY_UNAVAILABLE when the cart cannot be
    * priced because that service cannot be reached (every method that prices a cart answers so).
    *
@@ -1224,6 +1515,34 @@ export const CartService: GenService<{
     methodKind: "unary";
     input: typeof CompleteCartRequestSchema;
     output: typeof CompleteCartResponseSchema;
+  },
+  /**
+   * Adds a promotion code to the cart (case-insensitive; at most 10 codes) when it applies to the
+   * cart now; the answer's totals show its discount. A code that does not apply is not added:
+   * FAILED_PRECONDITION with reason PROMOTION_CODE_UNKNOWN, PROMOTION_EXPIRED, PROMOTION_NOT_STARTED,
+   * PROMOTION_MINIMUM_NOT_REACHED, PROMOTION_LIMIT_REACHED, PROMOTION_NOT_FOR_CUSTOMER,
+   * PROMOTION_NOT_APPLICABLE, PROMOTION_NOT_COMBINABLE or PROMOTION_PAUSED, and a message for the
+   * buyer. Applying a code the cart holds returns the cart unchanged. INVALID_ARGUMENT for a code
+   * with spaces or over 64 characters; UNAVAILABLE (PROMOTION_UNAVAILABLE) when promotions cannot be
+   * reached. Access and states as AddCartItem.
+   *
+   * @generated from rpc bazaar.cart.v1.CartService.ApplyPromotionCode
+   */
+  applyPromotionCode: {
+    methodKind: "unary";
+    input: typeof ApplyPromotionCodeRequestSchema;
+    output: typeof ApplyPromotionCodeResponseSchema;
+  },
+  /**
+   * Removes a promotion code from the cart; removing an absent code changes nothing. Errors as
+   * RemoveCartItem.
+   *
+   * @generated from rpc bazaar.cart.v1.CartService.RemovePromotionCode
+   */
+  removePromotionCode: {
+    methodKind: "unary";
+    input: typeof RemovePromotionCodeRequestSchema;
+    output: typeof RemovePromotionCodeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_bazaar_cart_v1_cart, 0);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bazaar/catalog/v1/catalog.proto.
  */
 export const file_bazaar_catalog_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Ch9iYXphYXIvY2F0YWxvZy92MS9jYXRhbG9nLnByb3RvEhFiYXphYXIuY2F0YWxvZy52MSK5AQoHVmFyaWFudBILCgNza3UYASABKAkSOAoHb3B0aW9ucxgCIAMoCzInLmJhemFhci5jYXRhbG9nLnYxLlZhcmlhbnQuT3B0aW9uc0VudHJ5EiUKBnByaWNlcxgDIAMoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5EhAKCGluX3N0b2NrGAQgASgIGi4KDE9wdGlvbnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIigKBlJhdGluZxIPCgdhdmVyYWdlGAEgASgBEg0KBWNvdW50GAIgASgFIrcECgdQcm9kdWN0EgoKAmlkGAEgASgJEgwKBHNsdWcYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRINCgVicmFuZBgFIAEoCRITCgtjYXRlZ29yeV9pZBgGIAEoCRIwCgZzdGF0dXMYByABKA4yIC5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0U3RhdHVzEgwKBHRhZ3MYCCADKAkSEgoKaW1hZ2VfdXJscxgJIAMoCRI+CgphdHRyaWJ1dGVzGAogAygLMiouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdC5BdHRyaWJ1dGVzRW50cnkSLAoIdmFyaWFudHMYCyADKAsyGi5iYXphYXIuY2F0YWxvZy52MS5WYXJpYW50EikKCnByaWNlX2Zyb20YDCADKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIpCgZyYXRpbmcYDSABKAsyGS5iYXphYXIuY2F0YWxvZy52MS5SYXRpbmcSEAoIaW5fc3RvY2sYDiABKAgSLwoLY3JlYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGBEgASgJGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIngKCENhdGVnb3J5EgoKAmlkGAEgASgJEhEKCXBhcmVudF9pZBgCIAEoCRIMCgRzbHVnGAMgASgJEgwKBG5hbWUYBCABKAkSDQoFZGVwdGgYBSABKAUSFAoMYW5jZXN0b3JfaWRzGAYgAygJEgwKBGV0YWcYByABKAkisgEKBlJldmlldxIKCgJpZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg8KB3VzZXJfaWQYAyABKAkSDgoGcmF0aW5nGAQgASgFEg0KBXRpdGxlGAUgASgJEgwKBGJvZHkYBiABKAkSGQoRdmVyaWZpZWRfcHVyY2hhc2UYByABKAgSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoACCg1Qcm9kdWN0RmlsdGVyEhMKC2NhdGVnb3J5X2lkGAEgASgJEg4KBmJyYW5kcxgCIAMoCRIVCg1jdXJyZW5jeV9jb2RlGAMgASgJEhcKD21pbl9wcmljZV9taW5vchgEIAEoAxIXCg9tYXhfcHJpY2VfbWlub3IYBSABKAMSNgoKYXR0cmlidXRlcxgGIAMoCzIiLmJhemFhci5jYXRhbG9nLnYxLkF0dHJpYnV0ZUZpbHRlchIVCg1pbl9zdG9ja19vbmx5GAcgASgIEjIKCHN0YXR1c2VzGAggAygOMiAuYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdFN0YXR1cyIvCg9BdHRyaWJ1dGVGaWx0ZXISDAoEbmFtZRgBIAEoCRIOCgZ2YWx1ZXMYAiADKAkiOQoKRmFjZXRWYWx1ZRINCgV2YWx1ZRgBIAEoCRINCgVsYWJlbBgCIAEoCRINCgVjb3VudBgDIAEoAyKeAQoGRmFjZXRzEi0KBmJyYW5kcxgBIAMoCzIdLmJhemFhci5jYXRhbG9nLnYxLkZhY2V0VmFsdWUSMQoKY2F0ZWdvcmllcxgCIAMoCzIdLmJhemFhci5jYXRhbG9nLnYxLkZhY2V0VmFsdWUSMgoLcHJpY2VfYmFuZHMYAyADKAsyHS5iYXphYXIuY2F0YWxvZy52MS5GYWNldFZhbHVlIi0KEUdldFByb2R1Y3RSZXF1ZXN0EgoKAmlkGAEgASgJEgwKBHNsdWcYAiABKAkiQQoSR2V0UHJvZHVjdFJlc3BvbnNlEisKB3Byb2R1Y3QYASABKAsyGi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0IpwBChNMaXN0UHJvZHVjdHNSZXF1ZXN0EjAKBmZpbHRlchgBIAEoCzIgLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3RGaWx0ZXISLAoEc29ydBgCIAEoDjIeLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3RTb3J0EhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl0KFExpc3RQcm9kdWN0c1Jlc3BvbnNlEiwKCHByb2R1Y3RzGAEgAygLMhouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkirQEKFVNlYXJjaFByb2R1Y3RzUmVxdWVzdBINCgVxdWVyeRgBIAEoCRIwCgZmaWx0ZXIYAiABKAsyIC5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0RmlsdGVyEiwKBHNvcnQYAyABKA4yHi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0U29ydBIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSKeAQoWU2VhcmNoUHJvZHVjdHNSZXNwb25zZRIsCghwcm9kdWN0cxgBIAMoCzIaLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEikKBmZhY2V0cxgDIAEoCzIZLmJhemFhci5jYXRhbG9nLnYxLkZhY2V0cxISCgp0b3RhbF9zaXplGAQgASgDIkMKFENyZWF0ZVByb2R1Y3RSZXF1ZXN0EisKB3Byb2R1Y3QYASABKAsyGi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0IkQKFUNyZWF0ZVByb2R1Y3RSZXNwb25zZRIrCgdwcm9kdWN0GAEgASgLMhouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdCJ0ChRVcGRhdGVQcm9kdWN0UmVxdWVzdBIrCgdwcm9kdWN0GAEgASgLMhouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdBIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siRAoVVXBkYXRlUHJvZHVjdFJlc3BvbnNlEisKB3Byb2R1Y3QYASABKAsyGi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0IjEKFUFyY2hpdmVQcm9kdWN0UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRldGFnGAIgASgJIkUKFkFyY2hpdmVQcm9kdWN0UmVzcG9uc2USKwoHcHJvZHVjdBgBIAEoCzIaLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3QicAoVSW1wb3J0UHJvZHVjdHNSZXF1ZXN0Ei8KBmZvcm1hdBgBIAEoDjIfLmJhemFhci5jYXRhbG9nLnYxLkltcG9ydEZvcm1hdBIPCgdjb250ZW50GAIgASgMEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiUgoMUmVqZWN0ZWRMaW5lEgwKBGxpbmUYASABKAUSNAoKdmlvbGF0aW9ucxgCIAMoCzIgLmJhemFhci5jYXRhbG9nLnYxLkxpbmVWaW9sYXRpb24iMwoNTGluZVZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSJtChZJbXBvcnRQcm9kdWN0c1Jlc3BvbnNlEg8KB2NyZWF0ZWQYASABKAUSDwoHdXBkYXRlZBgCIAEoBRIxCghyZWplY3RlZBgDIAMoCzIfLmJhemFhci5jYXRhbG9nLnYxLlJlamVjdGVkTGluZSIgChJHZXRDYXRlZ29yeVJlcXVlc3QSCgoCaWQYASABKAkiRAoTR2V0Q2F0ZWdvcnlSZXNwb25zZRItCghjYXRlZ29yeRgBIAEoCzIbLmJhemFhci5jYXRhbG9nLnYxLkNhdGVnb3J5Ij0KFUxpc3RDYXRlZ29yaWVzUmVxdWVzdBIRCglwYXJlbnRfaWQYASABKAkSEQoJcmVjdXJzaXZlGAIgASgIIkkKFkxpc3RDYXRlZ29yaWVzUmVzcG9uc2USLwoKY2F0ZWdvcmllcxgBIAMoCzIbLmJhemFhci5jYXRhbG9nLnYxLkNhdGVnb3J5IkYKFUNyZWF0ZUNhdGVnb3J5UmVxdWVzdBItCghjYXRlZ29yeRgBIAEoCzIbLmJhemFhci5jYXRhbG9nLnYxLkNhdGVnb3J5IkcKFkNyZWF0ZUNhdGVnb3J5UmVzcG9uc2USLQoIY2F0ZWdvcnkYASABKAsyGy5iYXphYXIuY2F0YWxvZy52MS5DYXRlZ29yeSJ3ChVVcGRhdGVDYXRlZ29yeVJlcXVlc3QSLQoIY2F0ZWdvcnkYASABKAsyGy5iYXphYXIuY2F0YWxvZy52MS5DYXRlZ29yeRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siRwoWVXBkYXRlQ2F0ZWdvcnlSZXNwb25zZRItCghjYXRlZ29yeRgBIAEoCzIbLmJhemFhci5jYXRhbG9nLnYxLkNhdGVnb3J5IiMKFURlbGV0ZUNhdGVnb3J5UmVxdWVzdBIKCgJpZBgBIAEoCSIYChZEZWxldGVDYXRlZ29yeVJlc3BvbnNlIlYKE0NyZWF0ZVJldmlld1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCRIOCgZyYXRpbmcYAiABKAUSDQoFdGl0bGUYAyABKAkSDAoEYm9keRgEIAEoCSJ0ChRDcmVhdGVSZXZpZXdSZXNwb25zZRIpCgZyZXZpZXcYASABKAsyGS5iYXphYXIuY2F0YWxvZy52MS5SZXZpZXcSMQoOcHJvZHVjdF9yYXRpbmcYAiABKAsyGS5iYXphYXIuY2F0YWxvZy52MS5SYXRpbmciTwoSTGlzdFJldmlld3NSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiWgoTTGlzdFJldmlld3NSZXNwb25zZRIqCgdyZXZpZXdzGAEgAygLMhkuYmF6YWFyLmNhdGFsb2cudjEuUmV2aWV3EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLjAgoOVmFyaWFudFN1bW1hcnkSCwoDc2t1GAEgASgJEg0KBWZvdW5kGAIgASgIEhIKCnByb2R1Y3RfaWQYAyABKAkSFAoMcHJvZHVjdF9uYW1lGAQgASgJEhQKDHByb2R1Y3Rfc2x1ZxgFIAEoCRI4Cg5wcm9kdWN0X3N0YXR1cxgGIAEoDjIgLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3RTdGF0dXMSPwoHb3B0aW9ucxgHIAMoCzIuLmJhemFhci5jYXRhbG9nLnYxLlZhcmlhbnRTdW1tYXJ5Lk9wdGlvbnNFbnRyeRIlCgZwcmljZXMYCCADKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIQCghpbl9zdG9jaxgJIAEoCBIRCglpbWFnZV91cmwYCiABKAkaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJwoXQmF0Y2hHZXRWYXJpYW50c1JlcXVlc3QSDAoEc2t1cxgBIAMoCSJPChhCYXRjaEdldFZhcmlhbnRzUmVzcG9uc2USMwoIdmFyaWFudHMYASADKAsyIS5iYXphYXIuY2F0YWxvZy52MS5WYXJpYW50U3VtbWFyeSqBAQoNUHJvZHVjdFN0YXR1cxIeChpQUk9EVUNUX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFBST0RVQ1RfU1RBVFVTX0RSQUZUEAESGQoVUFJPRFVDVF9TVEFUVVNfQUNUSVZFEAISGwoXUFJPRFVDVF9TVEFUVVNfQVJDSElWRUQQAyqyAQoLUHJvZHVjdFNvcnQSHAoYUFJPRFVDVF9TT1JUX1VOU1BFQ0lGSUVEEAASGgoWUFJPRFVDVF9TT1JUX1JFTEVWQU5DRRABEhoKFlBST0RVQ1RfU09SVF9QUklDRV9BU0MQAhIbChdQUk9EVUNUX1NPUlRfUFJJQ0VfREVTQxADEhcKE1BST0RVQ1RfU09SVF9ORVdFU1QQBBIXChNQUk9EVUNUX1NPUlRfUkFUSU5HEAUqYgoMSW1wb3J0Rm9ybWF0Eh0KGUlNUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFJTVBPUlRfRk9STUFUX0NTVhABEhwKGElNUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMpwMCg5DYXRhbG9nU2VydmljZRJeCgpHZXRQcm9kdWN0EiQuYmF6YWFyLmNhdGFsb2cudjEuR2V0UHJvZHVjdFJlcXVlc3QaJS5iYXphYXIuY2F0YWxvZy52MS5HZXRQcm9kdWN0UmVzcG9uc2UiA5ACARJkCgxMaXN0UHJvZHVjdHMSJi5iYXphYXIuY2F0YWxvZy52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GicuYmF6YWFyLmNhdGFsb2cudjEuTGlzdFByb2R1Y3RzUmVzcG9uc2UiA5ACARJqCg5TZWFyY2hQcm9kdWN0cxIoLmJhemFhci5jYXRhbG9nLnYxLlNlYXJjaFByb2R1Y3RzUmVxdWVzdBopLmJhemFhci5jYXRhbG9nLnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2UiA5ACARJwChBCYXRjaEdldFZhcmlhbnRzEiouYmF6YWFyLmNhdGFsb2cudjEuQmF0Y2hHZXRWYXJpYW50c1JlcXVlc3QaKy5iYXphYXIuY2F0YWxvZy52MS5CYXRjaEdldFZhcmlhbnRzUmVzcG9uc2UiA5ACARJiCg1DcmVhdGVQcm9kdWN0EicuYmF6YWFyLmNhdGFsb2cudjEuQ3JlYXRlUHJvZHVjdFJlcXVlc3QaKC5iYXphYXIuY2F0YWxvZy52MS5DcmVhdGVQcm9kdWN0UmVzcG9uc2USYgoNVXBkYXRlUHJvZHVjdBInLmJhemFhci5jYXRhbG9nLnYxLlVwZGF0ZVByb2R1Y3RSZXF1ZXN0GiguYmF6YWFyLmNhdGFsb2cudjEuVXBkYXRlUHJvZHVjdFJlc3BvbnNlEmoKDkFyY2hpdmVQcm9kdWN0EiguYmF6YWFyLmNhdGFsb2cudjEuQXJjaGl2ZVByb2R1Y3RSZXF1ZXN0GikuYmF6YWFyLmNhdGFsb2cudjEuQXJjaGl2ZVByb2R1Y3RSZXNwb25zZSIDkAICEmUKDkltcG9ydFByb2R1Y3RzEiguYmF6YWFyLmNhdGFsb2cudjEuSW1wb3J0UHJvZHVjdHNSZXF1ZXN0GikuYmF6YWFyLmNhdGFsb2cudjEuSW1wb3J0UHJvZHVjdHNSZXNwb25zZRJhCgtHZXRDYXRlZ29yeRIlLmJhemFhci5jYXRhbG9nLnYxLkdldENhdGVnb3J5UmVxdWVzdBomLmJhemFhci5jYXRhbG9nLnYxLkdldENhdGVnb3J5UmVzcG9uc2UiA5ACARJqCg5MaXN0Q2F0ZWdvcmllcxIoLmJhemFhci5jYXRhbG9nLnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBopLmJhemFhci5jYXRhbG9nLnYxLkxpc3RDYXRlZ29yaWVzUmVzcG9uc2UiA5ACARJlCg5DcmVhdGVDYXRlZ29yeRIoLmJhemFhci5jYXRhbG9nLnYxLkNyZWF0ZUNhdGVnb3J5UmVxdWVzdBopLmJhemFhci5jYXRhbG9nLnYxLkNyZWF0ZUNhdGVnb3J5UmVzcG9uc2USZQoOVXBkYXRlQ2F0ZWdvcnkSKC5iYXphYXIuY2F0YWxvZy52MS5VcGRhdGVDYXRlZ29yeVJlcXVlc3QaKS5iYXphYXIuY2F0YWxvZy52MS5VcGRhdGVDYXRlZ29yeVJlc3BvbnNlEmoKDkRlbGV0ZUNhdGVnb3J5EiguYmF6YWFyLmNhdGFsb2cudjEuRGVsZXRlQ2F0ZWdvcnlSZXF1ZXN0GikuYmF6YWFyLmNhdGFsb2cudjEuRGVsZXRlQ2F0ZWdvcnlSZXNwb25zZSIDkAICEl8KDENyZWF0ZVJldmlldxImLmJhemFhci5jYXRhbG9nLnYxLkNyZWF0ZVJldmlld1JlcXVlc3QaJy5iYXphYXIuY2F0YWxvZy52MS5DcmVhdGVSZXZpZXdSZXNwb25zZRJhCgtMaXN0UmV2aWV3cxIlLmJhemFhci5jYXRhbG9nLnYxLkxpc3RSZXZpZXdzUmVxdWVzdBomLmJhemFhci5jYXRhbG9nLnYxLkxpc3RSZXZpZXdzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_bazaar_type_v1_money, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("Ch9iYXphYXIvY2F0YWxvZy92MS9jYXRhbG9nLnByb3RvEhFiYXphYXIuY2F0YWxvZy52MSKJAgoHVmFyaWFudBILCgNza3UYASABKAkSOAoHb3B0aW9ucxgCIAMoCzInLmJhemFhci5jYXRhbG9nLnYxLlZhcmlhbnQuT3B0aW9uc0VudHJ5EiUKBnByaWNlcxgDIAMoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5EhAKCGluX3N0b2NrGAQgASgIEhQKDHdlaWdodF9ncmFtcxgFIAEoAxI4CgpkaW1lbnNpb25zGAYgASgLMiQuYmF6YWFyLmNhdGFsb2cudjEuVmFyaWFudERpbWVuc2lvbnMaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiSwoRVmFyaWFudERpbWVuc2lvbnMSEQoJbGVuZ3RoX21tGAEgASgFEhAKCHdpZHRoX21tGAIgASgFEhEKCWhlaWdodF9tbRgDIAEoBSIoCgZSYXRpbmcSDwoHYXZlcmFnZRgBIAEoARINCgVjb3VudBgCIAEoBSK3BAoHUHJvZHVjdBIKCgJpZBgBIAEoCRIMCgRzbHVnGAIgASgJEgwKBG5hbWUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSDQoFYnJhbmQYBSABKAkSEwoLY2F0ZWdvcnlfaWQYBiABKAkSMAoGc3RhdHVzGAcgASgOMiAuYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdFN0YXR1cxIMCgR0YWdzGAggAygJEhIKCmltYWdlX3VybHMYCSADKAkSPgoKYXR0cmlidXRlcxgKIAMoCzIqLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3QuQXR0cmlidXRlc0VudHJ5EiwKCHZhcmlhbnRzGAsgAygLMhouYmF6YWFyLmNhdGFsb2cudjEuVmFyaWFudBIpCgpwcmljZV9mcm9tGAwgAygLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSKQoGcmF0aW5nGA0gASgLMhkuYmF6YWFyLmNhdGFsb2cudjEuUmF0aW5nEhAKCGluX3N0b2NrGA4gASgIEi8KC2NyZWF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgRIAEoCRoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ4CghDYXRlZ29yeRIKCgJpZBgBIAEoCRIRCglwYXJlbnRfaWQYAiABKAkSDAoEc2x1ZxgDIAEoCRIMCgRuYW1lGAQgASgJEg0KBWRlcHRoGAUgASgFEhQKDGFuY2VzdG9yX2lkcxgGIAMoCRIMCgRldGFnGAcgASgJIrIBCgZSZXZpZXcSCgoCaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIPCgd1c2VyX2lkGAMgASgJEg4KBnJhdGluZxgEIAEoBRINCgV0aXRsZRgFIAEoCRIMCgRib2R5GAYgASgJEhkKEXZlcmlmaWVkX3B1cmNoYXNlGAcgASgIEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKAAgoNUHJvZHVjdEZpbHRlchITCgtjYXRlZ29yeV9pZBgBIAEoCRIOCgZicmFuZHMYAiADKAkSFQoNY3VycmVuY3lfY29kZRgDIAEoCRIXCg9taW5fcHJpY2VfbWlub3IYBCABKAMSFwoPbWF4X3ByaWNlX21pbm9yGAUgASgDEjYKCmF0dHJpYnV0ZXMYBiADKAsyIi5iYXphYXIuY2F0YWxvZy52MS5BdHRyaWJ1dGVGaWx0ZXISFQoNaW5fc3RvY2tfb25seRgHIAEoCBIyCghzdGF0dXNlcxgIIAMoDjIgLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3RTdGF0dXMiLwoPQXR0cmlidXRlRmlsdGVyEgwKBG5hbWUYASABKAkSDgoGdmFsdWVzGAIgAygJIjkKCkZhY2V0VmFsdWUSDQoFdmFsdWUYASABKAkSDQoFbGFiZWwYAiABKAkSDQoFY291bnQYAyABKAMingEKBkZhY2V0cxItCgZicmFuZHMYASADKAsyHS5iYXphYXIuY2F0YWxvZy52MS5GYWNldFZhbHVlEjEKCmNhdGVnb3JpZXMYAiADKAsyHS5iYXphYXIuY2F0YWxvZy52MS5GYWNldFZhbHVlEjIKC3ByaWNlX2JhbmRzGAMgAygLMh0uYmF6YWFyLmNhdGFsb2cudjEuRmFjZXRWYWx1ZSItChFHZXRQcm9kdWN0UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRzbHVnGAIgASgJIkEKEkdldFByb2R1Y3RSZXNwb25zZRIrCgdwcm9kdWN0GAEgASgLMhouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdCKcAQoTTGlzdFByb2R1Y3RzUmVxdWVzdBIwCgZmaWx0ZXIYASABKAsyIC5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0RmlsdGVyEiwKBHNvcnQYAiABKA4yHi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0U29ydBIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJdChRMaXN0UHJvZHVjdHNSZXNwb25zZRIsCghwcm9kdWN0cxgBIAMoCzIaLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIq0BChVTZWFyY2hQcm9kdWN0c1JlcXVlc3QSDQoFcXVlcnkYASABKAkSMAoGZmlsdGVyGAIgASgLMiAuYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdEZpbHRlchIsCgRzb3J0GAMgASgOMh4uYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdFNvcnQSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkingEKFlNlYXJjaFByb2R1Y3RzUmVzcG9uc2USLAoIcHJvZHVjdHMYASADKAsyGi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIpCgZmYWNldHMYAyABKAsyGS5iYXphYXIuY2F0YWxvZy52MS5GYWNldHMSEgoKdG90YWxfc2l6ZRgEIAEoAyJDChRDcmVhdGVQcm9kdWN0UmVxdWVzdBIrCgdwcm9kdWN0GAEgASgLMhouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdCJEChVDcmVhdGVQcm9kdWN0UmVzcG9uc2USKwoHcHJvZHVjdBgBIAEoCzIaLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3QidAoUVXBkYXRlUHJvZHVjdFJlcXVlc3QSKwoHcHJvZHVjdBgBIAEoCzIaLmJhemFhci5jYXRhbG9nLnYxLlByb2R1Y3QSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkQKFVVwZGF0ZVByb2R1Y3RSZXNwb25zZRIrCgdwcm9kdWN0GAEgASgLMhouYmF6YWFyLmNhdGFsb2cudjEuUHJvZHVjdCIxChVBcmNoaXZlUHJvZHVjdFJlcXVlc3QSCgoCaWQYASABKAkSDAoEZXRhZxgCIAEoCSJFChZBcmNoaXZlUHJvZHVjdFJlc3BvbnNlEisKB3Byb2R1Y3QYASABKAsyGi5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0InAKFUltcG9ydFByb2R1Y3RzUmVxdWVzdBIvCgZmb3JtYXQYASABKA4yHy5iYXphYXIuY2F0YWxvZy52MS5JbXBvcnRGb3JtYXQSDwoHY29udGVudBgCIAEoDBIVCg12YWxpZGF0ZV9vbmx5GAMgASgIIlIKDFJlamVjdGVkTGluZRIMCgRsaW5lGAEgASgFEjQKCnZpb2xhdGlvbnMYAiADKAsyIC5iYXphYXIuY2F0YWxvZy52MS5MaW5lVmlvbGF0aW9uIjMKDUxpbmVWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkibQoWSW1wb3J0UHJvZHVjdHNSZXNwb25zZRIPCgdjcmVhdGVkGAEgASgFEg8KB3VwZGF0ZWQYAiABKAUSMQoIcmVqZWN0ZWQYAyADKAsyHy5iYXphYXIuY2F0YWxvZy52MS5SZWplY3RlZExpbmUiIAoSR2V0Q2F0ZWdvcnlSZXF1ZXN0EgoKAmlkGAEgASgJIkQKE0dldENhdGVnb3J5UmVzcG9uc2USLQoIY2F0ZWdvcnkYASABKAsyGy5iYXphYXIuY2F0YWxvZy52MS5DYXRlZ29yeSI9ChVMaXN0Q2F0ZWdvcmllc1JlcXVlc3QSEQoJcGFyZW50X2lkGAEgASgJEhEKCXJlY3Vyc2l2ZRgCIAEoCCJJChZMaXN0Q2F0ZWdvcmllc1Jlc3BvbnNlEi8KCmNhdGVnb3JpZXMYASADKAsyGy5iYXphYXIuY2F0YWxvZy52MS5DYXRlZ29yeSJGChVDcmVhdGVDYXRlZ29yeVJlcXVlc3QSLQoIY2F0ZWdvcnkYASABKAsyGy5iYXphYXIuY2F0YWxvZy52MS5DYXRlZ29yeSJHChZDcmVhdGVDYXRlZ29yeVJlc3BvbnNlEi0KCGNhdGVnb3J5GAEgASgLMhsuYmF6YWFyLmNhdGFsb2cudjEuQ2F0ZWdvcnkidwoVVXBkYXRlQ2F0ZWdvcnlSZXF1ZXN0Ei0KCGNhdGVnb3J5GAEgASgLMhsuYmF6YWFyLmNhdGFsb2cudjEuQ2F0ZWdvcnkSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkcKFlVwZGF0ZUNhdGVnb3J5UmVzcG9uc2USLQoIY2F0ZWdvcnkYASABKAsyGy5iYXphYXIuY2F0YWxvZy52MS5DYXRlZ29yeSIjChVEZWxldGVDYXRlZ29yeVJlcXVlc3QSCgoCaWQYASABKAkiGAoWRGVsZXRlQ2F0ZWdvcnlSZXNwb25zZSJWChNDcmVhdGVSZXZpZXdSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDgoGcmF0aW5nGAIgASgFEg0KBXRpdGxlGAMgASgJEgwKBGJvZHkYBCABKAkidAoUQ3JlYXRlUmV2aWV3UmVzcG9uc2USKQoGcmV2aWV3GAEgASgLMhkuYmF6YWFyLmNhdGFsb2cudjEuUmV2aWV3EjEKDnByb2R1Y3RfcmF0aW5nGAIgASgLMhkuYmF6YWFyLmNhdGFsb2cudjEuUmF0aW5nIk8KEkxpc3RSZXZpZXdzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIloKE0xpc3RSZXZpZXdzUmVzcG9uc2USKgoHcmV2aWV3cxgBIAMoCzIZLmJhemFhci5jYXRhbG9nLnYxLlJldmlldxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkijwMKDlZhcmlhbnRTdW1tYXJ5EgsKA3NrdRgBIAEoCRINCgVmb3VuZBgCIAEoCBISCgpwcm9kdWN0X2lkGAMgASgJEhQKDHByb2R1Y3RfbmFtZRgEIAEoCRIUCgxwcm9kdWN0X3NsdWcYBSABKAkSOAoOcHJvZHVjdF9zdGF0dXMYBiABKA4yIC5iYXphYXIuY2F0YWxvZy52MS5Qcm9kdWN0U3RhdHVzEj8KB29wdGlvbnMYByADKAsyLi5iYXphYXIuY2F0YWxvZy52MS5WYXJpYW50U3VtbWFyeS5PcHRpb25zRW50cnkSJQoGcHJpY2VzGAggAygLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSEAoIaW5fc3RvY2sYCSABKAgSEQoJaW1hZ2VfdXJsGAogASgJEhQKDHdlaWdodF9ncmFtcxgLIAEoAxIUCgxjYXRlZ29yeV9pZHMYDCADKAkaLgoMT3B0aW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJwoXQmF0Y2hHZXRWYXJpYW50c1JlcXVlc3QSDAoEc2t1cxgBIAMoCSJPChhCYXRjaEdldFZhcmlhbnRzUmVzcG9uc2USMwoIdmFyaWFudHMYASADKAsyIS5iYXphYXIuY2F0YWxvZy52MS5WYXJpYW50U3VtbWFyeSqBAQoNUHJvZHVjdFN0YXR1cxIeChpQUk9EVUNUX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFBST0RVQ1RfU1RBVFVTX0RSQUZUEAESGQoVUFJPRFVDVF9TVEFUVVNfQUNUSVZFEAISGwoXUFJPRFVDVF9TVEFUVVNfQVJDSElWRUQQAyqyAQoLUHJvZHVjdFNvcnQSHAoYUFJPRFVDVF9TT1JUX1VOU1BFQ0lGSUVEEAASGgoWUFJPRFVDVF9TT1JUX1JFTEVWQU5DRRABEhoKFlBST0RVQ1RfU09SVF9QUklDRV9BU0MQAhIbChdQUk9EVUNUX1NPUlRfUFJJQ0VfREVTQxADEhcKE1BST0RVQ1RfU09SVF9ORVdFU1QQBBIXChNQUk9EVUNUX1NPUlRfUkFUSU5HEAUqYgoMSW1wb3J0Rm9ybWF0Eh0KGUlNUE9SVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIVChFJTVBPUlRfRk9STUFUX0NTVhABEhwKGElNUE9SVF9GT1JNQVRfSlNPTl9MSU5FUxACMpwMCg5DYXRhbG9nU2VydmljZRJeCgpHZXRQcm9kdWN0EiQuYmF6YWFyLmNhdGFsb2cudjEuR2V0UHJvZHVjdFJlcXVlc3QaJS5iYXphYXIuY2F0YWxvZy52MS5HZXRQcm9kdWN0UmVzcG9uc2UiA5ACARJkCgxMaXN0UHJvZHVjdHMSJi5iYXphYXIuY2F0YWxvZy52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GicuYmF6YWFyLmNhdGFsb2cudjEuTGlzdFByb2R1Y3RzUmVzcG9uc2UiA5ACARJqCg5TZWFyY2hQcm9kdWN0cxIoLmJhemFhci5jYXRhbG9nLnYxLlNlYXJjaFByb2R1Y3RzUmVxdWVzdBopLmJhemFhci5jYXRhbG9nLnYxLlNlYXJjaFByb2R1Y3RzUmVzcG9uc2UiA5ACARJwChBCYXRjaEdldFZhcmlhbnRzEiouYmF6YWFyLmNhdGFsb2cudjEuQmF0Y2hHZXRWYXJpYW50c1JlcXVlc3QaKy5iYXphYXIuY2F0YWxvZy52MS5CYXRjaEdldFZhcmlhbnRzUmVzcG9uc2UiA5ACARJiCg1DcmVhdGVQcm9kdWN0EicuYmF6YWFyLmNhdGFsb2cudjEuQ3JlYXRlUHJvZHVjdFJlcXVlc3QaKC5iYXphYXIuY2F0YWxvZy52MS5DcmVhdGVQcm9kdWN0UmVzcG9uc2USYgoNVXBkYXRlUHJvZHVjdBInLmJhemFhci5jYXRhbG9nLnYxLlVwZGF0ZVByb2R1Y3RSZXF1ZXN0GiguYmF6YWFyLmNhdGFsb2cudjEuVXBkYXRlUHJvZHVjdFJlc3BvbnNlEmoKDkFyY2hpdmVQcm9kdWN0EiguYmF6YWFyLmNhdGFsb2cudjEuQXJjaGl2ZVByb2R1Y3RSZXF1ZXN0GikuYmF6YWFyLmNhdGFsb2cudjEuQXJjaGl2ZVByb2R1Y3RSZXNwb25zZSIDkAICEmUKDkltcG9ydFByb2R1Y3RzEiguYmF6YWFyLmNhdGFsb2cudjEuSW1wb3J0UHJvZHVjdHNSZXF1ZXN0GikuYmF6YWFyLmNhdGFsb2cudjEuSW1wb3J0UHJvZHVjdHNSZXNwb25zZRJhCgtHZXRDYXRlZ29yeRIlLmJhemFhci5jYXRhbG9nLnYxLkdldENhdGVnb3J5UmVxdWVzdBomLmJhemFhci5jYXRhbG9nLnYxLkdldENhdGVnb3J5UmVzcG9uc2UiA5ACARJqCg5MaXN0Q2F0ZWdvcmllcxIoLmJhemFhci5jYXRhbG9nLnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBopLmJhemFhci5jYXRhbG9nLnYxLkxpc3RDYXRlZ29yaWVzUmVzcG9uc2UiA5ACARJlCg5DcmVhdGVDYXRlZ29yeRIoLmJhemFhci5jYXRhbG9nLnYxLkNyZWF0ZUNhdGVnb3J5UmVxdWVzdBopLmJhemFhci5jYXRhbG9nLnYxLkNyZWF0ZUNhdGVnb3J5UmVzcG9uc2USZQoOVXBkYXRlQ2F0ZWdvcnkSKC5iYXphYXIuY2F0YWxvZy52MS5VcGRhdGVDYXRlZ29yeVJlcXVlc3QaKS5iYXphYXIuY2F0YWxvZy52MS5VcGRhdGVDYXRlZ29yeVJlc3BvbnNlEmoKDkRlbGV0ZUNhdGVnb3J5EiguYmF6YWFyLmNhdGFsb2cudjEuRGVsZXRlQ2F0ZWdvcnlSZXF1ZXN0GikuYmF6YWFyLmNhdGFsb2cudjEuRGVsZXRlQ2F0ZWdvcnlSZXNwb25zZSIDkAICEl8KDENyZWF0ZVJldmlldxImLmJhemFhci5jYXRhbG9nLnYxLkNyZWF0ZVJldmlld1JlcXVlc3QaJy5iYXphYXIuY2F0YWxvZy52MS5DcmVhdGVSZXZpZXdSZXNwb25zZRJhCgtMaXN0UmV2aWV3cxIlLmJhemFhci5jYXRhbG9nLnYxLkxpc3RSZXZpZXdzUmVxdWVzdBomLmJhemFhci5jYXRhbG9nLnYxLkxpc3RSZXZpZXdzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_bazaar_type_v1_money, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A sellable variant of a product: one SKU with its option values and prices.
@@ -49,6 +49,21 @@ export type Variant = Message<"bazaar.catalog.v1.Variant"> & {
    * @generated from field: bool in_stock = 4;
    */
   inStock: boolean;
+
+  /**
+   * Weight of one unit as shipped, 0–1,000,000 grams (0 = not recorded; shipping then counts it as
+   * weightless).
+   *
+   * @generated from field: int64 weight_grams = 5;
+   */
+  weightGrams: bigint;
+
+  /**
+   * Optional outer dimensions of one unit as shipped.
+   *
+   * @generated from field: bazaar.catalog.v1.VariantDimensions dimensions = 6;
+   */
+  dimensions?: VariantDimensions | undefined;
 };
 
 /**
@@ -57,6 +72,41 @@ export type Variant = Message<"bazaar.catalog.v1.Variant"> & {
  */
 export const VariantSchema: GenMessage<Variant> = /*@__PURE__*/
   messageDesc(file_bazaar_catalog_v1_catalog, 0);
+
+/**
+ * Outer dimensions in millimetres, each 1–10,000.
+ *
+ * @generated from message bazaar.catalog.v1.VariantDimensions
+ */
+export type VariantDimensions = Message<"bazaar.catalog.v1.VariantDimensions"> & {
+  /**
+   * Longest side.
+   *
+   * @generated from field: int32 length_mm = 1;
+   */
+  lengthMm: number;
+
+  /**
+   * Middle side.
+   *
+   * @generated from field: int32 width_mm = 2;
+   */
+  widthMm: number;
+
+  /**
+   * Shortest side.
+   *
+   * @generated from field: int32 height_mm = 3;
+   */
+  heightMm: number;
+};
+
+/**
+ * Describes the message bazaar.catalog.v1.VariantDimensions.
+ * Use `create(VariantDimensionsSchema)` to create a new message.
+ */
+export const VariantDimensionsSchema: GenMessage<VariantDimensions> = /*@__PURE__*/
+  messageDesc(file_bazaar_catalog_v1_catalog, 1);
 
 /**
  * A product's review summary.
@@ -84,7 +134,7 @@ export type Rating = Message<"bazaar.catalog.v1.Rating"> & {
  * Use `create(RatingSchema)` to create a new message.
  */
 export const RatingSchema: GenMessage<Rating> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 1);
+  messageDesc(file_bazaar_catalog_v1_catalog, 2);
 
 /**
  * A product.
@@ -215,7 +265,7 @@ export type Product = Message<"bazaar.catalog.v1.Product"> & {
  * Use `create(ProductSchema)` to create a new message.
  */
 export const ProductSchema: GenMessage<Product> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 2);
+  messageDesc(file_bazaar_catalog_v1_catalog, 3);
 
 /**
  * A category in the tree.
@@ -278,7 +328,7 @@ export type Category = Message<"bazaar.catalog.v1.Category"> & {
  * Use `create(CategorySchema)` to create a new message.
  */
 export const CategorySchema: GenMessage<Category> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 3);
+  messageDesc(file_bazaar_catalog_v1_catalog, 4);
 
 /**
  * A user's review of a product.
@@ -297,6 +347,8 @@ export type Review = Message<"bazaar.catalog.v1.Review"> & {
   productId: string;
 
   /**
+   * The author; empty once the author's account is deleted (the review stays, unlinked).
+   *
    * @generated from field: string user_id = 3;
    */
   userId: string;
@@ -341,7 +393,7 @@ export type Review = Message<"bazaar.catalog.v1.Review"> & {
  * Use `create(ReviewSchema)` to create a new message.
  */
 export const ReviewSchema: GenMessage<Review> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 4);
+  messageDesc(file_bazaar_catalog_v1_catalog, 5);
 
 /**
  * Filters shared by ListProducts and SearchProducts; all given filters must hold.
@@ -411,7 +463,7 @@ export type ProductFilter = Message<"bazaar.catalog.v1.ProductFilter"> & {
  * Use `create(ProductFilterSchema)` to create a new message.
  */
 export const ProductFilterSchema: GenMessage<ProductFilter> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 5);
+  messageDesc(file_bazaar_catalog_v1_catalog, 6);
 
 /**
  * One attribute constraint.
@@ -439,7 +491,7 @@ export type AttributeFilter = Message<"bazaar.catalog.v1.AttributeFilter"> & {
  * Use `create(AttributeFilterSchema)` to create a new message.
  */
 export const AttributeFilterSchema: GenMessage<AttributeFilter> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 6);
+  messageDesc(file_bazaar_catalog_v1_catalog, 7);
 
 /**
  * The number of matching products with one value of a facet.
@@ -472,7 +524,7 @@ export type FacetValue = Message<"bazaar.catalog.v1.FacetValue"> & {
  * Use `create(FacetValueSchema)` to create a new message.
  */
 export const FacetValueSchema: GenMessage<FacetValue> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 7);
+  messageDesc(file_bazaar_catalog_v1_catalog, 8);
 
 /**
  * Facet counts over every product the search matched. Disjunctive: brand counts ignore the brand
@@ -502,7 +554,7 @@ export type Facets = Message<"bazaar.catalog.v1.Facets"> & {
  * Use `create(FacetsSchema)` to create a new message.
  */
 export const FacetsSchema: GenMessage<Facets> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 8);
+  messageDesc(file_bazaar_catalog_v1_catalog, 9);
 
 /**
  * @generated from message bazaar.catalog.v1.GetProductRequest
@@ -528,7 +580,7 @@ export type GetProductRequest = Message<"bazaar.catalog.v1.GetProductRequest"> &
  * Use `create(GetProductRequestSchema)` to create a new message.
  */
 export const GetProductRequestSchema: GenMessage<GetProductRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 9);
+  messageDesc(file_bazaar_catalog_v1_catalog, 10);
 
 /**
  * @generated from message bazaar.catalog.v1.GetProductResponse
@@ -545,7 +597,7 @@ export type GetProductResponse = Message<"bazaar.catalog.v1.GetProductResponse">
  * Use `create(GetProductResponseSchema)` to create a new message.
  */
 export const GetProductResponseSchema: GenMessage<GetProductResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 10);
+  messageDesc(file_bazaar_catalog_v1_catalog, 11);
 
 /**
  * @generated from message bazaar.catalog.v1.ListProductsRequest
@@ -581,7 +633,7 @@ export type ListProductsRequest = Message<"bazaar.catalog.v1.ListProductsRequest
  * Use `create(ListProductsRequestSchema)` to create a new message.
  */
 export const ListProductsRequestSchema: GenMessage<ListProductsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 11);
+  messageDesc(file_bazaar_catalog_v1_catalog, 12);
 
 /**
  * @generated from message bazaar.catalog.v1.ListProductsResponse
@@ -605,7 +657,7 @@ export type ListProductsResponse = Message<"bazaar.catalog.v1.ListProductsRespon
  * Use `create(ListProductsResponseSchema)` to create a new message.
  */
 export const ListProductsResponseSchema: GenMessage<ListProductsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 12);
+  messageDesc(file_bazaar_catalog_v1_catalog, 13);
 
 /**
  * @generated from message bazaar.catalog.v1.SearchProductsRequest
@@ -648,7 +700,7 @@ export type SearchProductsRequest = Message<"bazaar.catalog.v1.SearchProductsReq
  * Use `create(SearchProductsRequestSchema)` to create a new message.
  */
 export const SearchProductsRequestSchema: GenMessage<SearchProductsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 13);
+  messageDesc(file_bazaar_catalog_v1_catalog, 14);
 
 /**
  * @generated from message bazaar.catalog.v1.SearchProductsResponse
@@ -686,7 +738,7 @@ export type SearchProductsResponse = Message<"bazaar.catalog.v1.SearchProductsRe
  * Use `create(SearchProductsResponseSchema)` to create a new message.
  */
 export const SearchProductsResponseSchema: GenMessage<SearchProductsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 14);
+  messageDesc(file_bazaar_catalog_v1_catalog, 15);
 
 /**
  * @generated from message bazaar.catalog.v1.CreateProductRequest
@@ -705,7 +757,7 @@ export type CreateProductRequest = Message<"bazaar.catalog.v1.CreateProductReque
  * Use `create(CreateProductRequestSchema)` to create a new message.
  */
 export const CreateProductRequestSchema: GenMessage<CreateProductRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 15);
+  messageDesc(file_bazaar_catalog_v1_catalog, 16);
 
 /**
  * @generated from message bazaar.catalog.v1.CreateProductResponse
@@ -722,7 +774,7 @@ export type CreateProductResponse = Message<"bazaar.catalog.v1.CreateProductResp
  * Use `create(CreateProductResponseSchema)` to create a new message.
  */
 export const CreateProductResponseSchema: GenMessage<CreateProductResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 16);
+  messageDesc(file_bazaar_catalog_v1_catalog, 17);
 
 /**
  * @generated from message bazaar.catalog.v1.UpdateProductRequest
@@ -749,7 +801,7 @@ export type UpdateProductRequest = Message<"bazaar.catalog.v1.UpdateProductReque
  * Use `create(UpdateProductRequestSchema)` to create a new message.
  */
 export const UpdateProductRequestSchema: GenMessage<UpdateProductRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 17);
+  messageDesc(file_bazaar_catalog_v1_catalog, 18);
 
 /**
  * @generated from message bazaar.catalog.v1.UpdateProductResponse
@@ -766,7 +818,7 @@ export type UpdateProductResponse = Message<"bazaar.catalog.v1.UpdateProductResp
  * Use `create(UpdateProductResponseSchema)` to create a new message.
  */
 export const UpdateProductResponseSchema: GenMessage<UpdateProductResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 18);
+  messageDesc(file_bazaar_catalog_v1_catalog, 19);
 
 /**
  * @generated from message bazaar.catalog.v1.ArchiveProductRequest
@@ -790,7 +842,7 @@ export type ArchiveProductRequest = Message<"bazaar.catalog.v1.ArchiveProductReq
  * Use `create(ArchiveProductRequestSchema)` to create a new message.
  */
 export const ArchiveProductRequestSchema: GenMessage<ArchiveProductRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 19);
+  messageDesc(file_bazaar_catalog_v1_catalog, 20);
 
 /**
  * @generated from message bazaar.catalog.v1.ArchiveProductResponse
@@ -807,7 +859,7 @@ export type ArchiveProductResponse = Message<"bazaar.catalog.v1.ArchiveProductRe
  * Use `create(ArchiveProductResponseSchema)` to create a new message.
  */
 export const ArchiveProductResponseSchema: GenMessage<ArchiveProductResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 20);
+  messageDesc(file_bazaar_catalog_v1_catalog, 21);
 
 /**
  * @generated from message bazaar.catalog.v1.ImportProductsRequest
@@ -821,7 +873,8 @@ export type ImportProductsRequest = Message<"bazaar.catalog.v1.ImportProductsReq
   /**
    * At most 3 MiB and 5,000 lines. CSV columns: slug, name, description, brand, category (slug or
    * id), status, tags ("|"-separated), image_urls ("|"-separated), attributes ("k=v|k=v"), sku,
-   * options ("k=v|k=v"), prices ("USD:1999|EUR:1899").
+   * options ("k=v|k=v"), prices ("USD:1999|EUR:1899"), optionally weight_grams (the unit's weight).
+   * JSON lines: the Product's fields, variants with weight_grams.
    *
    * @generated from field: bytes content = 2;
    */
@@ -840,7 +893,7 @@ export type ImportProductsRequest = Message<"bazaar.catalog.v1.ImportProductsReq
  * Use `create(ImportProductsRequestSchema)` to create a new message.
  */
 export const ImportProductsRequestSchema: GenMessage<ImportProductsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 21);
+  messageDesc(file_bazaar_catalog_v1_catalog, 22);
 
 /**
  * A line the import rejected.
@@ -868,7 +921,7 @@ export type RejectedLine = Message<"bazaar.catalog.v1.RejectedLine"> & {
  * Use `create(RejectedLineSchema)` to create a new message.
  */
 export const RejectedLineSchema: GenMessage<RejectedLine> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 22);
+  messageDesc(file_bazaar_catalog_v1_catalog, 23);
 
 /**
  * One problem of a rejected line.
@@ -892,7 +945,7 @@ export type LineViolation = Message<"bazaar.catalog.v1.LineViolation"> & {
  * Use `create(LineViolationSchema)` to create a new message.
  */
 export const LineViolationSchema: GenMessage<LineViolation> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 23);
+  messageDesc(file_bazaar_catalog_v1_catalog, 24);
 
 /**
  * @generated from message bazaar.catalog.v1.ImportProductsResponse
@@ -919,7 +972,7 @@ export type ImportProductsResponse = Message<"bazaar.catalog.v1.ImportProductsRe
  * Use `create(ImportProductsResponseSchema)` to create a new message.
  */
 export const ImportProductsResponseSchema: GenMessage<ImportProductsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 24);
+  messageDesc(file_bazaar_catalog_v1_catalog, 25);
 
 /**
  * @generated from message bazaar.catalog.v1.GetCategoryRequest
@@ -936,7 +989,7 @@ export type GetCategoryRequest = Message<"bazaar.catalog.v1.GetCategoryRequest">
  * Use `create(GetCategoryRequestSchema)` to create a new message.
  */
 export const GetCategoryRequestSchema: GenMessage<GetCategoryRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 25);
+  messageDesc(file_bazaar_catalog_v1_catalog, 26);
 
 /**
  * @generated from message bazaar.catalog.v1.GetCategoryResponse
@@ -953,7 +1006,7 @@ export type GetCategoryResponse = Message<"bazaar.catalog.v1.GetCategoryResponse
  * Use `create(GetCategoryResponseSchema)` to create a new message.
  */
 export const GetCategoryResponseSchema: GenMessage<GetCategoryResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 26);
+  messageDesc(file_bazaar_catalog_v1_catalog, 27);
 
 /**
  * @generated from message bazaar.catalog.v1.ListCategoriesRequest
@@ -979,7 +1032,7 @@ export type ListCategoriesRequest = Message<"bazaar.catalog.v1.ListCategoriesReq
  * Use `create(ListCategoriesRequestSchema)` to create a new message.
  */
 export const ListCategoriesRequestSchema: GenMessage<ListCategoriesRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 27);
+  messageDesc(file_bazaar_catalog_v1_catalog, 28);
 
 /**
  * @generated from message bazaar.catalog.v1.ListCategoriesResponse
@@ -996,7 +1049,7 @@ export type ListCategoriesResponse = Message<"bazaar.catalog.v1.ListCategoriesRe
  * Use `create(ListCategoriesResponseSchema)` to create a new message.
  */
 export const ListCategoriesResponseSchema: GenMessage<ListCategoriesResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 28);
+  messageDesc(file_bazaar_catalog_v1_catalog, 29);
 
 /**
  * @generated from message bazaar.catalog.v1.CreateCategoryRequest
@@ -1015,7 +1068,7 @@ export type CreateCategoryRequest = Message<"bazaar.catalog.v1.CreateCategoryReq
  * Use `create(CreateCategoryRequestSchema)` to create a new message.
  */
 export const CreateCategoryRequestSchema: GenMessage<CreateCategoryRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 29);
+  messageDesc(file_bazaar_catalog_v1_catalog, 30);
 
 /**
  * @generated from message bazaar.catalog.v1.CreateCategoryResponse
@@ -1032,7 +1085,7 @@ export type CreateCategoryResponse = Message<"bazaar.catalog.v1.CreateCategoryRe
  * Use `create(CreateCategoryResponseSchema)` to create a new message.
  */
 export const CreateCategoryResponseSchema: GenMessage<CreateCategoryResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 30);
+  messageDesc(file_bazaar_catalog_v1_catalog, 31);
 
 /**
  * @generated from message bazaar.catalog.v1.UpdateCategoryRequest
@@ -1058,7 +1111,7 @@ export type UpdateCategoryRequest = Message<"bazaar.catalog.v1.UpdateCategoryReq
  * Use `create(UpdateCategoryRequestSchema)` to create a new message.
  */
 export const UpdateCategoryRequestSchema: GenMessage<UpdateCategoryRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 31);
+  messageDesc(file_bazaar_catalog_v1_catalog, 32);
 
 /**
  * @generated from message bazaar.catalog.v1.UpdateCategoryResponse
@@ -1075,7 +1128,7 @@ export type UpdateCategoryResponse = Message<"bazaar.catalog.v1.UpdateCategoryRe
  * Use `create(UpdateCategoryResponseSchema)` to create a new message.
  */
 export const UpdateCategoryResponseSchema: GenMessage<UpdateCategoryResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 32);
+  messageDesc(file_bazaar_catalog_v1_catalog, 33);
 
 /**
  * @generated from message bazaar.catalog.v1.DeleteCategoryRequest
@@ -1092,7 +1145,7 @@ export type DeleteCategoryRequest = Message<"bazaar.catalog.v1.DeleteCategoryReq
  * Use `create(DeleteCategoryRequestSchema)` to create a new message.
  */
 export const DeleteCategoryRequestSchema: GenMessage<DeleteCategoryRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 33);
+  messageDesc(file_bazaar_catalog_v1_catalog, 34);
 
 /**
  * @generated from message bazaar.catalog.v1.DeleteCategoryResponse
@@ -1105,7 +1158,7 @@ export type DeleteCategoryResponse = Message<"bazaar.catalog.v1.DeleteCategoryRe
  * Use `create(DeleteCategoryResponseSchema)` to create a new message.
  */
 export const DeleteCategoryResponseSchema: GenMessage<DeleteCategoryResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 34);
+  messageDesc(file_bazaar_catalog_v1_catalog, 35);
 
 /**
  * @generated from message bazaar.catalog.v1.CreateReviewRequest
@@ -1143,7 +1196,7 @@ export type CreateReviewRequest = Message<"bazaar.catalog.v1.CreateReviewRequest
  * Use `create(CreateReviewRequestSchema)` to create a new message.
  */
 export const CreateReviewRequestSchema: GenMessage<CreateReviewRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 35);
+  messageDesc(file_bazaar_catalog_v1_catalog, 36);
 
 /**
  * @generated from message bazaar.catalog.v1.CreateReviewResponse
@@ -1167,7 +1220,7 @@ export type CreateReviewResponse = Message<"bazaar.catalog.v1.CreateReviewRespon
  * Use `create(CreateReviewResponseSchema)` to create a new message.
  */
 export const CreateReviewResponseSchema: GenMessage<CreateReviewResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 36);
+  messageDesc(file_bazaar_catalog_v1_catalog, 37);
 
 /**
  * @generated from message bazaar.catalog.v1.ListReviewsRequest
@@ -1196,7 +1249,7 @@ export type ListReviewsRequest = Message<"bazaar.catalog.v1.ListReviewsRequest">
  * Use `create(ListReviewsRequestSchema)` to create a new message.
  */
 export const ListReviewsRequestSchema: GenMessage<ListReviewsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 37);
+  messageDesc(file_bazaar_catalog_v1_catalog, 38);
 
 /**
  * @generated from message bazaar.catalog.v1.ListReviewsResponse
@@ -1218,7 +1271,7 @@ export type ListReviewsResponse = Message<"bazaar.catalog.v1.ListReviewsResponse
  * Use `create(ListReviewsResponseSchema)` to create a new message.
  */
 export const ListReviewsResponseSchema: GenMessage<ListReviewsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 38);
+  messageDesc(file_bazaar_catalog_v1_catalog, 39);
 
 /**
  * A variant as a cart or checkout sees it.
@@ -1295,6 +1348,20 @@ export type VariantSummary = Message<"bazaar.catalog.v1.VariantSummary"> & {
    * @generated from field: string image_url = 10;
    */
   imageUrl: string;
+
+  /**
+   * Weight of one unit as shipped, in grams (0 = not recorded).
+   *
+   * @generated from field: int64 weight_grams = 11;
+   */
+  weightGrams: bigint;
+
+  /**
+   * The product's category and its ancestors, from the top level down (empty without a category).
+   *
+   * @generated from field: repeated string category_ids = 12;
+   */
+  categoryIds: string[];
 };
 
 /**
@@ -1302,7 +1369,7 @@ export type VariantSummary = Message<"bazaar.catalog.v1.VariantSummary"> & {
  * Use `create(VariantSummarySchema)` to create a new message.
  */
 export const VariantSummarySchema: GenMessage<VariantSummary> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 39);
+  messageDesc(file_bazaar_catalog_v1_catalog, 40);
 
 /**
  * Request of BatchGetVariants.
@@ -1323,7 +1390,7 @@ export type BatchGetVariantsRequest = Message<"bazaar.catalog.v1.BatchGetVariant
  * Use `create(BatchGetVariantsRequestSchema)` to create a new message.
  */
 export const BatchGetVariantsRequestSchema: GenMessage<BatchGetVariantsRequest> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 40);
+  messageDesc(file_bazaar_catalog_v1_catalog, 41);
 
 /**
  * Response of BatchGetVariants.
@@ -1344,7 +1411,7 @@ export type BatchGetVariantsResponse = Message<"bazaar.catalog.v1.BatchGetVarian
  * Use `create(BatchGetVariantsResponseSchema)` to create a new message.
  */
 export const BatchGetVariantsResponseSchema: GenMessage<BatchGetVariantsResponse> = /*@__PURE__*/
-  messageDesc(file_bazaar_catalog_v1_catalog, 41);
+  messageDesc(file_bazaar_catalog_v1_catalog, 42);
 
 /**
  * Where a product is in its life.

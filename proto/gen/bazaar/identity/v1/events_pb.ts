@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bazaar/identity/v1/events.proto.
  */
 export const file_bazaar_identity_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9iYXphYXIvaWRlbnRpdHkvdjEvZXZlbnRzLnByb3RvEhJiYXphYXIuaWRlbnRpdHkudjEiiQEKDlVzZXJSZWdpc3RlcmVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg0KBWVtYWlsGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCSK/AQoaRW1haWxWZXJpZmljYXRpb25SZXF1ZXN0ZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAkSDQoFdG9rZW4YBSABKAkSLwoLZXhwaXJlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrsBChZQYXNzd29yZFJlc2V0UmVxdWVzdGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg0KBWVtYWlsGAQgASgJEg0KBXRva2VuGAUgASgJEi8KC2V4cGlyZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ4Cg9QYXNzd29yZENoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAkSEQoJdmlhX3Jlc2V0GAQgASgIIncKDFVzZXJEaXNhYmxlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdXNlcl9pZBgDIAEoCRITCgtkaXNhYmxlZF9ieRgEIAEoCSJhCgtVc2VyRGVsZXRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdXNlcl9pZBgDIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9iYXphYXIvaWRlbnRpdHkvdjEvZXZlbnRzLnByb3RvEhJiYXphYXIuaWRlbnRpdHkudjEiiQEKDlVzZXJSZWdpc3RlcmVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg0KBWVtYWlsGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCSJ6ChVSZWdpc3RyYXRpb25BdHRlbXB0ZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAki2QEKGkVtYWlsVmVyaWZpY2F0aW9uUmVxdWVzdGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg0KBWVtYWlsGAQgASgJEhEKBXRva2VuGAUgASgJQgIYARIvCgtleHBpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMc2VhbGVkX3Rva2VuGAcgASgJItUBChZQYXNzd29yZFJlc2V0UmVxdWVzdGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEg0KBWVtYWlsGAQgASgJEhEKBXRva2VuGAUgASgJQgIYARIvCgtleHBpcmVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMc2VhbGVkX3Rva2VuGAcgASgJIngKD1Bhc3N3b3JkQ2hhbmdlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHdXNlcl9pZBgDIAEoCRIRCgl2aWFfcmVzZXQYBCABKAgidwoMVXNlckRpc2FibGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJEhMKC2Rpc2FibGVkX2J5GAQgASgJImEKC1VzZXJEZWxldGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd1c2VyX2lkGAMgASgJImAKCk1mYUVuYWJsZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAkiYQoLTWZhRGlzYWJsZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3VzZXJfaWQYAyABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A person created an account. Published once, when the account is created.
@@ -58,8 +58,48 @@ export const UserRegisteredSchema: GenMessage<UserRegistered> = /*@__PURE__*/
   messageDesc(file_bazaar_identity_v1_events, 0);
 
 /**
- * An email address needs verifying: the notification service mails `token` to `email`. The token is
- * single-use; identity keeps only its hash.
+ * Someone tried to register an account with the address of an existing one. Register answered as if
+ * it had created an account (it tells no stranger which addresses have accounts); the notification
+ * service tells the owner instead, with the way to sign in or reset the password.
+ *
+ * @generated from message bazaar.identity.v1.RegistrationAttempted
+ */
+export type RegistrationAttempted = Message<"bazaar.identity.v1.RegistrationAttempted"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * The existing account.
+   *
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+
+  /**
+   * The normalised email address it was tried with.
+   *
+   * @generated from field: string email = 4;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message bazaar.identity.v1.RegistrationAttempted.
+ * Use `create(RegistrationAttemptedSchema)` to create a new message.
+ */
+export const RegistrationAttemptedSchema: GenMessage<RegistrationAttempted> = /*@__PURE__*/
+  messageDesc(file_bazaar_identity_v1_events, 1);
+
+/**
+ * An email address needs verifying: the notification service mails the token in `sealed_token` to
+ * `email`. The token is single-use; identity keeps only its hash.
  *
  * @generated from message bazaar.identity.v1.EmailVerificationRequested
  */
@@ -85,9 +125,10 @@ export type EmailVerificationRequested = Message<"bazaar.identity.v1.EmailVerifi
   email: string;
 
   /**
-   * The secret the user proves ownership with (VerifyEmail).
+   * Always empty: the token never travels in clear (see sealed_token).
    *
-   * @generated from field: string token = 5;
+   * @generated from field: string token = 5 [deprecated = true];
+   * @deprecated
    */
   token: string;
 
@@ -95,6 +136,15 @@ export type EmailVerificationRequested = Message<"bazaar.identity.v1.EmailVerifi
    * @generated from field: google.protobuf.Timestamp expire_time = 6;
    */
   expireTime?: Timestamp | undefined;
+
+  /**
+   * The secret the user proves ownership with (VerifyEmail), sealed to the notification service's key
+   * (a compact JWE, ECDH-ES+A256KW on X25519, for purpose "verify_email:<user_id>"): the stream and
+   * identity's outbox hold only ciphertext.
+   *
+   * @generated from field: string sealed_token = 7;
+   */
+  sealedToken: string;
 };
 
 /**
@@ -102,11 +152,11 @@ export type EmailVerificationRequested = Message<"bazaar.identity.v1.EmailVerifi
  * Use `create(EmailVerificationRequestedSchema)` to create a new message.
  */
 export const EmailVerificationRequestedSchema: GenMessage<EmailVerificationRequested> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_events, 1);
+  messageDesc(file_bazaar_identity_v1_events, 2);
 
 /**
- * Someone asked to reset the password of an existing account: the notification service mails
- * `token` to `email`. Not published for unknown addresses.
+ * Someone asked to reset the password of an existing account: the notification service mails the
+ * token in `sealed_token` to `email`. Not published for unknown addresses.
  *
  * @generated from message bazaar.identity.v1.PasswordResetRequested
  */
@@ -132,9 +182,10 @@ export type PasswordResetRequested = Message<"bazaar.identity.v1.PasswordResetRe
   email: string;
 
   /**
-   * Single-use secret for CompletePasswordReset, valid until `expire_time`.
+   * Always empty: the token never travels in clear (see sealed_token).
    *
-   * @generated from field: string token = 5;
+   * @generated from field: string token = 5 [deprecated = true];
+   * @deprecated
    */
   token: string;
 
@@ -142,6 +193,14 @@ export type PasswordResetRequested = Message<"bazaar.identity.v1.PasswordResetRe
    * @generated from field: google.protobuf.Timestamp expire_time = 6;
    */
   expireTime?: Timestamp | undefined;
+
+  /**
+   * Single-use secret for CompletePasswordReset, valid until `expire_time`, sealed to the notification
+   * service's key (a compact JWE for purpose "reset_password:<user_id>").
+   *
+   * @generated from field: string sealed_token = 7;
+   */
+  sealedToken: string;
 };
 
 /**
@@ -149,7 +208,7 @@ export type PasswordResetRequested = Message<"bazaar.identity.v1.PasswordResetRe
  * Use `create(PasswordResetRequestedSchema)` to create a new message.
  */
 export const PasswordResetRequestedSchema: GenMessage<PasswordResetRequested> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_events, 2);
+  messageDesc(file_bazaar_identity_v1_events, 3);
 
 /**
  * An account's password changed (by the user or through a reset); every other session was revoked.
@@ -185,7 +244,7 @@ export type PasswordChanged = Message<"bazaar.identity.v1.PasswordChanged"> & {
  * Use `create(PasswordChangedSchema)` to create a new message.
  */
 export const PasswordChangedSchema: GenMessage<PasswordChanged> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_events, 3);
+  messageDesc(file_bazaar_identity_v1_events, 4);
 
 /**
  * An admin disabled an account; its sessions were revoked.
@@ -221,7 +280,7 @@ export type UserDisabled = Message<"bazaar.identity.v1.UserDisabled"> & {
  * Use `create(UserDisabledSchema)` to create a new message.
  */
 export const UserDisabledSchema: GenMessage<UserDisabled> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_events, 4);
+  messageDesc(file_bazaar_identity_v1_events, 5);
 
 /**
  * A user deleted their account: personal data is gone; `user_id` remains as an anonymous reference
@@ -251,5 +310,63 @@ export type UserDeleted = Message<"bazaar.identity.v1.UserDeleted"> & {
  * Use `create(UserDeletedSchema)` to create a new message.
  */
 export const UserDeletedSchema: GenMessage<UserDeleted> = /*@__PURE__*/
-  messageDesc(file_bazaar_identity_v1_events, 5);
+  messageDesc(file_bazaar_identity_v1_events, 6);
+
+/**
+ * A user turned on two-step sign-in (TOTP) with a first code.
+ *
+ * @generated from message bazaar.identity.v1.MfaEnabled
+ */
+export type MfaEnabled = Message<"bazaar.identity.v1.MfaEnabled"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message bazaar.identity.v1.MfaEnabled.
+ * Use `create(MfaEnabledSchema)` to create a new message.
+ */
+export const MfaEnabledSchema: GenMessage<MfaEnabled> = /*@__PURE__*/
+  messageDesc(file_bazaar_identity_v1_events, 7);
+
+/**
+ * A user turned off two-step sign-in (with their password and a second factor).
+ *
+ * @generated from message bazaar.identity.v1.MfaDisabled
+ */
+export type MfaDisabled = Message<"bazaar.identity.v1.MfaDisabled"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message bazaar.identity.v1.MfaDisabled.
+ * Use `create(MfaDisabledSchema)` to create a new message.
+ */
+export const MfaDisabledSchema: GenMessage<MfaDisabled> = /*@__PURE__*/
+  messageDesc(file_bazaar_identity_v1_events, 8);
 

@@ -1493,8 +1493,9 @@ export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
 export const IdentityService: GenService<{
   /**
    * Creates an account with the customer role and requests email verification. INVALID_ARGUMENT for
-   * a malformed email or a weak password (shorter than 10, common, or containing the email);
-   * ALREADY_EXISTS when the email is taken.
+   * a malformed email or a weak password (shorter than 10, common, or containing the email). An email
+   * that has an account already gets the same answer (a user that was not created: no one learns
+   * which addresses have accounts) and its owner an email saying so (RegistrationAttempted).
    *
    * @generated from rpc bazaar.identity.v1.IdentityService.Register
    */
@@ -1515,7 +1516,8 @@ export const IdentityService: GenService<{
     output: typeof VerifyEmailResponseSchema;
   },
   /**
-   * Requests a new verification email for the signed-in user. FAILED_PRECONDITION when already verified.
+   * Requests a new verification email for the signed-in user. FAILED_PRECONDITION when already verified;
+   * RESOURCE_EXHAUSTED (with a retry delay) past a few requests an hour.
    *
    * @generated from rpc bazaar.identity.v1.IdentityService.ResendEmailVerification
    */
@@ -1653,7 +1655,9 @@ export const IdentityService: GenService<{
     output: typeof DeleteUserResponseSchema;
   },
   /**
-   * Asks for a password reset email. Always succeeds the same way, whether or not the account exists.
+   * Asks for a password reset email. Always succeeds the same way and in the same time, whether or not
+   * the account exists: the request is queued and the account looked up after answering.
+   * RESOURCE_EXHAUSTED (with a retry delay) past a few requests an hour for one address or client.
    *
    * @generated from rpc bazaar.identity.v1.IdentityService.RequestPasswordReset
    */

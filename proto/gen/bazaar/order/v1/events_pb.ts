@@ -6,6 +6,8 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Money } from "../../type/v1/money_pb.ts";
 import { file_bazaar_type_v1_money } from "../../type/v1/money_pb.ts";
+import type { PostalAddress } from "../../type/v1/postal_address_pb.ts";
+import { file_bazaar_type_v1_postal_address } from "../../type/v1/postal_address_pb.ts";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bazaar/order/v1/events.proto.
  */
 export const file_bazaar_order_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxiYXphYXIvb3JkZXIvdjEvZXZlbnRzLnByb3RvEg9iYXphYXIub3JkZXIudjEibgoOT3JkZXJMaW5lRXZlbnQSCwoDc2t1GAEgASgJEhIKCnByb2R1Y3RfaWQYAiABKAkSEAoIcXVhbnRpdHkYAyABKAUSKQoKdW5pdF9wcmljZRgEIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5IukBCgtPcmRlclBsYWNlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfaWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRINCgVlbWFpbBgFIAEoCRIPCgdjYXJ0X2lkGAYgASgJEi4KBWxpbmVzGAcgAygLMh8uYmF6YWFyLm9yZGVyLnYxLk9yZGVyTGluZUV2ZW50EiQKBXRvdGFsGAggASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkihQEKDU9yZGVyUmVqZWN0ZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX2lkGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSDgoGcmVhc29uGAUgASgJIqQBCg5PcmRlckNhbmNlbGxlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfaWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRINCgVlbWFpbBgFIAEoCRINCgVhY3RvchgGIAEoCRIOCgZyZWFzb24YByABKAkivwEKEk9yZGVyU3RhdHVzQ2hhbmdlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfaWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRINCgVlbWFpbBgFIAEoCRITCgtmcm9tX3N0YXR1cxgGIAEoCRIRCgl0b19zdGF0dXMYByABKAkSDAoEbm90ZRgIIAEoCSLIAQoNT3JkZXJSZWZ1bmRlZBIQCghldmVudF9pZBgBIAEoCRIvCgtvY2N1cnJlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfaWQYAyABKAkSJQoGYW1vdW50GAQgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSLQoOdG90YWxfcmVmdW5kZWQYBSABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIMCgRmdWxsGAYgASgIYgZwcm90bzM", [file_bazaar_type_v1_money, file_google_protobuf_timestamp]);
+  fileDesc("ChxiYXphYXIvb3JkZXIvdjEvZXZlbnRzLnByb3RvEg9iYXphYXIub3JkZXIudjEihAEKDk9yZGVyTGluZUV2ZW50EgsKA3NrdRgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEhAKCHF1YW50aXR5GAMgASgFEikKCnVuaXRfcHJpY2UYBCABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIUCgxwcm9kdWN0X25hbWUYBSABKAki9gMKC09yZGVyUGxhY2VkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghvcmRlcl9pZBgDIAEoCRIPCgd1c2VyX2lkGAQgASgJEg0KBWVtYWlsGAUgASgJEg8KB2NhcnRfaWQYBiABKAkSLgoFbGluZXMYByADKAsyHy5iYXphYXIub3JkZXIudjEuT3JkZXJMaW5lRXZlbnQSJAoFdG90YWwYCCABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRInCghzdWJ0b3RhbBgJIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5EicKCGRpc2NvdW50GAogASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSJwoIc2hpcHBpbmcYCyABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRIiCgN0YXgYDCABKAsyFS5iYXphYXIudHlwZS52MS5Nb25leRI3ChBzaGlwcGluZ19hZGRyZXNzGA0gASgLMh0uYmF6YWFyLnR5cGUudjEuUG9zdGFsQWRkcmVzcxIaChJzaGlwcGluZ19vcHRpb25faWQYDiABKAkSFwoPY2FydF90b2tlbl9oYXNoGA8gASgJIpQBCg1PcmRlclJlamVjdGVkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghvcmRlcl9pZBgDIAEoCRIPCgd1c2VyX2lkGAQgASgJEg4KBnJlYXNvbhgFIAEoCRINCgVlbWFpbBgGIAEoCSKkAQoOT3JkZXJDYW5jZWxsZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX2lkGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSDQoFZW1haWwYBSABKAkSDQoFYWN0b3IYBiABKAkSDgoGcmVhc29uGAcgASgJIr8BChJPcmRlclN0YXR1c0NoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX2lkGAMgASgJEg8KB3VzZXJfaWQYBCABKAkSDQoFZW1haWwYBSABKAkSEwoLZnJvbV9zdGF0dXMYBiABKAkSEQoJdG9fc3RhdHVzGAcgASgJEgwKBG5vdGUYCCABKAki+wEKDU9yZGVyUmVmdW5kZWQSEAoIZXZlbnRfaWQYASABKAkSLwoLb2NjdXJyZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX2lkGAMgASgJEiUKBmFtb3VudBgEIAEoCzIVLmJhemFhci50eXBlLnYxLk1vbmV5Ei0KDnRvdGFsX3JlZnVuZGVkGAUgASgLMhUuYmF6YWFyLnR5cGUudjEuTW9uZXkSDAoEZnVsbBgGIAEoCBIPCgd1c2VyX2lkGAcgASgJEg0KBWVtYWlsGAggASgJEhEKCXJlZnVuZF9pZBgJIAEoCWIGcHJvdG8z", [file_bazaar_type_v1_money, file_bazaar_type_v1_postal_address, file_google_protobuf_timestamp]);
 
 /**
  * One line as events carry it.
@@ -49,6 +51,13 @@ export type OrderLineEvent = Message<"bazaar.order.v1.OrderLineEvent"> & {
    * @generated from field: bazaar.type.v1.Money unit_price = 4;
    */
   unitPrice?: Money | undefined;
+
+  /**
+   * The product's name when it was bought (for messages about the order).
+   *
+   * @generated from field: string product_name = 5;
+   */
+  productName: string;
 };
 
 /**
@@ -119,6 +128,50 @@ export type OrderPlaced = Message<"bazaar.order.v1.OrderPlaced"> & {
    * @generated from field: bazaar.type.v1.Money total = 8;
    */
   total?: Money | undefined;
+
+  /**
+   * The lines' sum before discount, shipping and tax.
+   *
+   * @generated from field: bazaar.type.v1.Money subtotal = 9;
+   */
+  subtotal?: Money | undefined;
+
+  /**
+   * @generated from field: bazaar.type.v1.Money discount = 10;
+   */
+  discount?: Money | undefined;
+
+  /**
+   * @generated from field: bazaar.type.v1.Money shipping = 11;
+   */
+  shipping?: Money | undefined;
+
+  /**
+   * @generated from field: bazaar.type.v1.Money tax = 12;
+   */
+  tax?: Money | undefined;
+
+  /**
+   * Where it ships (for the confirmation and the shipment; its phone, when given, may receive SMS notices).
+   *
+   * @generated from field: bazaar.type.v1.PostalAddress shipping_address = 13;
+   */
+  shippingAddress?: PostalAddress | undefined;
+
+  /**
+   * The shipping option chosen (a shipping method's code, e.g. "standard").
+   *
+   * @generated from field: string shipping_option_id = 14;
+   */
+  shippingOptionId: string;
+
+  /**
+   * For a guest: the SHA-256 (hex) of the cart token, so that services holding the order's aftermath
+   * (shipments) can let the guest read it with the token; empty for a signed-in customer.
+   *
+   * @generated from field: string cart_token_hash = 15;
+   */
+  cartTokenHash: string;
 };
 
 /**
@@ -168,6 +221,13 @@ export type OrderRejected = Message<"bazaar.order.v1.OrderRejected"> & {
    * @generated from field: string reason = 5;
    */
   reason: string;
+
+  /**
+   * Where messages about the order go (a failed payment is mailed).
+   *
+   * @generated from field: string email = 6;
+   */
+  email: string;
 };
 
 /**
@@ -357,6 +417,28 @@ export type OrderRefunded = Message<"bazaar.order.v1.OrderRefunded"> & {
    * @generated from field: bool full = 6;
    */
   full: boolean;
+
+  /**
+   * The customer; empty for a guest.
+   *
+   * @generated from field: string user_id = 7;
+   */
+  userId: string;
+
+  /**
+   * Where messages about the order go.
+   *
+   * @generated from field: string email = 8;
+   */
+  email: string;
+
+  /**
+   * The refund's id as RefundOrder was given it ("return-<id>" for a return's refund, whose own
+   * ReturnRefunded tells the shopper).
+   *
+   * @generated from field: string refund_id = 9;
+   */
+  refundId: string;
 };
 
 /**

@@ -1,0 +1,10 @@
+// The entities are the typed schema queries are written against: they must describe the tables the
+// migrations make (what only the migrations state is listed in schemaDrift's documentation).
+import test from "ava";
+import { schemaDrift } from "@bazaar/platform/testing";
+import { promotionEntities } from "../src/entities.ts";
+import { promotionMigrations } from "../migrations/index.ts";
+
+test("the entities describe exactly the tables the migrations make: MikroORM's schema diff after migrating is empty", async (t) => {
+  t.deepEqual(await schemaDrift({ entities: promotionEntities, migrations: promotionMigrations }), []);
+});

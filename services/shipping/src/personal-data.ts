@@ -1,0 +1,25 @@
+// A deleted account's parcels: delivered or cancelled ones lose the address at once (only the country
+// stays); those still on their way keep it until delivered, when the database erases it (migration
+// shipping_0003's trigger).
+import { anonymisedAddress, personalDataErasure, typedQueries, type ConsumerDefinition } from "@bazaar/platform";
+import { shippingEntities } from "./entities.ts";
+
+export function personalDataConsumers(name: string): ConsumerDefinition[] {
+  return [
+    personalDataErasure(name, async (userId, em) => {
+      const shipments = typedQueries(em, shippingEntities);
+      await shipments
+        .updateTable("shipment")
+        .set({ address: anonymisedAddress("address"), updated_at: new Date() })
+        .where("user_id", "=", userId)
+        .where("status", "in", ["delivered", "cancelled"])
+        .execute();
+      await shipments
+        .updateTable("shipment")
+        .set({ erase_address_when_delivered: true })
+        .where("user_id", "=", userId)
+        .where("status", "not in", ["delivered", "cancelled"])
+        .execute();
+    }),
+  ];
+}
