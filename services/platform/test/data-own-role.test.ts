@@ -66,3 +66,18 @@ test("a database an administrator-run start created is handed to the role: its t
   t.deepEqual([...new Set(owners.map((row) => row.tableowner))], [dbName]);
   await database.em().execute("alter table test_effect add column handed_over boolean");
 });
+
+test("instances starting together on a server that has neither the role nor the database all start, as that role", async (t) => {
+  // `npm start -- --instances 2` on a new machine: two identities provision the same role and database at once.
+  const dbName = uniqueName("bazaar_together");
+  t.teardown(async () => {
+    await dropDatabase(dbName);
+    await adminQuery(`drop role if exists ${pg.escapeIdentifier(dbName)}`);
+  });
+  const start = () => createDatabase({ url: serverUrl, dbName, entities: [Effect], migrations: [CreateTestEffect], logger: quietLogger(), ownRole: true, poolSize: 1 });
+  const starts = await Promise.allSettled([start(), start(), start()]);
+  const databases = starts.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  t.teardown(() => Promise.all(databases.map((database) => database.close())).then(() => undefined));
+  t.deepEqual(starts.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : [])), []);
+  for (const database of databases) t.deepEqual(await database.em().execute("select current_user as who"), [{ who: dbName }]);
+});

@@ -38,10 +38,11 @@ export async function provisionOwnRole(adminUrl: string, databaseUrl: string, db
       await admin.query(`alter database ${ident(dbName)} owner to ${ident(role)}`);
     }
     await admin.query(`revoke connect, temporary on database ${ident(dbName)} from public`);
+    // Still under the lock: two hand-overs at once fail with "tuple concurrently updated".
+    await handOver(databaseUrl, role);
   } finally {
-    await admin.end().catch(() => undefined);
+    await admin.end().catch(() => undefined); // ending the session releases the lock
   }
-  await handOver(databaseUrl, role);
   return created;
 }
 
