@@ -14,7 +14,7 @@ import {
 } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import { notificationEntities } from "./entities.ts";
 import type { Links } from "./links.ts";
-import { contactOf, type MessageQueue } from "./messages.ts";
+import { contactOf, type MessageQueue, type SealedLink } from "./messages.ts";
 import { DEFAULT_LOCALE } from "./templates.ts";
 
 const tables = (em: EntityManager) => typedQueries(em, notificationEntities);
@@ -54,6 +54,30 @@ export function identityConsumers(options: { name: string; queue: MessageQueue; 
     });
   }
 
+  // An email about the account itself, to the address the event names (which may not be the contact's yet).
+  async function accountEmail(
+    em: EntityManager,
+    eventId: string,
+    event: { userId: string; email: string; occurredAt?: Timestamp },
+    template: string,
+    o: { data: Record<string, string>; usefulUntil?: Date; sealed?: SealedLink[] },
+  ): Promise<void> {
+    const contact = await contactOf(em, event.userId);
+    await queue.enqueue(em, {
+      eventId,
+      userId: event.userId,
+      channel: "email",
+      recipient: event.email,
+      template,
+      topic: "account_security",
+      locale: contact?.locale ?? DEFAULT_LOCALE,
+      data: { displayName: contact?.display_name ?? "", ...o.data },
+      occurredAt: when(event.occurredAt),
+      usefulUntil: o.usefulUntil,
+      sealed: o.sealed,
+    });
+  }
+
   return [
     {
       domain: "identity",
@@ -62,57 +86,25 @@ export function identityConsumers(options: { name: string; queue: MessageQueue; 
         onEvent(UserRegisteredSchema, (event, { em }) => saveContact(em, event.userId, event.email, event.displayName)),
         onEvent(EmailVerificationRequestedSchema, async (event, { em, eventId }) => {
           await saveContact(em, event.userId, event.email);
-          const contact = await contactOf(em, event.userId);
-          await queue.enqueue(em, {
-            eventId,
-            userId: event.userId,
-            channel: "email",
-            recipient: event.email,
-            template: "email-verification",
-            topic: "account_security",
-            locale: contact?.locale ?? DEFAULT_LOCALE,
-            data: { displayName: contact?.display_name ?? "", expireTime: iso(event.expireTime) },
-            occurredAt: when(event.occurredAt),
+          await accountEmail(em, eventId, event, "email-verification", {
+            data: { expireTime: iso(event.expireTime) },
             usefulUntil: when(event.expireTime),
             sealed: [{ field: "verifyUrl", prefix: links.storefront("/verify-email?token="), sealedToken: event.sealedToken, purpose: `verify_email:${event.userId}` }],
           });
         }),
-        onEvent(PasswordResetRequestedSchema, async (event, { em, eventId }) => {
-          const contact = await contactOf(em, event.userId);
-          await queue.enqueue(em, {
-            eventId,
-            userId: event.userId,
-            channel: "email",
-            recipient: event.email,
-            template: "password-reset",
-            topic: "account_security",
-            locale: contact?.locale ?? DEFAULT_LOCALE,
-            data: { displayName: contact?.display_name ?? "", expireTime: iso(event.expireTime) },
-            occurredAt: when(event.occurredAt),
+        onEvent(PasswordResetRequestedSchema, (event, { em, eventId }) =>
+          accountEmail(em, eventId, event, "password-reset", {
+            data: { expireTime: iso(event.expireTime) },
             usefulUntil: when(event.expireTime),
             sealed: [{ field: "resetUrl", prefix: links.storefront("/reset-password?token="), sealedToken: event.sealedToken, purpose: `reset_password:${event.userId}` }],
-          });
-        }),
+          }),
+        ),
         // Register answered a stranger as if it had created the account; the owner is told instead.
-        onEvent(RegistrationAttemptedSchema, async (event, { em, eventId }) => {
-          const contact = await contactOf(em, event.userId);
-          await queue.enqueue(em, {
-            eventId,
-            userId: event.userId,
-            channel: "email",
-            recipient: event.email,
-            template: "account-exists",
-            topic: "account_security",
-            locale: contact?.locale ?? DEFAULT_LOCALE,
-            data: {
-              displayName: contact?.display_name ?? "",
-              occurredAt: iso(event.occurredAt),
-              signInUrl: links.storefront("/sign-in"),
-              resetUrl: links.storefront("/forgot-password"),
-            },
-            occurredAt: when(event.occurredAt),
-          });
-        }),
+        onEvent(RegistrationAttemptedSchema, (event, { em, eventId }) =>
+          accountEmail(em, eventId, event, "account-exists", {
+            data: { occurredAt: iso(event.occurredAt), signInUrl: links.storefront("/sign-in"), resetUrl: links.storefront("/forgot-password") },
+          }),
+        ),
         onEvent(PasswordChangedSchema, (event, { em, eventId }) => securityNotice(em, eventId, event.userId, "password_changed", event.occurredAt)),
         onEvent(MfaEnabledSchema, (event, { em, eventId }) => securityNotice(em, eventId, event.userId, "mfa_enabled", event.occurredAt)),
         onEvent(MfaDisabledSchema, (event, { em, eventId }) => securityNotice(em, eventId, event.userId, "mfa_disabled", event.occurredAt)),
