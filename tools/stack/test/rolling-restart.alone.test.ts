@@ -172,4 +172,9 @@ test("a rolling restart of two instances of everything at ~5 guest checkouts/s l
   }
   for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 20)) t.log(`${count} × ${kind}`);
   t.true(rate < 0.001, requests.failed.slice(0, 20).join("\n"));
+  // Each process ended once, when it was told to: none went down because another one restarted.
+  t.deepEqual(
+    instances.filter((i) => i.process.restarts !== 1).map((i) => `${i.id} started ${i.process.restarts} times after the first`),
+    [],
+  );
 });

@@ -1,7 +1,8 @@
 // What the clients of one service share within a process: the discovery watch, the instance set with its
 // balancing and ejection state, one HTTP/2 session per instance, and the retry budget. Reference-counted:
 // the last transport to let go closes it.
-import { Http2SessionManager, type Http2SessionOptions } from "@connectrpc/connect-node";
+import type { Http2SessionManager, Http2SessionOptions } from "@connectrpc/connect-node";
+import { GuardedHttp2SessionManager } from "./guarded-session-manager.ts";
 import { createBalancer, type Balancer, type BalancerOptions, type Endpoint } from "./balancer.ts";
 import { consulBaseUrl, watchConsulService, type ConsulWatch, type ServiceInstance } from "./consul-watch.ts";
 import { createRetryBudget, type RetryBudget, type RetryPolicy } from "./retry.ts";
@@ -114,7 +115,7 @@ function createPool(options: PoolOptions, forget: () => void): SharedPool {
     session(endpoint) {
       let session = sessions.get(endpoint);
       if (!session) {
-        session = new Http2SessionManager(endpoint.instance.url, options.http2);
+        session = new GuardedHttp2SessionManager(endpoint.instance.url, options.http2);
         sessions.set(endpoint, session);
       }
       return session;
