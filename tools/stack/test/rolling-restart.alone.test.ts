@@ -157,9 +157,11 @@ test("a rolling restart of two instances of everything at ~5 guest checkouts/s l
   t.log(`warm-up: ${requests.warmUp.total} requests, ${requests.warmUp.failed} failed, ${checkoutsBefore} checkouts`);
   t.log(`rollout: ${requests.total} requests, ${checkouts - checkoutsBefore} checkouts confirmed, ${requests.failed.length} failed (${(rate * 100).toFixed(3)}%)`);
   if (rate >= 0.001) {
-    // What the services logged as errors (LOG_LEVEL=warn), the supervisor's restarts and anything a
-    // process printed that is not a log line (a crash's stack trace): where the failures came from.
-    const telling = (l: string) => /"level":"(error|fatal)"/.test(l) || /^stack \| .* restarting in/.test(l) || !/\| \{/.test(l);
+    // What the services logged as errors (LOG_LEVEL=warn), restarts that were not asked for (a
+    // deliberate one exits with code 0) and anything a service printed that is not a log line (a crash's
+    // stack trace): where the failures came from.
+    const telling = (l: string) =>
+      /"level":"(error|fatal)"/.test(l) || /^stack \| .* (killed|exited with code [^0]).*restarting in/.test(l) || /^[a-z]+-\d \| [^{]/.test(l);
     for (const line of lines.filter(telling).slice(0, 60)) t.log(line.slice(0, 600));
   }
   t.true(checkouts - checkoutsBefore > 100, `checkouts ran during the whole restart (${checkouts - checkoutsBefore})`);
