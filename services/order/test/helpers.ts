@@ -65,6 +65,8 @@ export interface Mesh {
   names: { catalog: string; inventory: string; cart: string; payment: string; order: string; shipping: string; promotion: string };
   signer: TestSigner;
   order: RunningService | undefined;
+  /** The identity service (withIdentity). */
+  identity: RunningService | undefined;
   recovery(): Recovery;
   catalogAdmin: Client<typeof CatalogService>;
   inventoryAdmin: Client<typeof InventoryService>;
@@ -134,7 +136,13 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   if (options.withIdentity) {
     const identityConfig = loadConfig(identityConfigSchema, env);
     const definition = identity({ config: identityConfig, name: names.identity });
-    identityService = await createService(definition, { config: identityConfig, verifier: definition.verifier });
+    // Identity gathers a user's data from the mesh's order and catalog (its default holders).
+    identityService = await createService(definition, {
+      config: identityConfig,
+      verifier: definition.verifier,
+      serviceCredentials: definition.serviceCredentials,
+      upstreams: { order: names.order, catalog: names.catalog },
+    });
     const identityTokens = createTokenVerifier({ jwksUrl: `http://${identityService.address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" });
     // The test signer's tokens (services, staff) and identity's (signed-in accounts) both verify.
     verifier = { verify: (token) => signer.verifier.verify(token).catch(() => identityTokens.verify(token)) };
@@ -246,6 +254,7 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     names,
     signer,
     order: orderService,
+    identity: identityService,
     recovery: () => recovery!,
     async outage(service) {
       const stopped = running[service];
