@@ -134,14 +134,14 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   let verifier: TokenVerifier = signer.verifier;
   let identityService: RunningService | undefined;
   if (options.withIdentity) {
-    const identityConfig = loadConfig(identityConfigSchema, env);
+    // Identity gathers a user's data from the mesh's holders of personal data (returns and notification are not in it).
+    const identityConfig = loadConfig(identityConfigSchema, { ...env, IDENTITY_PERSONAL_DATA_HOLDERS: "order,catalog,cart,shipping,promotion" });
     const definition = identity({ config: identityConfig, name: names.identity });
-    // Identity gathers a user's data from the mesh's order and catalog (its default holders).
     identityService = await createService(definition, {
       config: identityConfig,
       verifier: definition.verifier,
       serviceCredentials: definition.serviceCredentials,
-      upstreams: { order: names.order, catalog: names.catalog },
+      upstreams: { order: names.order, catalog: names.catalog, cart: names.cart, shipping: names.shipping, promotion: names.promotion },
     });
     const identityTokens = createTokenVerifier({ jwksUrl: `http://${identityService.address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" });
     // The test signer's tokens (services, staff) and identity's (signed-in accounts) both verify.

@@ -10,7 +10,7 @@ import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_s
 import { PersonalDataService } from "@bazaar/contracts/bazaar/privacy/v1/personal_data_service_pb";
 import { DEVELOPMENT_SERVICE_CLIENT_SECRET } from "@bazaar/platform";
 import { bearer, failure } from "@bazaar/platform/testing";
-import { address, Code, meshPerFile, placeRequest, sellable, userCart, type Mesh } from "./helpers.ts";
+import { address, Code, eventually, meshPerFile, placeRequest, sellable, userCart, type Mesh } from "./helpers.ts";
 
 const mesh = meshPerFile(test, { withIdentity: true });
 
@@ -38,10 +38,14 @@ test.serial("a signed-in user downloads their own data: identity's, order's and 
   const me = await shopper(m, sku);
   const someoneElse = await shopper(m, sku);
 
-  const { json } = await identityClient(m, me.token).exportPersonalData({});
-  const download = JSON.parse(json) as Download;
+  // The parcel is made from the order's event: the download once it is there.
+  const { json, download } = await eventually("the shipment in the download", async () => {
+    const { json } = await identityClient(m, me.token).exportPersonalData({});
+    const download = JSON.parse(json) as Download;
+    return (download.services.shipping as { shipments?: unknown[] } | undefined)?.shipments?.length ? { json, download } : undefined;
+  });
   t.is(download.user_id, me.userId);
-  t.deepEqual(Object.keys(download.services).sort(), ["catalog", "identity", "order"]);
+  t.deepEqual(Object.keys(download.services).sort(), ["cart", "catalog", "identity", "order", "promotion", "shipping"]);
 
   const own = download.services.identity as { profile: Record<string, unknown>; mfa_enabled: boolean; addresses: Record<string, unknown>[]; sessions: unknown[] };
   t.is(own.profile.email, me.email);
@@ -55,6 +59,10 @@ test.serial("a signed-in user downloads their own data: identity's, order's and 
   t.is(orders[0]!.total, me.order.totals!.total!.amountMinor.toString());
   t.is((orders[0]!.shipping_address as { recipientName: string }).recipientName, `Shopper ${me.userId.slice(0, 8)}`);
   t.deepEqual((orders[0]!.lines as Record<string, unknown>[]).map((l) => [l.sku, l.quantity]), [[sku, 2]]);
+
+  const shipments = (download.services.shipping as { shipments: Record<string, unknown>[] }).shipments;
+  t.deepEqual(shipments.map((s) => s.order_id), [me.order.id], "the paid order's parcel");
+  t.deepEqual(download.services.cart, { active_cart: null }, "the cart became the order");
 
   const reviews = (download.services.catalog as { reviews: Record<string, unknown>[] }).reviews;
   t.deepEqual(reviews.map((r) => r.title), [`review by ${me.userId}`]);
