@@ -180,7 +180,7 @@ test("a signed-in user downloads their data through the edge as plain JSON, a se
   t.is(download.status, 200, JSON.stringify(download.body));
   const document = JSON.parse(download.body.json as string) as { user_id: string; services: Record<string, unknown> };
   t.is(document.user_id, me.userId);
-  t.deepEqual(Object.keys(document.services).sort(), ["cart", "catalog", "identity", "order", "promotion", "returns", "shipping"]);
+  t.deepEqual(Object.keys(document.services).sort(), ["cart", "catalog", "identity", "order", "payment", "promotion", "returns", "shipping"]);
   t.is((document.services.identity as { profile: { email: string } }).profile.email, me.email);
   t.is((await postJson(url, `${I}/ExportPersonalData`, {})).status, 401);
 });

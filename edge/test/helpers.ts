@@ -66,7 +66,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   };
   const adminEmail = `admin@${names.identity}.test`;
   // Identity gathers a user's download from the mesh's holders of personal data, by their names here.
-  const holders = (["order", "catalog", "cart", "shipping", "returns", "promotion", "notification"] as const).filter((holder) => names[holder]);
+  const holders = (["order", "catalog", "cart", "shipping", "returns", "promotion", "payment", "notification"] as const).filter((holder) => names[holder]);
   const identityEnv = {
     ...baseEnv,
     IDENTITY_PERSONAL_DATA_HOLDERS: holders.join(","),

@@ -79,7 +79,7 @@ export const identityConfigSchema = platformConfigSchema.extend({
    */
   IDENTITY_PERSONAL_DATA_HOLDERS: z
     .string()
-    .default("order,catalog,cart,shipping,returns,notification,promotion")
+    .default("order,catalog,cart,shipping,returns,notification,promotion,payment")
     .transform((text) => text.split(",").map((name) => name.trim()).filter(Boolean))
     .refine((names) => names.every((name) => /^[a-z][a-z0-9-]{0,62}$/.test(name)), "must be service names (a–z, 0–9, -), comma-separated"),
 });

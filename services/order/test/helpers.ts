@@ -135,13 +135,13 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   let identityService: RunningService | undefined;
   if (options.withIdentity) {
     // Identity gathers a user's data from the mesh's holders of personal data (returns and notification are not in it).
-    const identityConfig = loadConfig(identityConfigSchema, { ...env, IDENTITY_PERSONAL_DATA_HOLDERS: "order,catalog,cart,shipping,promotion" });
+    const identityConfig = loadConfig(identityConfigSchema, { ...env, IDENTITY_PERSONAL_DATA_HOLDERS: "order,catalog,cart,shipping,promotion,payment" });
     const definition = identity({ config: identityConfig, name: names.identity });
     identityService = await createService(definition, {
       config: identityConfig,
       verifier: definition.verifier,
       serviceCredentials: definition.serviceCredentials,
-      upstreams: { order: names.order, catalog: names.catalog, cart: names.cart, shipping: names.shipping, promotion: names.promotion },
+      upstreams: { order: names.order, catalog: names.catalog, cart: names.cart, shipping: names.shipping, promotion: names.promotion, payment: names.payment },
     });
     const identityTokens = createTokenVerifier({ jwksUrl: `http://${identityService.address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" });
     // The test signer's tokens (services, staff) and identity's (signed-in accounts) both verify.

@@ -45,7 +45,7 @@ test.serial("a signed-in user downloads their own data: identity's, order's and 
     return (download.services.shipping as { shipments?: unknown[] } | undefined)?.shipments?.length ? { json, download } : undefined;
   });
   t.is(download.user_id, me.userId);
-  t.deepEqual(Object.keys(download.services).sort(), ["cart", "catalog", "identity", "order", "promotion", "shipping"]);
+  t.deepEqual(Object.keys(download.services).sort(), ["cart", "catalog", "identity", "order", "payment", "promotion", "shipping"]);
 
   const own = download.services.identity as { profile: Record<string, unknown>; mfa_enabled: boolean; addresses: Record<string, unknown>[]; sessions: unknown[] };
   t.is(own.profile.email, me.email);
@@ -59,6 +59,9 @@ test.serial("a signed-in user downloads their own data: identity's, order's and 
   t.is(orders[0]!.total, me.order.totals!.total!.amountMinor.toString());
   t.is((orders[0]!.shipping_address as { recipientName: string }).recipientName, `Shopper ${me.userId.slice(0, 8)}`);
   t.deepEqual((orders[0]!.lines as Record<string, unknown>[]).map((l) => [l.sku, l.quantity]), [[sku, 2]]);
+
+  const payments = (download.services.payment as { payments: Record<string, unknown>[] }).payments;
+  t.deepEqual(payments.map((p) => [p.order_id, p.amount]), [[me.order.id, me.order.totals!.total!.amountMinor.toString()]]);
 
   const shipments = (download.services.shipping as { shipments: Record<string, unknown>[] }).shipments;
   t.deepEqual(shipments.map((s) => s.order_id), [me.order.id], "the paid order's parcel");
