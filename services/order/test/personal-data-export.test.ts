@@ -32,7 +32,7 @@ async function shopper(m: Mesh, sku: string) {
   return { userId, token, email, order: order! };
 }
 
-test.serial("a signed-in user downloads their own data: identity's, order's and catalog's sections, no secrets, nothing of another user", async (t) => {
+test.serial("a signed-in user downloads their own data: a section per holder (identity, order, payment, shipping, cart, catalog, promotion), no secrets, nothing of another user", async (t) => {
   const m = mesh();
   const sku = await sellable(m, { price: 1250, stock: 10 });
   const me = await shopper(m, sku);
