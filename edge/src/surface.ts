@@ -51,6 +51,7 @@ export const surface: readonly SurfaceEntry[] = [
     ListAddresses: "user",
     UpdateAddress: "user",
     DeleteAddress: "user",
+    ExportPersonalData: "user",
     ListUsers: "admin",
     SetUserRoles: "admin",
     DisableUser: "admin",

@@ -173,6 +173,18 @@ test("a shopper registers, signs in, searches and browses a category as plain JS
   t.is(mine.headers.get("cache-control"), "private, no-store");
 });
 
+test("a signed-in user downloads their data through the edge as plain JSON, a section per service; a guest gets 401", async (t) => {
+  const { url } = world;
+  const me = await shopper(url);
+  const download = await postJson(url, `${I}/ExportPersonalData`, {}, me.tokens.accessToken);
+  t.is(download.status, 200, JSON.stringify(download.body));
+  const document = JSON.parse(download.body.json as string) as { user_id: string; services: Record<string, unknown> };
+  t.is(document.user_id, me.userId);
+  t.deepEqual(Object.keys(document.services).sort(), ["cart", "catalog", "identity", "order", "payment", "promotion", "returns", "shipping"]);
+  t.is((document.services.identity as { profile: { email: string } }).profile.email, me.email);
+  t.is((await postJson(url, `${I}/ExportPersonalData`, {})).status, 401);
+});
+
 test("a guest fills a cart as plain JSON, signs in and merges it, checks out, is declined on a second card, sees the history and cancels", async (t) => {
   const { url, tape } = world;
   const guest = await postJson(url, `${K}/CreateCart`, { currencyCode: "USD" });

@@ -65,7 +65,13 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     ...(options.notification ? { notification: unique("notification") } : {}),
   };
   const adminEmail = `admin@${names.identity}.test`;
-  const identityEnv = { ...baseEnv };
+  // Identity gathers a user's download from the mesh's holders of personal data, by their names here.
+  const holders = (["order", "catalog", "cart", "shipping", "returns", "promotion", "payment", "notification"] as const).filter((holder) => names[holder]);
+  const identityEnv = {
+    ...baseEnv,
+    IDENTITY_PERSONAL_DATA_HOLDERS: holders.join(","),
+    UPSTREAMS: holders.map((holder) => `${holder}=${names[holder]}`).join(","),
+  };
   const identityConfig = loadConfig(identityConfigSchema, identityEnv);
   const identityDefinition = identity({ config: identityConfig, name: names.identity });
   const started: RunningService[] = [];
@@ -76,7 +82,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     for (const name of Object.values(names)) await dropServiceDatabase(name, baseEnv);
   };
   try {
-    const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier });
+    const identityService = await createService(identityDefinition, { config: identityConfig, verifier: identityDefinition.verifier, serviceCredentials: identityDefinition.serviceCredentials });
     started.push(identityService);
     const jwksUrl = `http://${identityService.address}/.well-known/jwks.json`;
     // Service tokens come from this identity (the development client secret).

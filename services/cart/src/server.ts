@@ -11,6 +11,7 @@ import { createPricing } from "./pricing.ts";
 import { createShippingQuotes } from "./shipping-quotes.ts";
 import { createPromotionEvaluator } from "./promotions.ts";
 import { createSkuLookup } from "./sku-lookup.ts";
+import { gatherPersonalData } from "./personal-data.ts";
 
 export interface CartOptions {
   config: CartConfig;
@@ -41,6 +42,7 @@ export function cart(options: CartOptions): ServiceDefinition<Database> {
             promotions: createPromotionEvaluator(runtime),
           }),
         ),
+      personalData: gatherPersonalData(runtime.database),
       background() {
         // Idle ACTIVE carts (guests sooner than users) become EXPIRED.
         const sweeper = startSweep({

@@ -6,7 +6,7 @@ import { catalogEntities } from "./entities.ts";
 import { catalogHandlers } from "./handlers.ts";
 import { stockHandlers } from "./inventory-events.ts";
 import { purchaseHandlers } from "./reviews/order-events.ts";
-import { personalDataConsumers } from "./reviews/personal-data.ts";
+import { gatherPersonalData, personalDataConsumers } from "./reviews/personal-data.ts";
 
 export interface CatalogOptions {
   /** Consul name (and database bazaar_<name>). Default "catalog"; tests pass unique names. */
@@ -29,6 +29,7 @@ export function catalog(options: CatalogOptions = {}): ServiceDefinition<Databas
     consumes: [...(options.followStock === false ? [] : ["inventory"]), ...(options.followOrders === false ? [] : ["order"]), "identity"],
     setup: (runtime) => ({
       routes: (router) => router.service(CatalogService, catalogHandlers(runtime)),
+      personalData: gatherPersonalData(runtime.database),
       consumers: [
         ...(options.followStock === false ? [] : [{ domain: "inventory", durable: options.stockDurable ?? `${name}-stock`, handlers: stockHandlers }]),
         ...(options.followOrders === false ? [] : [{ domain: "order", durable: `${name}-purchases`, handlers: purchaseHandlers }]),

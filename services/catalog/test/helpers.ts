@@ -15,6 +15,11 @@ export const dropDatabase = (name: string) => dropServiceDatabase(name);
 
 const signer = createTestSigner();
 
+/** A service token of `service` (e.g. "identity"), as the mesh's services present. */
+export async function serviceToken(service: string): Promise<string> {
+  return (await signer).token({ subject: service, service: true });
+}
+
 export async function token(subject: string, roles: string[]): Promise<string> {
   return (await signer).token({ subject, roles });
 }

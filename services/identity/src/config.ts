@@ -73,6 +73,15 @@ export const identityConfigSchema = platformConfigSchema.extend({
   IDENTITY_ARGON2_MEMORY_KIB: z.coerce.number().int().min(19_456).default(19_456),
   /** argon2id iterations (at least 2). */
   IDENTITY_ARGON2_TIME_COST: z.coerce.number().int().min(2).default(2),
+  /**
+   * The services asked for their part of a user's download (ExportPersonalData), by their Consul names
+   * before UPSTREAMS: each serves bazaar.privacy.v1.PersonalDataService. Comma-separated.
+   */
+  IDENTITY_PERSONAL_DATA_HOLDERS: z
+    .string()
+    .default("order,catalog,cart,shipping,returns,notification,promotion,payment")
+    .transform((text) => text.split(",").map((name) => name.trim()).filter(Boolean))
+    .refine((names) => names.every((name) => /^[a-z][a-z0-9-]{0,62}$/.test(name)), "must be service names (a–z, 0–9, -), comma-separated"),
 });
 
 export type IdentityConfig = z.output<typeof identityConfigSchema>;

@@ -1,9 +1,10 @@
 // The IdentityService RPCs, composed from one module per concern. In each: input checks first (every
 // field bounded, all violations at once), then the domain step in one transaction, events through the
 // outbox in that same transaction.
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { Client, ServiceImpl } from "@connectrpc/connect";
 import type { Database, Logger, Sealer } from "@bazaar/platform";
 import type { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
+import type { PersonalDataService } from "@bazaar/contracts/bazaar/privacy/v1/personal_data_service_pb";
 import { accountHandlers } from "./account-handlers.ts";
 import { addressHandlers } from "./addresses.ts";
 import { adminHandlers } from "./admin-handlers.ts";
@@ -12,6 +13,7 @@ import type { SecretBox } from "./crypto.ts";
 import { createEmailRequestThrottle, type LoginThrottle } from "./login-throttle.ts";
 import { mfaHandlers } from "./mfa-handlers.ts";
 import { passwordHandlers } from "./password-handlers.ts";
+import { personalDataExportHandlers } from "./personal-data-export.ts";
 import type { PasswordResets } from "./password-resets.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import { createReauthentication } from "./reauthentication.ts";
@@ -37,11 +39,13 @@ export interface IdentityDeps {
   emailTokenSealer: Sealer;
   /** The queue of password resets (answered before the account is looked up). */
   resets: PasswordResets;
+  /** A client of PersonalDataService at a holder of personal data (IDENTITY_PERSONAL_DATA_HOLDERS), with identity's own token. */
+  personalDataHolder(holder: string): Client<typeof PersonalDataService>;
   logger: Logger;
 }
 
 export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof IdentityService> {
-  const { database, config, keyStore, sessions, throttle, hasher, secretBox, serviceTokens, emailTokenSealer, resets, logger } = deps;
+  const { database, config, keyStore, sessions, throttle, hasher, secretBox, serviceTokens, emailTokenSealer, resets, personalDataHolder, logger } = deps;
   // Shared by several modules: password re-entry before sensitive changes, and the MFA second factor.
   const reauthenticate = createReauthentication({ database, throttle, hasher });
   const emailRequests = createEmailRequestThrottle(throttle, {
@@ -59,5 +63,6 @@ export function identityHandlers(deps: IdentityDeps): ServiceImpl<typeof Identit
     ...adminHandlers({ database, sessions, logger }),
     ...signingKeyHandlers({ keyStore }),
     ...serviceTokenHandlers({ serviceTokens }),
+    ...personalDataExportHandlers({ database, holders: config.IDENTITY_PERSONAL_DATA_HOLDERS, holderClient: personalDataHolder }),
   };
 }

@@ -6,4 +6,4 @@ import { identity } from "./server.ts";
 const telemetry = startTelemetry({ serviceName: "identity" });
 const config = loadConfig(identityConfigSchema);
 const definition = identity({ config });
-await runService(definition, { config, telemetry, verifier: definition.verifier });
+await runService(definition, { config, telemetry, verifier: definition.verifier, serviceCredentials: definition.serviceCredentials });

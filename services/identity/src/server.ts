@@ -1,5 +1,6 @@
 // The identity service, declared: built from its config without listening, so tests start it on port 0.
-import { createSealer, type Database, type ServiceDefinition, type TokenVerifier } from "@bazaar/platform";
+import { createSealer, type Database, type ServiceCredentials, type ServiceDefinition, type TokenVerifier } from "@bazaar/platform";
+import { PersonalDataService } from "@bazaar/contracts/bazaar/privacy/v1/personal_data_service_pb";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { identityMigrations } from "../migrations/index.ts";
 import type { IdentityConfig } from "./config.ts";
@@ -9,7 +10,7 @@ import { identityHandlers } from "./handlers.ts";
 import { createLoginThrottle } from "./login-throttle.ts";
 import { createPasswordResets } from "./password-resets.ts";
 import { createPasswordHasher } from "./passwords.ts";
-import { createServiceTokenIssuer } from "./service-tokens.ts";
+import { createServiceTokenIssuer, ownServiceCredentials } from "./service-tokens.ts";
 import { createSessions } from "./sessions.ts";
 import { createKeyStore, type KeyStore } from "./signing-keys.ts";
 
@@ -23,6 +24,8 @@ export interface IdentityOptions {
 export interface IdentityServiceDefinition extends ServiceDefinition<Database> {
   /** Verifies access tokens against identity's own published keys; pass it as createService's `verifier`. */
   readonly verifier: TokenVerifier;
+  /** Identity's own service token, signed in-process; pass it as createService's `serviceCredentials`. */
+  readonly serviceCredentials: ServiceCredentials;
   readonly keyStore: KeyStore;
 }
 
@@ -43,6 +46,7 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
     database: { entities: identityEntities, migrations: identityMigrations },
     publishes: ["identity"],
     verifier: keyStore.verifier,
+    serviceCredentials: ownServiceCredentials(keyStore),
     keyStore,
     async setup(runtime) {
       const { database } = runtime;
@@ -70,6 +74,7 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
         }),
         emailTokenSealer,
         resets,
+        personalDataHolder: (holder) => runtime.serviceClientFor(PersonalDataService, holder),
         logger: runtime.logger,
       });
       if (!config.IDENTITY_SERVICE_CLIENTS && config.BAZAAR_ENV !== "development") {

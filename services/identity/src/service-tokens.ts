@@ -3,7 +3,7 @@
 // secrets (IDENTITY_SERVICE_CLIENTS); in development without that list, any well-formed service name
 // is accepted with the platform's development secret.
 import { createHash, timingSafeEqual } from "node:crypto";
-import { DEVELOPMENT_SERVICE_CLIENT_SECRET, UnauthenticatedError, type Logger } from "@bazaar/platform";
+import { DEVELOPMENT_SERVICE_CLIENT_SECRET, UnauthenticatedError, type Logger, type ServiceCredentials } from "@bazaar/platform";
 import type { KeyStore, SignedToken } from "./signing-keys.ts";
 
 /** Service names as Consul and the contract have them: 1–63 of a–z, 0–9 and "-". */
@@ -49,6 +49,24 @@ export function createServiceTokenIssuer(options: { keyStore: KeyStore; clients:
         throw new UnauthenticatedError("unknown service or wrong client secret", { reason: "INVALID_CLIENT" });
       }
       return keyStore.signService(service);
+    },
+  };
+}
+
+/** Identity's own service token's subject: what the service-permission table grants identity's calls by. */
+export const IDENTITY_SERVICE = "identity";
+
+/**
+ * Identity's own credentials for the calls it makes on its own authority (gathering a user's data):
+ * signed here with its current key, no IssueServiceToken round trip to itself; reused until a minute
+ * before it expires.
+ */
+export function ownServiceCredentials(keyStore: Pick<KeyStore, "signService">): ServiceCredentials {
+  let current: SignedToken | undefined;
+  return {
+    async token() {
+      if (!current || current.expiresAt.getTime() - Date.now() < 60_000) current = await keyStore.signService(IDENTITY_SERVICE);
+      return current.token;
     },
   };
 }

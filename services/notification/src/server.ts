@@ -18,6 +18,7 @@ import { listenForQueued } from "./queued-signal.ts";
 import { startSender } from "./sender.ts";
 import { createSmtpProvider } from "./smtp-provider.ts";
 import { loadTemplates } from "./templates.ts";
+import { gatherPersonalData } from "./personal-data.ts";
 
 export interface NotificationOptions {
   config: NotificationConfig;
@@ -42,6 +43,7 @@ export function notification(options: NotificationOptions): ServiceDefinition<Da
       const email: ChannelProvider = createSmtpProvider({ url: config.SMTP_URL, from: config.MAIL_FROM, replyTo: config.MAIL_REPLY_TO, maxConnections: config.NOTIFICATION_SEND_CONCURRENCY });
       return {
         routes: (router) => router.service(NotificationService, notificationHandlers({ database, templates, links })),
+        personalData: gatherPersonalData(database),
         // RFC 8058 one-click unsubscribe (mail clients POST to the List-Unsubscribe URL).
         webhooks: { "/unsubscribe/one-click": oneClickUnsubscribe({ database, links }) },
         consumers: [

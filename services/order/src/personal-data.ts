@@ -1,6 +1,7 @@
 // A deleted account's orders stay (amounts, lines, statuses: the books need them) without the person:
-// no email (a placeholder of no one), and of the shipping address only the country.
-import { anonymisedAddress, personalDataErasure, typedQueries, type ConsumerDefinition } from "@bazaar/platform";
+// no email (a placeholder of no one), and of the shipping address only the country. A user's download
+// of their data gets their orders with lines, amounts and addresses.
+import { anonymisedAddress, personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData } from "@bazaar/platform";
 import { orderEntities } from "./entities.ts";
 
 /** What an erased order's email becomes: no one's (the .invalid domain never resolves), and the column's rules hold. */
@@ -16,4 +17,50 @@ export function personalDataConsumers(name: string): ConsumerDefinition[] {
         .execute();
     }),
   ];
+}
+
+/** The user's orders, oldest first, each with its lines (amounts in minor units); no internal bookkeeping (leases, token hashes). */
+export function gatherPersonalData(database: Database): GatherPersonalData {
+  return async (userId) => {
+    const tables = typedQueries(database.em(), orderEntities);
+    const orders = await tables
+      .selectFrom("orders")
+      .select([
+        "id",
+        "email",
+        "status",
+        "payment_status",
+        "currency",
+        "subtotal",
+        "discount",
+        "shipping",
+        "tax",
+        "total",
+        "captured",
+        "refunded",
+        "shipping_address",
+        "shipping_option_id",
+        "payment_method",
+        "promotions",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+      ])
+      .where("user_id", "=", userId)
+      .orderBy("id")
+      .execute();
+    const lines =
+      orders.length === 0
+        ? []
+        : await tables
+            .selectFrom("order_line")
+            .select(["order_id", "position", "sku", "product_id", "product_name", "options", "quantity", "unit_price", "line_total"])
+            .where("order_id", "in", orders.map((order) => order.id))
+            .orderBy("order_id")
+            .orderBy("position")
+            .execute();
+    return {
+      orders: orders.map((order) => ({ ...order, lines: lines.filter((line) => line.order_id === order.id).map(({ order_id: _, ...line }) => line) })),
+    };
+  };
 }

@@ -10,7 +10,7 @@ import { orderHandlers } from "./handlers.ts";
 import { startKeySweeper } from "./idempotency.ts";
 import { leaseHolderFor } from "./lease-holder.ts";
 import { paymentConsumers } from "./payment-events.ts";
-import { personalDataConsumers } from "./personal-data.ts";
+import { gatherPersonalData, personalDataConsumers } from "./personal-data.ts";
 import { startRecovery, type Recovery } from "./recovery.ts";
 import { createSaga } from "./saga.ts";
 import type { SagaSteps } from "./saga-steps.ts";
@@ -53,6 +53,7 @@ export function order(options: OrderOptions): ServiceDefinition<Database> {
       });
       return {
         routes: (router) => router.service(OrderService, orderHandlers({ runtime, database, saga, logger, leaseMs, holder })),
+        personalData: gatherPersonalData(database),
         consumers: [...paymentConsumers({ name, saga, logger, leaseMs, holder }), ...shippingConsumers({ name }), ...personalDataConsumers(name)],
         background() {
           const recovery = startRecovery({ database, saga, logger, intervalMs: config.ORDER_RECOVERY_INTERVAL_MS, leaseMs, holder });

@@ -65,6 +65,8 @@ export interface Mesh {
   names: { catalog: string; inventory: string; cart: string; payment: string; order: string; shipping: string; promotion: string };
   signer: TestSigner;
   order: RunningService | undefined;
+  /** The identity service (withIdentity). */
+  identity: RunningService | undefined;
   recovery(): Recovery;
   catalogAdmin: Client<typeof CatalogService>;
   inventoryAdmin: Client<typeof InventoryService>;
@@ -132,9 +134,15 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
   let verifier: TokenVerifier = signer.verifier;
   let identityService: RunningService | undefined;
   if (options.withIdentity) {
-    const identityConfig = loadConfig(identityConfigSchema, env);
+    // Identity gathers a user's data from the mesh's holders of personal data (returns and notification are not in it).
+    const identityConfig = loadConfig(identityConfigSchema, { ...env, IDENTITY_PERSONAL_DATA_HOLDERS: "order,catalog,cart,shipping,promotion,payment" });
     const definition = identity({ config: identityConfig, name: names.identity });
-    identityService = await createService(definition, { config: identityConfig, verifier: definition.verifier });
+    identityService = await createService(definition, {
+      config: identityConfig,
+      verifier: definition.verifier,
+      serviceCredentials: definition.serviceCredentials,
+      upstreams: { order: names.order, catalog: names.catalog, cart: names.cart, shipping: names.shipping, promotion: names.promotion, payment: names.payment },
+    });
     const identityTokens = createTokenVerifier({ jwksUrl: `http://${identityService.address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" });
     // The test signer's tokens (services, staff) and identity's (signed-in accounts) both verify.
     verifier = { verify: (token) => signer.verifier.verify(token).catch(() => identityTokens.verify(token)) };
@@ -246,6 +254,7 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
     names,
     signer,
     order: orderService,
+    identity: identityService,
     recovery: () => recovery!,
     async outage(service) {
       const stopped = running[service];

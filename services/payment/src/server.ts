@@ -6,6 +6,7 @@ import type { PaymentConfig } from "./config.ts";
 import { paymentEntities } from "./entities.ts";
 import type { PaymentGateway } from "./gateway.ts";
 import { paymentHandlers } from "./handlers.ts";
+import { gatherPersonalData } from "./personal-data.ts";
 import { createPayments } from "./payments.ts";
 import { createStripeClient, createStripeGateway } from "./stripe-gateway.ts";
 import { stripeWebhook } from "./stripe-webhook.ts";
@@ -44,6 +45,7 @@ export function payment(options: PaymentOptions): ServiceDefinition<Database> {
       });
       return {
         routes: (router) => router.service(PaymentService, paymentHandlers(payments)),
+        personalData: gatherPersonalData(database),
         // Served only where Stripe can sign for it.
         ...(config.STRIPE_WEBHOOK_SECRET ? { webhooks: { "/webhooks/stripe": stripeWebhook({ database, secret: config.STRIPE_WEBHOOK_SECRET, logger }) } } : {}),
       };

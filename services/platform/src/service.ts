@@ -24,6 +24,7 @@ import { downstreamErrorsInterceptor } from "./downstream-errors.ts";
 import { errorsInterceptor } from "./errors-interceptor.ts";
 import { fieldRulesInterceptor } from "./field-rules-interceptor.ts";
 import { nulTextInterceptor } from "./nul-text-interceptor.ts";
+import { servePersonalDataExport, type GatherPersonalData } from "./personal-data-export.ts";
 import { consume, type Consumer, type ConsumeOptions } from "./events/consumer.ts";
 import { createRelay, type Relay } from "./events/relay.ts";
 import { natsConnectedGauge } from "./events/event-metrics.ts";
@@ -70,8 +71,10 @@ export interface ServiceRuntime<Data extends Database | undefined = Database | u
   /**
    * Like clientFor, but every call carries this service's own token, even inside a user's call: for
    * steps taken on the service's authority (a checkout reserving stock, authorising a payment).
+   * `at` names the service to call where a contract is served by several (PersonalDataService by
+   * "order", "catalog", …): the default Consul name, renamed by upstreams like any other.
    */
-  serviceClientFor<T extends DescService>(service: T): Client<T>;
+  serviceClientFor<T extends DescService>(service: T, at?: string): Client<T>;
 }
 
 /** A durable consumer of one domain's stream; the runtime supplies NATS, the database, logs and metrics. */
@@ -98,6 +101,12 @@ export interface ServiceSetup {
   documents?: Record<string, HttpDocument>;
   /** Webhooks served with POST beside the RPCs, by path (e.g. "/webhooks/stripe"); bodies up to 1 MiB. */
   webhooks?: Record<string, WebhookHandler>;
+  /**
+   * What the service holds about a person, for the user's download of their data: served as
+   * bazaar.privacy.v1.PersonalDataService (section named by the definition's identity), which only
+   * identity may call. Every service holding personal data gives it (see personal-data-export.ts).
+   */
+  personalData?: GatherPersonalData;
   /** Durable consumers, started once the server listens; each reads a domain listed in `consumes`. */
   consumers?: ConsumerDefinition[];
   /** Starts the background work once the server listens (and consumers run); stopped while draining. */
@@ -302,11 +311,12 @@ async function start<Data extends Database | undefined>(
   const clients = new Map<string, Client<DescService>>();
   lifecycle.onShutdown("close", "clients", () => clients.forEach((client) => closeClient(client)));
   const upstreams = options.upstreams ?? config.UPSTREAMS ?? {};
-  function cachedClient<T extends DescService>(service: T, asService: boolean): Client<T> {
-    const key = `${service.typeName}${asService ? "#service" : ""}`;
+  function cachedClient<T extends DescService>(service: T, asService: boolean, at?: string): Client<T> {
+    const serviceName = at === undefined ? upstreamName(service, upstreams) : (upstreams[at] ?? at);
+    const key = `${service.typeName}@${serviceName}${asService ? "#service" : ""}`;
     let client = clients.get(key);
     if (!client) {
-      const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, serviceName: upstreamName(service, upstreams), interceptors: clientInterceptors(asService) };
+      const clientOptions: ClientForOptions = { consulAddr: config.CONSUL_HTTP_ADDR, serviceName, interceptors: clientInterceptors(asService) };
       client = clientFor(service, clientOptions) as Client<DescService>;
       clients.set(key, client);
     }
@@ -324,7 +334,7 @@ async function start<Data extends Database | undefined>(
     database,
     nats,
     clientFor: (service) => cachedClient(service, false),
-    serviceClientFor: (service) => cachedClient(service, true),
+    serviceClientFor: (service, at) => cachedClient(service, true, at),
   } as ServiceRuntime<Data>;
   const setup = await definition.setup(runtime);
   const consumerDefinitions = setup.consumers ?? [];
@@ -347,8 +357,14 @@ async function start<Data extends Database | undefined>(
     // A read that lost its database connection runs once more on a fresh one.
     ...(database ? [retryLostReadsInterceptor()] : []),
   ];
+  const { personalData } = setup;
   const server = createRpcServer({
-    routes: setup.routes,
+    routes: personalData
+      ? (router) => {
+          setup.routes(router);
+          servePersonalDataExport(router, definition.identity ?? definition.name, personalData);
+        }
+      : setup.routes,
     documents: setup.documents,
     webhooks: setup.webhooks,
     interceptors: serverInterceptors,

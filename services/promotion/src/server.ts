@@ -11,6 +11,7 @@ import { createPromotionStore } from "./promotion-store.ts";
 import { createGate } from "./gate.ts";
 import { promotionMetrics } from "./metrics.ts";
 import { createRedemptions } from "./redemptions.ts";
+import { gatherPersonalData } from "./personal-data.ts";
 
 export interface PromotionOptions {
   config: PromotionConfig;
@@ -42,6 +43,7 @@ export function promotion(options: PromotionOptions): ServiceDefinition<Database
             metrics: promotionMetrics(registry),
           }),
         ),
+      personalData: gatherPersonalData(database),
       consumers: followOrders ? [{ domain: "order", durable: `${name}-orders`, handlers: orderHandlers }] : [],
     }),
   };

@@ -7,7 +7,7 @@ import { returnsEntities } from "./entities.ts";
 import { returnsHandlers } from "./handlers.ts";
 import { createOrderAccess } from "./order-access.ts";
 import { returnsMetrics } from "./metrics.ts";
-import { personalDataConsumers } from "./personal-data.ts";
+import { gatherPersonalData, personalDataConsumers } from "./personal-data.ts";
 import { createRefunds, startRefundRetries } from "./refunds.ts";
 import { createRestocks, startRestockRetries } from "./restocks.ts";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -48,6 +48,7 @@ export function returns(options: ReturnsOptions): ServiceDefinition<Database> {
       return {
         routes: (router) =>
           router.service(ReturnsService, returnsHandlers({ database, orders, refunds, restocks, shipping, logger, windowDays: config.RETURNS_WINDOW_DAYS, metrics })),
+        personalData: gatherPersonalData(database),
         consumers: personalDataConsumers(runtime.name),
         background: () => [
           startRefundRetries(refunds, logger, config.RETURNS_REFUND_RETRY_MS),

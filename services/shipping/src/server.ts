@@ -8,7 +8,7 @@ import { shippingHandlers } from "./handlers.ts";
 import type { CarrierPort } from "./carrier.ts";
 import { carrierWebhook } from "./carrier-webhook.ts";
 import { orderConsumers } from "./order-events.ts";
-import { personalDataConsumers } from "./personal-data.ts";
+import { gatherPersonalData, personalDataConsumers } from "./personal-data.ts";
 import { seedShipping } from "./defaults.ts";
 import { createQuotes } from "./quotes.ts";
 import { createShipments } from "./shipments.ts";
@@ -41,6 +41,7 @@ export function shipping(options: ShippingOptions): ServiceDefinition<Database> 
       const shipments = createShipments({ database, carriers });
       return {
         routes: (router) => router.service(ShippingService, shippingHandlers(database, quotes, shipments)),
+        personalData: gatherPersonalData(database),
         consumers: [...orderConsumers({ name, carriers, logger }), ...personalDataConsumers(name)],
         // The test carrier pushes tracking updates here, signed; served only where a key is configured.
         ...(config.SHIPPING_TEST_CARRIER_WEBHOOK_SECRET

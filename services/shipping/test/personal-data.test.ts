@@ -7,7 +7,10 @@ import { create } from "@bufbuild/protobuf";
 import { UserDeletedSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import { OrderPlacedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
 import { TrackingStatus } from "@bazaar/contracts/bazaar/shipping/v1/shipping_service_pb";
-import { publishEvent } from "@bazaar/platform/testing";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { PersonalDataService } from "@bazaar/contracts/bazaar/privacy/v1/personal_data_service_pb";
+import { bearer, failure, publishEvent } from "@bazaar/platform/testing";
 import { uuidv7 } from "uuidv7";
 import { eventually, shippingPerFile, type Harness } from "./helpers.ts";
 
@@ -62,4 +65,20 @@ test("UserDeleted anonymises delivered parcels at once and one in transit once i
   await h.admin.recordTrackingUpdate({ trackingNumber: onItsWayTracking, status: TrackingStatus.DELIVERED, updateId: `d-${onItsWay}` });
   t.deepEqual(await addressOf(h, onItsWay), erased);
   t.like(await addressOf(h, others), address);
+});
+
+test("identity's export gets the user's shipments with address and lines, none of another user's; cart's token is refused", async (t) => {
+  const h = shipping();
+  const [mine, theirs] = [randomUUID(), randomUUID()];
+  const parcel = await shipmentFor(h, mine);
+  const other = await shipmentFor(h, theirs);
+  const holder = async (service: string) =>
+    createClient(PersonalDataService, createGrpcTransport({ baseUrl: `http://${h.service.address}`, interceptors: [bearer(await h.signer.token({ subject: service, service: true }))] }));
+  const part = JSON.parse((await (await holder("identity")).exportPersonalData({ userId: mine })).json) as { shipments: Record<string, unknown>[] };
+  t.deepEqual(part.shipments.map((s) => s.id), [parcel]);
+  t.like(part.shipments[0]!.address as object, { recipientName: "Ada Lovelace", line1: "1 Analytical Way" });
+  t.deepEqual((part.shipments[0]!.lines as { sku: string }[]).map((l) => l.sku), ["SKU-A"]);
+  t.false(JSON.stringify(part).includes(other));
+  const refused = await failure((await holder("cart")).exportPersonalData({ userId: mine }));
+  t.is(refused.code, Code.PermissionDenied);
 });

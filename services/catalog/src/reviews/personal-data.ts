@@ -1,6 +1,7 @@
 // A deleted account's reviews stay (ratings and words are the shop's) without the author link, and
-// what it bought is forgotten.
-import { personalDataErasure, sql, typedQueries, type ConsumerDefinition } from "@bazaar/platform";
+// what it bought is forgotten. A user's download of their data gets the reviews they wrote and the
+// purchases that make them verified.
+import { personalDataErasure, sql, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData } from "@bazaar/platform";
 import { catalogEntities } from "../entities.ts";
 
 /** Prefix of a deleted author's placeholder (`erased:<review id>`); never a user id. */
@@ -15,4 +16,25 @@ export function personalDataConsumers(name: string): ConsumerDefinition[] {
       await tables.deleteFrom("purchase").where("user_id", "=", userId).execute();
     }),
   ];
+}
+
+/** The reviews the user wrote (with the product's name) and the purchases catalog knows of, oldest first. */
+export function gatherPersonalData(database: Database): GatherPersonalData {
+  return async (userId) => {
+    const tables = typedQueries(database.em(), catalogEntities);
+    const reviews = await tables
+      .selectFrom("review")
+      .leftJoin("product", "product.id", "review.product_id")
+      .select(["review.id", "review.product_id", "product.name as product_name", "review.rating", "review.title", "review.body", "review.verified_purchase", "review.created_at"])
+      .where("review.user_id", "=", userId)
+      .orderBy("review.created_at")
+      .execute();
+    const purchases = await tables
+      .selectFrom("purchase")
+      .select(["order_id", "product_id", "purchased_at"])
+      .where("user_id", "=", userId)
+      .orderBy("purchased_at")
+      .execute();
+    return { reviews, purchases };
+  };
 }

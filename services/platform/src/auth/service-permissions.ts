@@ -10,6 +10,7 @@ import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_s
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
+import { PersonalDataService } from "@bazaar/contracts/bazaar/privacy/v1/personal_data_service_pb";
 import { PromotionService } from "@bazaar/contracts/bazaar/promotion/v1/promotion_service_pb";
 import { ShippingService } from "@bazaar/contracts/bazaar/shipping/v1/shipping_service_pb";
 import { currentCall } from "../call-context.ts";
@@ -20,10 +21,12 @@ export type ServicePermissionTable = Readonly<Record<string, readonly DescMethod
 
 /**
  * What each service of the mesh calls with its own token, and nothing more. Services absent here
- * (identity, catalog, inventory, payment, shipping, promotion, notification) make no such calls: they
- * only answer and react to events.
+ * (catalog, inventory, payment, shipping, promotion, notification) make no such calls: they only
+ * answer and react to events.
  */
 export const SERVICE_PERMISSIONS: ServicePermissionTable = {
+  // A user's download of their data: identity gathers each holding service's part, and no one else may.
+  identity: [PersonalDataService.method.exportPersonalData],
   // Pricing and stock for cart lines, shipping quotes and promotions while a cart is read or prepared.
   cart: [
     CatalogService.method.batchGetVariants,
