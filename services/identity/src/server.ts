@@ -3,6 +3,7 @@ import { createSealer, type Database, type ServiceDefinition, type TokenVerifier
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { identityMigrations } from "../migrations/index.ts";
 import type { IdentityConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { createSecretBox } from "./crypto.ts";
 import { identityEntities } from "./entities.ts";
 import { identityHandlers } from "./handlers.ts";
@@ -41,7 +42,7 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
     name: options.name ?? "identity",
     version: "1.0.0",
     database: { entities: identityEntities, migrations: identityMigrations },
-    publishes: ["identity"],
+    publishes: eventDomains.publishes,
     verifier: keyStore.verifier,
     keyStore,
     async setup(runtime) {
