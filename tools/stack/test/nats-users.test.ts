@@ -155,3 +155,14 @@ test("a service the stack starts on its own NATS reaches it as its own user: it 
   );
   t.true(subjects.includes("bazaar.inventory.back_in_stock"), subjects.join(", "));
 });
+
+test("against a NATS that already answers (the machine's shared one) the stack adds no users: every client gets NATS_URL as it is", async (t) => {
+  const settings = stackSettings();
+  t.not(await natsAnswers(settings.natsUrl), "none", "the machine's shared NATS answers");
+  const supervisor = createSupervisor({ write: () => {} });
+  t.teardown(() => supervisor.stopAll());
+  const nats = await ensureNats({ ...settings, stateDir: scratchState(t) }, supervisor);
+  t.is(nats.process, undefined);
+  t.is(nats.adminUrl, settings.natsUrl);
+  t.is(nats.urlFor("order"), settings.natsUrl);
+});
