@@ -25,10 +25,9 @@ export function natsPermissions(events: EventDomains): NatsPermissions {
   const publishes = [...(events.publishes ?? [])];
   const consumes = [...(events.consumes ?? [])];
   [...publishes, ...consumes].forEach(checkDomain);
-  const hasEvents = publishes.length + consumes.length > 0;
-  // ensureStreams at start: its own streams, those it consumes, identity's (revocations), dead letters.
-  const managed = [...new Set([...publishes, ...consumes, revocationDomain])].sort().map(streamName);
-  if (hasEvents) managed.push(dlqStream);
+  // ensureStreams at start: its own streams, those it consumes, identity's (revocations), and always the
+  // dead letters' (ensureStreams adds it, even for the revocation feed of a service without events).
+  const managed = [...[...new Set([...publishes, ...consumes, revocationDomain])].sort().map(streamName), dlqStream];
   const read = [...new Set([...consumes, revocationDomain])].sort().map(streamName);
   return {
     publish: [
