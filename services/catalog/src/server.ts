@@ -3,6 +3,7 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { catalogMigrations } from "../migrations/index.ts";
 import { catalogEntities } from "./entities.ts";
+import { eventDomains } from "./event-domains.ts";
 import { catalogHandlers } from "./handlers.ts";
 import { stockHandlers } from "./inventory-events.ts";
 import { purchaseHandlers } from "./reviews/order-events.ts";
@@ -25,8 +26,8 @@ export function catalog(options: CatalogOptions = {}): ServiceDefinition<Databas
     name,
     version: "1.0.0",
     database: { entities: catalogEntities, migrations: catalogMigrations },
-    publishes: ["catalog"],
-    consumes: [...(options.followStock === false ? [] : ["inventory"]), ...(options.followOrders === false ? [] : ["order"]), "identity"],
+    publishes: eventDomains.publishes,
+    consumes: eventDomains.consumes.filter((domain) => (domain !== "inventory" || options.followStock !== false) && (domain !== "order" || options.followOrders !== false)),
     setup: (runtime) => ({
       routes: (router) => router.service(CatalogService, catalogHandlers(runtime)),
       personalData: gatherPersonalData(runtime.database),

@@ -7,7 +7,7 @@ import { connect } from "nats";
 import { ImportFormat, type ProductSort } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { BackInStockSchema, OutOfStockSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
 import { uuidv7 } from "uuidv7";
-import { subjectFor } from "@bazaar/platform";
+import { natsServers, subjectFor } from "@bazaar/platform";
 import { category, product } from "./fixtures.ts";
 import { env, eventually, startCatalog } from "./helpers.ts";
 
@@ -167,7 +167,7 @@ test("the in-stock filter follows inventory's OutOfStock and BackInStock events"
   const inStock = async () => (await anonymous.listProducts({ filter: { categoryId: socks.id, inStockOnly: true } })).products.map((p) => p.id);
   t.deepEqual(await inStock(), [], "unknown to inventory: not in stock");
 
-  const nats = await connect({ servers: env.NATS_URL ?? "nats://127.0.0.1:4222" });
+  const nats = await connect(natsServers(env.NATS_URL ?? "nats://127.0.0.1:4222"));
   t.teardown(() => nats.close());
   const js = nats.jetstream();
   const send = async (subject: string, payload: Uint8Array, id: string) => js.publish(subject, payload, { msgID: id });

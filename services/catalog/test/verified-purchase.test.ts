@@ -9,11 +9,12 @@ import { OrderCancelledSchema, OrderPlacedSchema } from "@bazaar/contracts/bazaa
 import { publishEvent } from "@bazaar/platform/testing";
 import { category, product } from "./fixtures.ts";
 import { connect } from "nats";
+import { natsServers } from "@bazaar/platform";
 import { eventually, env, startCatalog } from "./helpers.ts";
 
 /** Whether the durable has been handed and has acknowledged everything in the order stream. */
 async function consumerDone(durable: string): Promise<boolean> {
-  const nats = await connect({ servers: (env.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
+  const nats = await connect(natsServers(env.NATS_URL ?? "nats://127.0.0.1:4222"));
   try {
     const info = await (await nats.jetstreamManager()).consumers.info("BAZAAR_ORDER", durable);
     return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.consumer_seq > 0;

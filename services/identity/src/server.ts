@@ -4,6 +4,7 @@ import { PersonalDataService } from "@bazaar/contracts/bazaar/privacy/v1/persona
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { identityMigrations } from "../migrations/index.ts";
 import type { IdentityConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { createSecretBox } from "./crypto.ts";
 import { identityEntities } from "./entities.ts";
 import { identityHandlers } from "./handlers.ts";
@@ -44,7 +45,7 @@ export function identity(options: IdentityOptions): IdentityServiceDefinition {
     name: options.name ?? "identity",
     version: "1.0.0",
     database: { entities: identityEntities, migrations: identityMigrations },
-    publishes: ["identity"],
+    publishes: eventDomains.publishes,
     verifier: keyStore.verifier,
     serviceCredentials: ownServiceCredentials(keyStore),
     keyStore,

@@ -4,6 +4,7 @@ import { startSweep, type Database, type ServiceDefinition, type Sweep } from "@
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { inventoryMigrations } from "../migrations/index.ts";
 import { inventoryEntities } from "./entities.ts";
+import { eventDomains } from "./event-domains.ts";
 import { inventoryHandlers } from "./handlers.ts";
 import { expireDue } from "./reservations.ts";
 
@@ -23,7 +24,7 @@ export function inventory(options: InventoryOptions = {}): ServiceDefinition<Dat
     name: options.name ?? "inventory",
     version: "1.0.0",
     database: { entities: inventoryEntities, migrations: inventoryMigrations },
-    publishes: ["inventory"],
+    publishes: eventDomains.publishes,
     setup: ({ database, logger }) => ({
       routes: (router) => router.service(InventoryService, inventoryHandlers(database)),
       background() {

@@ -11,7 +11,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { connect, headers as natsHeaders } from "nats";
 import pg from "pg";
-import { createService, eventTypeHeader, loadConfig, subjectFor, createTokenVerifier } from "@bazaar/platform";
+import { createService, eventTypeHeader, loadConfig, natsServers, subjectFor, createTokenVerifier } from "@bazaar/platform";
 import { createSupervisor, ensureInfrastructure, freePort, mailpitBinary, repositoryRoot, stackSettings } from "@bazaar/stack";
 import { OrderPlacedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
 import { recordSection } from "../../platform/bench/report.ts";
@@ -47,7 +47,7 @@ const db = new pg.Pool({ connectionString: env.DATABASE_URL!.replace(/\/[^/]*$/,
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 try {
-  const nats = await connect({ servers: env.NATS_URL!.split(",") });
+  const nats = await connect(natsServers(env.NATS_URL!));
   const js = nats.jetstream();
   const eur = (amountMinor: bigint) => ({ amountMinor, currencyCode: "EUR" });
   const runId = randomBytes(4).toString("hex");

@@ -3,6 +3,7 @@ import { createOpener, type Database, type ServiceDefinition } from "@bazaar/pla
 import { NotificationService } from "@bazaar/contracts/bazaar/notification/v1/notification_pb";
 import { notificationMigrations } from "../migrations/index.ts";
 import type { NotificationConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { notificationEntities } from "./entities.ts";
 import { notificationHandlers } from "./handlers.ts";
 import { identityConsumers } from "./identity-events.ts";
@@ -33,7 +34,7 @@ export function notification(options: NotificationOptions): ServiceDefinition<Da
     name,
     version: "1.0.0",
     database: { entities: notificationEntities, migrations: notificationMigrations },
-    consumes: ["identity", "order", "inventory", "shipping", "returns"],
+    consumes: eventDomains.consumes,
     async setup({ database, logger, registry }) {
       // A template that does not render stops the start here, not a send later.
       const templates = await loadTemplates();

@@ -17,7 +17,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { connect as connectNats } from "nats";
 import pg from "pg";
 import { createSupervisor, ensureInfrastructure, repositoryRoot, stackSettings, waitFor } from "@bazaar/stack";
-import { CART_TOKEN_HEADER, createDatabase, createLogger, failureOf } from "@bazaar/platform";
+import { CART_TOKEN_HEADER, createDatabase, createLogger, failureOf, natsServers } from "@bazaar/platform";
 import { catalogEntities, catalogMigrations, seedCatalog } from "@bazaar/catalog";
 import { inventoryEntities, inventoryMigrations, seedStock } from "@bazaar/inventory";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
@@ -107,7 +107,7 @@ try {
   );
   // A new durable consumer (the order service's, under this run's name) first reads the history of
   // its stream, left by every earlier run and test: measure checkouts, not that catch-up.
-  const nats = await connectNats({ servers: env.NATS_URL });
+  const nats = await connectNats(natsServers(env.NATS_URL!));
   const caughtUp = performance.now();
   try {
     const jsm = await nats.jetstreamManager();

@@ -5,6 +5,7 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { OrderService } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { orderMigrations } from "../migrations/index.ts";
 import type { OrderConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { orderEntities } from "./entities.ts";
 import { orderHandlers } from "./handlers.ts";
 import { startKeySweeper } from "./idempotency.ts";
@@ -38,8 +39,8 @@ export function order(options: OrderOptions): ServiceDefinition<Database> {
     identity: "order",
     version: "1.0.0",
     database: { entities: orderEntities, migrations: orderMigrations },
-    publishes: ["order"],
-    consumes: ["payment", "shipping", "identity"],
+    publishes: eventDomains.publishes,
+    consumes: eventDomains.consumes,
     setup(runtime) {
       const { database, logger } = runtime;
       // One saga, driven by the RPCs, the payment consumers and recovery alike.

@@ -10,6 +10,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import test from "ava";
 import { connect } from "nats";
+import { natsServers } from "@bazaar/platform";
 import { fromBinary } from "@bufbuild/protobuf";
 import { createSupervisor, ensureNats, freePort, stackSettings } from "@bazaar/stack";
 import { OrderPlacedSchema } from "@bazaar/contracts/bazaar/order/v1/events_pb";
@@ -46,7 +47,7 @@ test("NATS stopped for 30 s during 100 checkouts: all CONFIRMED, every service p
   const nats = await ensureNats(settings, supervisor);
   t.truthy(nats.process, "a private nats-server, never the machine's");
 
-  const m = await startMesh(t, { natsUrl: settings.natsUrl });
+  const m = await startMesh(t, { natsUrl: nats.adminUrl });
   const sku = await sellable(m, { stock: CHECKOUTS + 20, price: 1500 });
   const buyers = Array.from({ length: CHECKOUTS }, () => randomUUID());
   const carts: string[] = [];
@@ -132,7 +133,7 @@ test("NATS stopped for 30 s during 100 checkouts: all CONFIRMED, every service p
   );
 
   // The stream: each order's OrderPlaced once (the relay's retries are deduplicated by Nats-Msg-Id).
-  const placed = await orderPlacedOnStream(settings.natsUrl);
+  const placed = await orderPlacedOnStream(nats.adminUrl);
   t.is(placed.length, confirmed.length, "one message per order in BAZAAR_ORDER");
   t.is(new Set(placed.map((p) => p.msgId)).size, placed.length, "no Nats-Msg-Id twice");
   t.true(placed.every((p) => p.msgId === p.eventId), "Nats-Msg-Id = event_id");
@@ -200,7 +201,7 @@ function summary(failures: string[]): string {
 
 /** Every OrderPlaced in BAZAAR_ORDER of the private NATS, read message by message. */
 async function orderPlacedOnStream(url: string): Promise<{ msgId: string; eventId: string; orderId: string }[]> {
-  const nc = await connect({ servers: url });
+  const nc = await connect(natsServers(url));
   try {
     const jsm = await nc.jetstreamManager();
     const { state } = await jsm.streams.info("BAZAAR_ORDER");

@@ -4,6 +4,7 @@ import test from "ava";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { connect } from "nats";
+import { natsServers } from "@bazaar/platform";
 import { uuidv7 } from "uuidv7";
 import { publishEvent, testEnv } from "@bazaar/platform/testing";
 import { StockReleasedSchema } from "@bazaar/contracts/bazaar/inventory/v1/events_pb";
@@ -20,7 +21,7 @@ const mesh = meshPerFile(test, { orderEnv: { ORDER_RECOVERY_INTERVAL_MS: "600000
 let caughtUp: Promise<unknown> | undefined;
 function consumerCaughtUp(m: Mesh) {
   caughtUp ??= (async () => {
-    const nats = await connect({ servers: (testEnv.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
+    const nats = await connect(natsServers(testEnv.NATS_URL ?? "nats://127.0.0.1:4222"));
     try {
       const jsm = await nats.jetstreamManager();
       await eventually(

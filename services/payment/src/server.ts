@@ -3,6 +3,7 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { PaymentService } from "@bazaar/contracts/bazaar/payment/v1/payment_pb";
 import { paymentMigrations } from "../migrations/index.ts";
 import type { PaymentConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { paymentEntities } from "./entities.ts";
 import type { PaymentGateway } from "./gateway.ts";
 import { paymentHandlers } from "./handlers.ts";
@@ -33,7 +34,7 @@ export function payment(options: PaymentOptions): ServiceDefinition<Database> {
     name: options.name ?? "payment",
     version: "1.0.0",
     database: { entities: paymentEntities, migrations: paymentMigrations },
-    publishes: ["payment"],
+    publishes: eventDomains.publishes,
     setup({ database, logger }) {
       const configured = gatewayFor(config, database);
       const payments = createPayments({

@@ -12,6 +12,7 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { connect } from "nats";
+import { natsServers } from "../src/events/nats-servers.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -110,7 +111,7 @@ async function measureLag(consumerConcurrency: number) {
   const lags = await Promise.race([received, sleep(60_000).then(() => [] as number[])]);
   const lag = summarize(lags, total - lags.length, durationMs);
   await service.stop();
-  const nats = await connect({ servers: settings.natsUrl });
+  const nats = await connect(natsServers(infra.env.NATS_URL!));
   await (await nats.jetstreamManager()).streams.delete(streamName(domain));
   await nats.close();
   await dropDatabase(`bazaar_${lagName.replaceAll("-", "_")}`);

@@ -13,6 +13,7 @@ import { Writable } from "node:stream";
 import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import { connect, DeliverPolicy, headers as natsHeaders } from "nats";
 import { eventTypeHeader, subjectFor } from "./events/subjects.ts";
+import { natsServers } from "./events/nats-servers.ts";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createDatabase, serviceDatabaseName, type Database, type DatabaseOptions } from "./data/database.ts";
@@ -215,7 +216,7 @@ export function capturingLogger(service = "test"): { logger: Logger; lines: Reco
  * Nats-Msg-Id = `msgId`, default its event_id): for tests of consumers without the publishing service.
  */
 export async function publishEvent<Desc extends DescMessage>(schema: Desc, event: MessageShape<Desc>, msgId?: string): Promise<void> {
-  const nats = await connect({ servers: (testEnv.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
+  const nats = await connect(natsServers(testEnv.NATS_URL ?? "nats://127.0.0.1:4222"));
   try {
     const headers = natsHeaders();
     headers.set(eventTypeHeader, schema.typeName);
@@ -257,7 +258,7 @@ export interface ReadStreamOptions<T> {
  */
 export async function readStream<T>(options: ReadStreamOptions<T>): Promise<T[]> {
   const { count = 1, timeoutMs = 20_000 } = options;
-  const nats = await connect({ servers: (testEnv.NATS_URL ?? "nats://127.0.0.1:4222").split(",") });
+  const nats = await connect(natsServers(testEnv.NATS_URL ?? "nats://127.0.0.1:4222"));
   try {
     const consumer = await nats.jetstream().consumers.get(options.stream, {
       filterSubjects: options.subject,

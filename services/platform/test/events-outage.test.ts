@@ -31,7 +31,7 @@ test("NATS stopped while 500 events are committed, then restarted: exactly 500 d
   const database = await createDatabase({ url: serverUrl, dbName, entities: [Effect], migrations: [CreateTestEffect], logger });
   t.teardown(() => database.close());
 
-  const nats = await connectNats(settings.natsUrl);
+  const nats = await connectNats(nats1.adminUrl);
   t.teardown(() => nats.close());
   await ensureStreams(await nats.jetstreamManager(), ["platformtest"]);
   const relayRegistry = new Registry();

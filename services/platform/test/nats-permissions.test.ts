@@ -78,6 +78,8 @@ test.serial("each service's NATS user does its own work and is refused outside i
 
   // cart (no events of its own) reads identity's stream for revocations through an ordered consumer, as the revocation feed does.
   const cart = await as(t, port, "cart");
+  // The feed ensures identity's stream first, and ensureStreams the dead letters' with it (a mesh run once saw this refused).
+  await ensureStreams(await cart.jetstreamManager(), ["identity"], retention);
   const feed = await cart.jetstream().consumers.get("BAZAAR_IDENTITY", { filterSubjects: "bazaar.identity.>", deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - 600_000).toISOString() });
   t.is((await feed.next({ expires: 5000 }))?.string(), "u1");
   t.is(await refused(cart.jetstream().publish("bazaar.order.order_placed", encode("forged"), { timeout: 2000 })), "refused");

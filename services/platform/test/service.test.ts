@@ -196,7 +196,7 @@ test("NATS away does not take a service out of Consul: it stays ready, reports n
 
   const name = uniqueName();
   const service = await createService(testService({ name }), {
-    config: loadConfig(platformConfigSchema, { ...env, NATS_URL: settings.natsUrl }),
+    config: loadConfig(platformConfigSchema, { ...env, NATS_URL: natsServer.adminUrl }),
     upstreams: testServiceUpstreams(name),
   });
   t.teardown(async () => {

@@ -3,6 +3,7 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { PromotionService } from "@bazaar/contracts/bazaar/promotion/v1/promotion_service_pb";
 import { promotionMigrations } from "../migrations/index.ts";
 import type { PromotionConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { createCartEvaluator } from "./cart-evaluation.ts";
 import { promotionEntities } from "./entities.ts";
 import { promotionHandlers } from "./handlers.ts";
@@ -28,8 +29,8 @@ export function promotion(options: PromotionOptions): ServiceDefinition<Database
     name,
     version: "1.0.0",
     database: { entities: promotionEntities, migrations: promotionMigrations },
-    publishes: ["promotion"],
-    consumes: followOrders ? ["order"] : [],
+    publishes: eventDomains.publishes,
+    consumes: followOrders ? eventDomains.consumes : [],
     setup: ({ database, registry, config }) => ({
       routes: (router) =>
         router.service(

@@ -3,6 +3,7 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { ReturnsService } from "@bazaar/contracts/bazaar/returns/v1/returns_service_pb";
 import { returnsMigrations } from "../migrations/index.ts";
 import type { ReturnsConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { returnsEntities } from "./entities.ts";
 import { returnsHandlers } from "./handlers.ts";
 import { createOrderAccess } from "./order-access.ts";
@@ -30,8 +31,8 @@ export function returns(options: ReturnsOptions): ServiceDefinition<Database> {
     identity: "returns",
     version: "1.0.0",
     database: { entities: returnsEntities, migrations: returnsMigrations },
-    publishes: ["returns"],
-    consumes: ["identity"],
+    publishes: eventDomains.publishes,
+    consumes: eventDomains.consumes,
     setup(runtime) {
       const { database, logger } = runtime;
       const metrics = returnsMetrics(runtime.registry);

@@ -3,6 +3,7 @@ import type { Database, ServiceDefinition } from "@bazaar/platform";
 import { ShippingService } from "@bazaar/contracts/bazaar/shipping/v1/shipping_service_pb";
 import { shippingMigrations } from "../migrations/index.ts";
 import type { ShippingConfig } from "./config.ts";
+import { eventDomains } from "./event-domains.ts";
 import { shippingEntities } from "./entities.ts";
 import { shippingHandlers } from "./handlers.ts";
 import type { CarrierPort } from "./carrier.ts";
@@ -29,8 +30,8 @@ export function shipping(options: ShippingOptions): ServiceDefinition<Database> 
     name: options.name ?? "shipping",
     version: "1.0.0",
     database: { entities: shippingEntities, migrations: shippingMigrations },
-    publishes: ["shipping"],
-    consumes: ["order", "identity"],
+    publishes: eventDomains.publishes,
+    consumes: eventDomains.consumes,
     async setup({ database, logger, name }) {
       if (config.SHIPPING_SEED_DEFAULTS) {
         // Several instances may start at once: the loser of a race meets the area key and says so.

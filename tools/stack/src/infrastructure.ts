@@ -1,5 +1,5 @@
 import { ensureConsul } from "./consul.ts";
-import { ensureNats } from "./nats.ts";
+import { ensureNats, type ProvisionedNats } from "./nats.ts";
 import { ensurePostgres } from "./postgres.ts";
 import type { Supervisor } from "./processes.ts";
 import type { Provisioned } from "./provisioned.ts";
@@ -7,9 +7,10 @@ import { infrastructureEnv, type StackSettings } from "./settings.ts";
 
 export interface Infrastructure {
   postgres: Provisioned;
-  nats: Provisioned;
+  /** Its urlFor(service) is the NATS_URL a service gets (its own user on the stack's own NATS). */
+  nats: ProvisionedNats;
   consul: Provisioned;
-  /** DATABASE_URL, NATS_URL and CONSUL_HTTP_ADDR for services and tests. */
+  /** DATABASE_URL, NATS_URL (the admin user's on the stack's own NATS) and CONSUL_HTTP_ADDR for tools and tests. */
   env: Record<string, string>;
 }
 
@@ -20,5 +21,5 @@ export async function ensureInfrastructure(settings: StackSettings, supervisor: 
     ensureNats(settings, supervisor),
     ensureConsul(settings, supervisor),
   ]);
-  return { postgres, nats, consul, env: infrastructureEnv(settings) };
+  return { postgres, nats, consul, env: { ...infrastructureEnv(settings), NATS_URL: nats.adminUrl } };
 }

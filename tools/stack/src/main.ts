@@ -1,9 +1,12 @@
 // `npm start`: the infrastructure (reused or private), then every service and the edge, until Ctrl-C.
+import path from "node:path";
 import { PrerequisiteError } from "./errors.ts";
 import { ensureInfrastructure } from "./infrastructure.ts";
 import { ensureTraceStore } from "./jaeger.ts";
 import { ensureMailServer } from "./mailpit.ts";
+import { natsAdminUser } from "./nats.ts";
 import { createSupervisor } from "./processes.ts";
+import { natsClients } from "./nats-users.ts";
 import { discoverServices, startMesh } from "./services.ts";
 import { stackSettings } from "./settings.ts";
 import { buildStorefront } from "./storefront.ts";
@@ -36,6 +39,11 @@ try {
   for (const p of [infra.postgres, infra.nats, infra.consul]) {
     say(`${p.name.padEnd(8)} ${p.address}${p.process ? " (private instance)" : " (already running)"}`);
   }
+  say(
+    infra.nats.process
+      ? `nats     a user per service; tools: NATS_URL from ${path.join(settings.stateDir, "nats", "users.json")} (user ${natsAdminUser})`
+      : "nats     shared server: no per-service users (set NATS_URL to a free port for the stack's own, with them)",
+  );
   // The notification service's SMTP server: SMTP_URL, or the stack's Mailpit and its web inbox.
   const mail = await ensureMailServer(settings, supervisor);
   say(`${mail.name.padEnd(8)} ${mail.address}${mail.process ? " (private instance)" : " (already running)"}${mail.inboxUrl ? ` — inbox ${mail.inboxUrl}` : ""}`);
@@ -52,12 +60,17 @@ try {
   say(services.length ? `starting ${services.map((s) => s.name).join(", ")}` : "no services yet (services/*/src/main.ts)");
   // Each edge instance on a port of its own, counting up from EDGE_PORT.
   const edgePort = Number(process.env.EDGE_PORT ?? 8080);
+  const natsUsers = new Set(natsClients(services, settings.root).map((s) => s.name));
   await startMesh(services, {
     supervisor,
     consulAddr: settings.consulAddr,
-    env: { ...infra.env, ...mail.env, ...traces?.env },
+    // NATS without the admin's credentials; each service that uses it reaches it as its own user.
+    env: { ...infra.env, NATS_URL: infra.nats.address, ...mail.env, ...traces?.env },
     instances: settings.instances,
-    instanceEnv: (service, n): Record<string, string> => (service.name === "edge" ? { EDGE_PORT: String(edgePort + n - 1) } : {}),
+    instanceEnv: (service, n): Record<string, string> => ({
+      ...(natsUsers.has(service.name) ? { NATS_URL: infra.nats.urlFor(service.name) } : {}),
+      ...(service.name === "edge" ? { EDGE_PORT: String(edgePort + n - 1) } : {}),
+    }),
     // As an orchestrator would: a process that ends on its own comes back, 0.5 s doubling to 30 s.
     restart: true,
   });

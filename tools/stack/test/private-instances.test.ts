@@ -42,12 +42,14 @@ test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers
   const started = [infra.postgres, infra.nats, infra.consul].map((p) => p.process);
   t.deepEqual(started.map((p) => p?.name), ["postgres", "nats", "consul"]);
   t.true(await postgresAnswers(settings.databaseUrl));
-  t.is(await natsAnswers(settings.natsUrl), "jetstream");
+  // The stack's own NATS takes only its users: tools and tests get the admin's.
+  t.is(await natsAnswers(settings.natsUrl), "none");
+  t.is(await natsAnswers(infra.nats.adminUrl), "jetstream");
   t.true(await consulAnswers(settings.consulAddr));
   const consulCwd = readlinkSync(`/proc/${infra.consul.process!.pid}/cwd`);
   t.deepEqual(infra.env, {
     DATABASE_URL: settings.databaseUrl,
-    NATS_URL: settings.natsUrl,
+    NATS_URL: infra.nats.adminUrl,
     CONSUL_HTTP_ADDR: settings.consulAddr,
     BAZAAR_ENV: process.env.BAZAAR_ENV ?? "development",
   });
@@ -58,7 +60,7 @@ test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers
     t.false(alive(p!.pid), `${p!.name} (pid ${p!.pid}) is gone`);
   }
   t.false(await postgresAnswers(settings.databaseUrl));
-  t.is(await natsAnswers(settings.natsUrl), "none");
+  t.is(await natsAnswers(infra.nats.adminUrl), "none");
   t.false(await consulAnswers(settings.consulAddr));
   t.true(lines.some((line) => line.startsWith("postgres | ")), "PostgreSQL's log lines carry its name");
   // The dev agent ran in its own directory under the state dir, not in the repository (whose

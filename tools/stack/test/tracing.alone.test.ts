@@ -54,14 +54,14 @@ test.after.always(async () => {
 test.before(async (t) => {
   t.timeout(8 * 60_000);
   const settings = { ...stackSettings(), stateDir, consulAddr: `127.0.0.1:${await freePort()}`, natsUrl: `nats://127.0.0.1:${await freePort()}` };
-  await Promise.all([ensureConsul(settings, supervisor), ensureNats(settings, supervisor)]);
+  const [, nats] = await Promise.all([ensureConsul(settings, supervisor), ensureNats(settings, supervisor)]);
   jaeger = await startPrivateJaeger(settings, supervisor, path.join(stateDir, "jaeger"));
 
   const edgePort = await freePort();
   await startMesh(discoverServices(repositoryRoot), {
     supervisor,
     consulAddr: settings.consulAddr,
-    env: { ...infrastructureEnv(settings), ...jaeger.env, BAZAAR_ENV: "development", LOG_LEVEL: "warn", EDGE_RATE_LIMITS_KEY: `bazaar/test/tracing-${tag}` },
+    env: { ...infrastructureEnv(settings), NATS_URL: nats.adminUrl, ...jaeger.env, BAZAAR_ENV: "development", LOG_LEVEL: "warn", EDGE_RATE_LIMITS_KEY: `bazaar/test/tracing-${tag}` },
     instances: 1,
     instanceEnv: (service): Record<string, string> => (service.name === "edge" ? { EDGE_PORT: String(edgePort) } : {}),
     healthyTimeoutMs: 180_000,
