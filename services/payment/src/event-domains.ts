@@ -4,4 +4,5 @@ import type { EventDomains } from "@bazaar/platform";
 
 export const eventDomains = {
   publishes: ["payment"],
+  consumes: ["identity"],
 } as const satisfies EventDomains;

@@ -1,8 +1,17 @@
 // A user's download of their data, payment's part: the payments of their orders (amounts, states, the
 // method token and email given) and each one's operations. Never the gateway's failure internals
-// beyond their code and message.
-import { typedQueries, type Database, type GatherPersonalData } from "@bazaar/platform";
+// beyond their code and message. A deleted account's payments keep their amounts and operations (the
+// books and refunds need them) and lose the email given.
+import { personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData } from "@bazaar/platform";
 import { paymentEntities } from "./entities.ts";
+
+export function personalDataConsumers(name: string): ConsumerDefinition[] {
+  return [
+    personalDataErasure(name, async (userId, em) => {
+      await typedQueries(em, paymentEntities).updateTable("payment").set({ email: "", updated_at: new Date() }).where("customer_id", "=", userId).execute();
+    }),
+  ];
+}
 
 export function gatherPersonalData(database: Database): GatherPersonalData {
   return async (userId) => {

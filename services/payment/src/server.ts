@@ -7,7 +7,7 @@ import { eventDomains } from "./event-domains.ts";
 import { paymentEntities } from "./entities.ts";
 import type { PaymentGateway } from "./gateway.ts";
 import { paymentHandlers } from "./handlers.ts";
-import { gatherPersonalData } from "./personal-data.ts";
+import { gatherPersonalData, personalDataConsumers } from "./personal-data.ts";
 import { createPayments } from "./payments.ts";
 import { createStripeClient, createStripeGateway } from "./stripe-gateway.ts";
 import { stripeWebhook } from "./stripe-webhook.ts";
@@ -35,6 +35,7 @@ export function payment(options: PaymentOptions): ServiceDefinition<Database> {
     version: "1.0.0",
     database: { entities: paymentEntities, migrations: paymentMigrations },
     publishes: eventDomains.publishes,
+    consumes: eventDomains.consumes,
     setup({ database, logger }) {
       const configured = gatewayFor(config, database);
       const payments = createPayments({
@@ -47,6 +48,7 @@ export function payment(options: PaymentOptions): ServiceDefinition<Database> {
       return {
         routes: (router) => router.service(PaymentService, paymentHandlers(payments)),
         personalData: gatherPersonalData(database),
+        consumers: personalDataConsumers(options.name ?? "payment"),
         // Served only where Stripe can sign for it.
         ...(config.STRIPE_WEBHOOK_SECRET ? { webhooks: { "/webhooks/stripe": stripeWebhook({ database, secret: config.STRIPE_WEBHOOK_SECRET, logger }) } } : {}),
       };
