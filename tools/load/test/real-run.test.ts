@@ -1,0 +1,60 @@
+// One short real run: a private mesh (every service the journeys reach, in-process) behind a real
+// edge, one stocked product, and `runLoad` driving every journey — guest checkouts included —
+// through the edge over Connect JSON for a few seconds at a low rate.
+import test from "ava";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createBazaarClient } from "@bazaar/client";
+import { ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
+import { startMesh, unique, type Mesh } from "../../../edge/test/helpers.ts";
+import { parseOptions, type LoadOptions } from "../src/options.ts";
+import { writeResult } from "../src/output.ts";
+import { resultOf, type LoadResult } from "../src/report.ts";
+import { runLoad } from "../src/run.ts";
+
+let mesh: Mesh | undefined;
+let url = "";
+
+test.before(async () => {
+  mesh = await startMesh();
+  ({ url } = await mesh.edge());
+  const password = `Adm1n-${unique("pw")}`;
+  const admin = createBazaarClient({ baseUrl: url, useHttpGet: false });
+  await admin.identity.register({ email: mesh.adminEmail, password, displayName: "Staff" });
+  await mesh.bootstrapAdmin();
+  await admin.signIn(mesh.adminEmail, password);
+  const tag = unique("t").slice(2);
+  const { category } = await admin.catalog.createCategory({ category: { name: "Tools", slug: `tools-${tag}` } });
+  const sku = `SAW-${tag.toUpperCase()}`;
+  await admin.catalog.createProduct({
+    product: { slug: `hand-saw-${tag}`, name: `Hand Saw ${tag}`, categoryId: category!.id, status: ProductStatus.ACTIVE, variants: [{ sku, prices: [{ currencyCode: "USD", amountMinor: 2499n }] }] },
+  });
+  await admin.inventory.receiveStock({ sku, quantity: 1000n, note: "load test stock" });
+});
+
+test.after.always(async () => {
+  await mesh?.stop();
+});
+
+test("a short open-loop run through a real edge completes every journey, guest checkouts included, and writes its result and chart", async (t) => {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "bazaar-load-")), "run.json");
+  // Every journey weighted enough to be drawn in a few seconds; checkout often, so orders are placed.
+  const options = parseOptions(["--url", url, "--rate", "6", "--ramp", "1", "--duration", "4", "--weights", "browse=2,search=1,product=2,addToCart=2,viewCart=1,checkout=2", "--out", out, "--seed", "7"]) as LoadOptions;
+  const outcome = await runLoad(options);
+  const result: LoadResult = resultOf(options, outcome);
+  const failures = Object.entries(result.steps).filter(([, s]) => s.errors > 0).map(([name, s]) => `${name}: ${JSON.stringify(s.errorCodes)}`);
+  t.deepEqual(failures, [], "no step failed");
+  t.is(result.stoppedBy, "duration");
+  t.true(result.totals.journeys >= 8, `journeys: ${result.totals.journeys}`);
+  t.true(result.totals.journeys <= 30, "an open loop starts about rate × time journeys, not more");
+  for (const journey of ["browse", "search", "product", "addToCart", "viewCart", "checkout"]) t.true((result.steps[journey]?.count ?? 0) > 0, `${journey} ran`);
+  t.true(result.steps["checkout PlaceOrder"]!.count > 0, "guest orders were placed");
+  t.true(result.steps["browse ListProducts"]!.latencyMs.p50 > 0);
+  t.is(result.catalog.products, 1, "the catalog was found through the API");
+
+  const written = writeResult(result, out);
+  t.deepEqual(JSON.parse(readFileSync(written.json, "utf8")).totals, result.totals);
+  t.true(existsSync(written.chart));
+  t.regex(readFileSync(written.chart, "utf8"), /<svg[^]*Journey latency over time[^]*Throughput/);
+});
