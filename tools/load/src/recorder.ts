@@ -90,7 +90,8 @@ export function percentilesOf(h: Histogram): { p50: number; p90: number; p95: nu
     p95: ms(h.getValueAtPercentile(95)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    // The top of the max's bucket, as the percentiles answer (maxValue is its bottom).
+    max: ms(h.getValueAtPercentile(100)),
     mean: ms(h.mean),
   };
 }

@@ -2,7 +2,9 @@
 // edge, one stocked product, and `runLoad` driving every journey — guest checkouts included —
 // through the edge over Connect JSON for a few seconds at a low rate.
 import test from "ava";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createBazaarClient } from "@bazaar/client";
@@ -37,7 +39,7 @@ test.after.always(async () => {
   await mesh?.stop();
 });
 
-test("a short open-loop run through a real edge completes every journey, guest checkouts included, and writes its result and chart", async (t) => {
+test.serial("a short open-loop run through a real edge completes every journey, guest checkouts included, and writes its result and chart", async (t) => {
   const out = path.join(mkdtempSync(path.join(tmpdir(), "bazaar-load-")), "run.json");
   // Every journey weighted enough to be drawn in a few seconds; checkout often, so orders are placed.
   const options = parseOptions(["--url", url, "--rate", "6", "--ramp", "1", "--duration", "4", "--weights", "browse=2,search=1,product=2,addToCart=2,viewCart=1,checkout=2", "--out", out, "--seed", "7"]) as LoadOptions;
@@ -57,4 +59,45 @@ test("a short open-loop run through a real edge completes every journey, guest c
   t.deepEqual(JSON.parse(readFileSync(written.json, "utf8")).totals, result.totals);
   t.true(existsSync(written.chart));
   t.regex(readFileSync(written.chart, "utf8"), /<svg[^]*Journey latency over time[^]*Throughput/);
+});
+
+test.serial("a closed loop of 2 shoppers and a max-requests bound stops at that many journeys", async (t) => {
+  const options = parseOptions(["--url", url, "--users", "2", "--duration", "20", "--max-requests", "12", "--weights", "browse=1,product=1,viewCart=1"]) as LoadOptions;
+  const result = resultOf(options, await runLoad(options));
+  t.is(result.stoppedBy, "max-requests");
+  t.is(result.totals.journeys, 12, "each of 12 started journeys ended; none more");
+  t.is(result.totals.errors, 0, JSON.stringify(result.steps));
+  t.true(result.elapsedSeconds < 20);
+});
+
+test.serial("--find-knee steps the rate and reports the last step that held (a generous bound, so every step holds)", async (t) => {
+  const options = parseOptions(["--url", url, "--find-knee", "--start-rate", "2", "--step-rate", "2", "--step", "1", "--max-rate", "4", "--p95", "60000", "--duration", "30", "--weights", "browse=1,search=1"]) as LoadOptions;
+  const result = resultOf(options, await runLoad(options));
+  t.is(result.knee?.ended, "max-rate");
+  t.deepEqual(result.knee?.stages.map((s) => [s.rate, s.held]), [
+    [2, true],
+    [4, true],
+  ]);
+  t.is(result.knee?.kneeRate, 4);
+  t.is(result.stoppedBy, "knee");
+});
+
+test.serial("--find-knee stops at the first step whose p95 exceeds the bound and reports the one before (none here)", async (t) => {
+  // A p95 bound of 1 ms no write through the edge (CreateCart, AddCartItem: a transaction each) meets: the first step fails, so there is no knee.
+  const options = parseOptions(["--url", url, "--find-knee", "--start-rate", "3", "--step-rate", "3", "--step", "1", "--max-rate", "30", "--p95", "1", "--duration", "30", "--weights", "addToCart=1"]) as LoadOptions;
+  const result = resultOf(options, await runLoad(options));
+  t.is(result.knee?.ended, "p95");
+  t.is(result.knee?.stages.length, 1);
+  t.is(result.knee?.kneeRate, null);
+});
+
+test.serial("`npm run load`'s entry point runs from the command line, prints the per-step table and names its result and chart", async (t) => {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "bazaar-load-cli-")), "cli.json");
+  const main = path.join(import.meta.dirname, "..", "src", "main.ts");
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import=tsx", main, "--url", url, "--rate", "4", "--ramp", "0", "--duration", "2", "--out", out, "--no-progress"], { timeout: 60_000 });
+  t.log(stdout);
+  t.regex(stdout, /^step\s+count\s+errors\s+p50 ms\s+p90 ms\s+p95 ms\s+p99 ms\s+max ms$/m);
+  t.regex(stdout, /journeys in \d+\.\d s .* 0 failed, 0 dropped/);
+  t.regex(stdout, new RegExp(`result: ${out}\nchart: {2}${out.replace(/\.json$/, ".html")}`));
+  t.is(JSON.parse(readFileSync(out, "utf8")).tool, "bazaar-load");
 });
