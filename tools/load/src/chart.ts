@@ -23,7 +23,8 @@ export function lineChart(title: string, unit: string, seconds: number[], series
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxY);
   const grid = ticks.map((v) => `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/><text x="${pad.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${v < 10 ? v.toFixed(1) : Math.round(v)}</text>`);
   const xTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * maxX)).map((s) => `<text x="${x(s).toFixed(1)}" y="${height - pad.bottom + 16}" text-anchor="middle" font-size="11">${s}s</text>`);
-  const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${s.values.map((v, i) => `${x(seconds[i]!).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}"><title>${escape(s.label)}</title></polyline>`);
+  // Drawn highest first, so a lower percentile on the same values stays visible on top.
+  const lines = [...series].reverse().map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${s.values.map((v, i) => `${x(seconds[i]!).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}"><title>${escape(s.label)}</title></polyline>`);
   const legend = series.map((s, i) => `<rect x="${pad.left + i * 150}" y="8" width="12" height="12" fill="${s.color}"/><text x="${pad.left + i * 150 + 18}" y="18" font-size="12">${escape(s.label)}</text>`);
   return `<figure><figcaption>${escape(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escape(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif">
 <text x="14" y="${height / 2}" font-size="11" transform="rotate(-90 14 ${height / 2})" text-anchor="middle">${escape(unit)}</text>

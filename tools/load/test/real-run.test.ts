@@ -3,7 +3,7 @@
 // through the edge over Connect JSON for a few seconds at a low rate.
 import test from "ava";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -41,6 +41,7 @@ test.after.always(async () => {
 
 test.serial("a short open-loop run through a real edge completes every journey, guest checkouts included, and writes its result and chart", async (t) => {
   const out = path.join(mkdtempSync(path.join(tmpdir(), "bazaar-load-")), "run.json");
+  t.teardown(() => rmSync(path.dirname(out), { recursive: true, force: true }));
   // Every journey weighted enough to be drawn in a few seconds; checkout often, so orders are placed.
   const options = parseOptions(["--url", url, "--rate", "6", "--ramp", "1", "--duration", "4", "--weights", "browse=2,search=1,product=2,addToCart=2,viewCart=1,checkout=2", "--out", out, "--seed", "7"]) as LoadOptions;
   const outcome = await runLoad(options);
@@ -93,6 +94,7 @@ test.serial("--find-knee stops at the first step whose p95 exceeds the bound and
 
 test.serial("`npm run load`'s entry point runs from the command line, prints the per-step table and names its result and chart", async (t) => {
   const out = path.join(mkdtempSync(path.join(tmpdir(), "bazaar-load-cli-")), "cli.json");
+  t.teardown(() => rmSync(path.dirname(out), { recursive: true, force: true }));
   const main = path.join(import.meta.dirname, "..", "src", "main.ts");
   const { stdout } = await promisify(execFile)(process.execPath, ["--import=tsx", main, "--url", url, "--rate", "4", "--ramp", "0", "--duration", "2", "--out", out, "--no-progress"], { timeout: 60_000 });
   t.log(stdout);

@@ -1,6 +1,6 @@
 // Percentiles per step from the HDR histograms, the per-second timeline, the JSON result and the chart.
 import test from "ava";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chartHtml } from "../src/chart.ts";
@@ -75,6 +75,8 @@ test("the JSON result holds totals, steps and the per-second timeline; the chart
   t.regex(summaryText(result), /110 journeys in 3\.0 s .* 1 failed, 1 dropped/);
 
   const dir = mkdtempSync(path.join(tmpdir(), "bazaar-load-report-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
   const written = writeResult(result, path.join(dir, "nested", "run.json"));
   t.is(written.chart, path.join(dir, "nested", "run.html"));
   t.deepEqual(JSON.parse(readFileSync(written.json, "utf8")), JSON.parse(JSON.stringify(result)));
