@@ -44,7 +44,15 @@ test.serial("a short open-loop run through a real edge completes every journey, 
   t.teardown(() => rmSync(path.dirname(out), { recursive: true, force: true }));
   // Every journey weighted enough to be drawn in a few seconds; checkout often, so orders are placed.
   const options = parseOptions(["--url", url, "--rate", "6", "--ramp", "1", "--duration", "4", "--weights", "browse=2,search=1,product=2,addToCart=2,viewCart=1,checkout=2", "--out", out, "--seed", "7"]) as LoadOptions;
-  const outcome = await runLoad(options);
+  // What went on the wire: method, path and content type of every request.
+  const sent = new Set<string>();
+  const outcome = await runLoad(options, {
+    fetch: (input, init) => {
+      const request = new Request(input, init);
+      sent.add(`${request.method} ${new URL(request.url).pathname.split("/").pop()} ${request.headers.get("content-type") ?? ""}`);
+      return fetch(input, init);
+    },
+  });
   const result: LoadResult = resultOf(options, outcome);
   const failures = Object.entries(result.steps).filter(([, s]) => s.errors > 0).map(([name, s]) => `${name}: ${JSON.stringify(s.errorCodes)}`);
   t.deepEqual(failures, [], "no step failed");
@@ -55,6 +63,9 @@ test.serial("a short open-loop run through a real edge completes every journey, 
   t.true(result.steps["checkout PlaceOrder"]!.count > 0, "guest orders were placed");
   t.true(result.steps["browse ListProducts"]!.latencyMs.p50 > 0);
   t.is(result.catalog.products, 1, "the catalog was found through the API");
+  // Connect JSON as the storefront sends it: side-effect-free reads as Connect GET, the rest as JSON POSTs.
+  for (const read of ["ListProducts", "GetCategory", "SearchProducts", "GetProduct", "ListReviews", "ListShippingOptions"]) t.true(sent.has(`GET ${read} `), `${read} as GET: ${[...sent].join("; ")}`);
+  for (const write of ["CreateCart", "AddCartItem", "SetCartShipping", "PlaceOrder"]) t.true(sent.has(`POST ${write} application/json`), `${write} as a JSON POST`);
 
   const written = writeResult(result, out);
   t.deepEqual(JSON.parse(readFileSync(written.json, "utf8")).totals, result.totals);
