@@ -56,7 +56,9 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   const fetch = createGuardedFetch(options.baseUrl, hooks.fetch);
   const baseUrl = options.baseUrl.href.replace(/\/$/, "");
   const catalogClient = createClient(CatalogService, createConnectTransport({ baseUrl, fetch, useHttpGet: true }));
-  const catalog = await discoverCatalog(catalogClient, options.currencyCode);
+  const catalog = await discoverCatalog(catalogClient, options.currencyCode).catch((error: unknown) => {
+    throw new Error(`cannot read the shop's catalog at ${options.baseUrl.href}: ${describe(error)}`, { cause: error });
+  });
 
   const random = seededRandom(options.seed);
   const pickJourney = createJourneyPicker(options.weights, random);
@@ -154,4 +156,14 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
 function lastHeld(stages: KneeStage[]): number | null {
   const held = stages.filter((s) => s.held);
   return held.length > 0 ? held[held.length - 1]!.rate : null;
+}
+
+/** An error and what caused it ("fetch failed" alone does not say the port was closed). */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error && parts.length < 4; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === "string" ? `${e.message} (${code})` : e.message);
+  }
+  return parts.length > 0 ? parts.join(": ") : String(error);
 }
