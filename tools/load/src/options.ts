@@ -46,7 +46,7 @@ Load shape (one of):
 
 Bounds (a run always ends):
   --duration <s>           run time in seconds (1..86400)                    default 30
-                           (find-knee: the whole search, across steps)
+                           (find-knee: the whole search, across steps;     default 600)
   --max-requests <n>       stop after this many journeys (1..10000000)       default 1000000
   --max-in-flight <n>      open loop: journeys in flight before arrivals are dropped (counted) default 256
   --timeout <ms>           per request                                       default 10000
@@ -164,7 +164,7 @@ export function parseOptions(argv: string[], stdoutIsTerminal = false, now = new
   return {
     baseUrl: parseBaseUrl(v.url ?? "http://127.0.0.1:8080"),
     mode,
-    durationSeconds: number("duration", v.duration, 30, 1, 86_400),
+    durationSeconds: number("duration", v.duration, mode.kind === "knee" ? 600 : 30, 1, 86_400),
     maxRequests: number("max-requests", v["max-requests"], 1_000_000, 1, 10_000_000, true),
     maxInFlight: number("max-in-flight", v["max-in-flight"], 256, 1, 100_000, true),
     timeoutMs: number("timeout", v.timeout, 10_000, 1, 600_000),

@@ -22,6 +22,7 @@ test("defaults: an open loop of 10/s with a 5 s ramp for 30 s at the local edge,
 
 test("closed loop, find-knee and weights are parsed; a weight left out is 0", (t) => {
   t.deepEqual(parse("--users", "8", "--think", "100").mode, { kind: "closed", users: 8, thinkMs: 100 });
+  t.is(parse("--find-knee").durationSeconds, 600, "a knee search gets ten minutes unless told");
   t.deepEqual(parse("--find-knee", "--start-rate", "2", "--step-rate", "3", "--step", "4", "--max-rate", "20", "--p95", "150").mode, { kind: "knee", startRate: 2, stepRate: 3, stepSeconds: 4, maxRate: 20, p95BoundMs: 150 });
   t.deepEqual(parse("--weights", "checkout=1,browse=4").weights, { browse: 4, search: 0, product: 0, addToCart: 0, viewCart: 0, checkout: 1 });
   t.is(parse("--url", "https://shop.example.com/api/").baseUrl.href, "https://shop.example.com/api");
