@@ -1,6 +1,6 @@
 // Stock: levels per SKU and location (keyset pages) with low stock highlighted against each SKU's
 // threshold, receiving and adjusting with a reason, thresholds, and a SKU's movement history.
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { MovementReason } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { enumName, FormRow, formatTime, Pager, Refusal, useAction, useLoad, usePages, useStaff } from "./ui.tsx";
 
@@ -57,105 +57,88 @@ export function StockPage() {
   );
 }
 
-function ReceiveForm({ onDone }: { onDone: () => void }) {
-  const staff = useStaff();
+/**
+ * One stock action as a form: its fields, a call that returns what to say when it worked, the refusal
+ * shown beside the fields when it did not; `reset` empties the fields after a success.
+ */
+function StockForm(props: { legend: string; submit: string; reset?: boolean; onDone: () => void; act: (form: FormData) => Promise<string>; children: ReactNode }) {
   const action = useAction();
   const [done, setDone] = useState<string>();
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
-    const sku = String(form.get("sku")).trim();
     setDone(undefined);
-    const ok = await action.run(async () => {
-      const { level } = await staff.inventory.receiveStock({ sku, location: String(form.get("location")).trim(), quantity: BigInt(String(form.get("quantity"))), note: String(form.get("note")).trim() });
-      setDone(`Received: ${sku} now has ${level?.onHand ?? 0n} on hand at ${level?.location ?? "default"}.`);
-    });
+    const ok = await action.run(async () => setDone(await props.act(form)));
     if (ok) {
-      formElement.reset();
-      onDone();
+      if (props.reset) formElement.reset();
+      props.onDone();
     }
   }
   return (
     <form onSubmit={submit} className="editor">
       <fieldset>
-        <legend>Receive stock</legend>
-        <FormRow id="receive-sku" label="SKU" name="sku" required />
-        <FormRow id="receive-quantity" label="Quantity" name="quantity" type="number" min={1} required />
-        <FormRow id="receive-location" label="Location" name="location" placeholder="default" />
-        <FormRow id="receive-note" label="Note" name="note" placeholder="delivery note number" />
+        <legend>{props.legend}</legend>
+        {props.children}
         <Refusal error={action.error} />
         {done && <p role="status">{done}</p>}
-        <button type="submit" disabled={action.busy}>Receive</button>
+        <button type="submit" disabled={action.busy}>{props.submit}</button>
       </fieldset>
     </form>
+  );
+}
+
+const text = (form: FormData, name: string) => String(form.get(name)).trim();
+
+function ReceiveForm({ onDone }: { onDone: () => void }) {
+  const staff = useStaff();
+  const act = async (form: FormData) => {
+    const sku = text(form, "sku");
+    const { level } = await staff.inventory.receiveStock({ sku, location: text(form, "location"), quantity: BigInt(text(form, "quantity")), note: text(form, "note") });
+    return `Received: ${sku} now has ${level?.onHand ?? 0n} on hand at ${level?.location ?? "default"}.`;
+  };
+  return (
+    <StockForm legend="Receive stock" submit="Receive" reset onDone={onDone} act={act}>
+      <FormRow id="receive-sku" label="SKU" name="sku" required />
+      <FormRow id="receive-quantity" label="Quantity" name="quantity" type="number" min={1} required />
+      <FormRow id="receive-location" label="Location" name="location" placeholder="default" />
+      <FormRow id="receive-note" label="Note" name="note" placeholder="delivery note number" />
+    </StockForm>
   );
 }
 
 function AdjustForm({ onDone }: { onDone: () => void }) {
   const staff = useStaff();
-  const action = useAction();
-  const [done, setDone] = useState<string>();
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formElement = event.currentTarget;
-    const form = new FormData(formElement);
-    const sku = String(form.get("sku")).trim();
-    setDone(undefined);
-    const ok = await action.run(async () => {
-      const { level } = await staff.inventory.adjustStock({ sku, location: String(form.get("location")).trim(), delta: BigInt(String(form.get("delta"))), reason: Number(form.get("reason")) as MovementReason, note: String(form.get("note")).trim() });
-      setDone(`Adjusted: ${sku} now has ${level?.onHand ?? 0n} on hand.`);
-    });
-    if (ok) {
-      formElement.reset();
-      onDone();
-    }
-  }
+  const act = async (form: FormData) => {
+    const sku = text(form, "sku");
+    const { level } = await staff.inventory.adjustStock({ sku, location: text(form, "location"), delta: BigInt(text(form, "delta")), reason: Number(form.get("reason")) as MovementReason, note: text(form, "note") });
+    return `Adjusted: ${sku} now has ${level?.onHand ?? 0n} on hand.`;
+  };
   return (
-    <form onSubmit={submit} className="editor">
-      <fieldset>
-        <legend>Adjust stock</legend>
-        <FormRow id="adjust-sku" label="SKU" name="sku" required />
-        <FormRow id="adjust-delta" label="Change (+/−)" name="delta" type="number" required />
-        <FormRow id="adjust-reason" label="Reason">
-          <select id="adjust-reason" name="reason">{adjustReasons.map((r) => <option key={r} value={r}>{enumName(MovementReason, r)}</option>)}</select>
-        </FormRow>
-        <FormRow id="adjust-location" label="Location" name="location" placeholder="default" />
-        <FormRow id="adjust-note" label="Note" name="note" placeholder="required for OTHER" />
-        <Refusal error={action.error} />
-        {done && <p role="status">{done}</p>}
-        <button type="submit" disabled={action.busy}>Adjust</button>
-      </fieldset>
-    </form>
+    <StockForm legend="Adjust stock" submit="Adjust" reset onDone={onDone} act={act}>
+      <FormRow id="adjust-sku" label="SKU" name="sku" required />
+      <FormRow id="adjust-delta" label="Change (+/−)" name="delta" type="number" required />
+      <FormRow id="adjust-reason" label="Reason">
+        <select id="adjust-reason" name="reason">{adjustReasons.map((r) => <option key={r} value={r}>{enumName(MovementReason, r)}</option>)}</select>
+      </FormRow>
+      <FormRow id="adjust-location" label="Location" name="location" placeholder="default" />
+      <FormRow id="adjust-note" label="Note" name="note" placeholder="required for OTHER" />
+    </StockForm>
   );
 }
 
 function ThresholdForm({ onDone }: { onDone: () => void }) {
   const staff = useStaff();
-  const action = useAction();
-  const [done, setDone] = useState<string>();
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const sku = String(form.get("sku")).trim();
-    setDone(undefined);
-    const ok = await action.run(async () => {
-      const { stock } = await staff.inventory.setLowStockThreshold({ sku, threshold: BigInt(String(form.get("threshold"))) });
-      setDone(`${sku} is low at ${stock?.lowStockThreshold ?? 0n} available.`);
-    });
-    if (ok) onDone();
-  }
+  const act = async (form: FormData) => {
+    const sku = text(form, "sku");
+    const { stock } = await staff.inventory.setLowStockThreshold({ sku, threshold: BigInt(text(form, "threshold")) });
+    return `${sku} is low at ${stock?.lowStockThreshold ?? 0n} available.`;
+  };
   return (
-    <form onSubmit={submit} className="editor">
-      <fieldset>
-        <legend>Low-stock threshold</legend>
-        <FormRow id="threshold-sku" label="SKU" name="sku" required />
-        <FormRow id="threshold-value" label="Low at (0 = off)" name="threshold" type="number" min={0} required />
-        <Refusal error={action.error} />
-        {done && <p role="status">{done}</p>}
-        <button type="submit" disabled={action.busy}>Set threshold</button>
-      </fieldset>
-    </form>
+    <StockForm legend="Low-stock threshold" submit="Set threshold" onDone={onDone} act={act}>
+      <FormRow id="threshold-sku" label="SKU" name="sku" required />
+      <FormRow id="threshold-value" label="Low at (0 = off)" name="threshold" type="number" min={0} required />
+    </StockForm>
   );
 }
 
