@@ -1,7 +1,7 @@
 // A deleted account's orders stay (amounts, lines, statuses: the books need them) without the person:
 // no email (a placeholder of no one), and of the shipping address only the country. A user's download
 // of their data gets their orders with lines, amounts and addresses.
-import { anonymisedAddress, personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData } from "@bazaar/platform";
+import { anonymisedAddress, personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData, withChildren } from "@bazaar/platform";
 import { orderEntities } from "./entities.ts";
 
 /** What an erased order's email becomes: no one's (the .invalid domain never resolves), and the column's rules hold. */
@@ -60,7 +60,7 @@ export function gatherPersonalData(database: Database): GatherPersonalData {
             .orderBy("position")
             .execute();
     return {
-      orders: orders.map((order) => ({ ...order, lines: lines.filter((line) => line.order_id === order.id).map(({ order_id: _, ...line }) => line) })),
+      orders: withChildren(orders, lines, "order_id", "lines"),
     };
   };
 }

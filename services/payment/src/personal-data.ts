@@ -2,7 +2,7 @@
 // method token and email given) and each one's operations. Never the gateway's failure internals
 // beyond their code and message. A deleted account's payments keep their amounts and operations (the
 // books and refunds need them) and lose the email given.
-import { personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData } from "@bazaar/platform";
+import { personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData, withChildren } from "@bazaar/platform";
 import { paymentEntities } from "./entities.ts";
 
 export function personalDataConsumers(name: string): ConsumerDefinition[] {
@@ -31,6 +31,6 @@ export function gatherPersonalData(database: Database): GatherPersonalData {
             .where("payment_id", "in", payments.map((p) => p.id))
             .orderBy("created_at")
             .execute();
-    return { payments: payments.map((p) => ({ ...p, operations: operations.filter((o) => o.payment_id === p.id).map(({ payment_id: _, ...o }) => o) })) };
+    return { payments: withChildren(payments, operations, "payment_id", "operations") };
   };
 }

@@ -118,7 +118,7 @@ export { createRelay, type Relay, type RelayOptions } from "./events/relay.ts";
 export { ensureStreams, type EnsureStreamsOptions, type StreamOutcome } from "./events/streams.ts";
 export { consume, dlqHeaders, onEvent, type Consumer, type ConsumeOptions, type EventHandler, type EventHandlerFn, type HandlerContext } from "./events/consumer.ts";
 export { anonymisedAddress, personalDataErasure, type ErasePersonalData } from "./personal-data-erasure.ts";
-export { personalDataJson, servePersonalDataExport, type GatherPersonalData } from "./personal-data-export.ts";
+export { personalDataJson, servePersonalDataExport, withChildren, type GatherPersonalData } from "./personal-data-export.ts";
 export { natsServers, type NatsServers } from "./events/nats-servers.ts";
 export { natsAuthorization, natsPermissions, type EventDomains, type NatsPermissions, type NatsUser } from "./events/nats-permissions.ts";
 export { dlqStream, dlqSubject, domainOf, EventContractError, eventTypeHeader, streamName, subjectFor } from "./events/subjects.ts";

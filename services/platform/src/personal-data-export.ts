@@ -36,3 +36,23 @@ export function servePersonalDataExport(router: ConnectRouter, service: string, 
 export function personalDataJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
+
+/**
+ * `parents` (rows with an `id`) each with its `children` — those whose `key` is the parent's id — under
+ * `field`, the key left out: a download's orders with their lines, payments with their operations.
+ */
+export function withChildren<P extends { id: string }, C extends { [k in K]: string }, K extends keyof C & string, F extends string>(
+  parents: readonly P[],
+  children: readonly C[],
+  key: K,
+  field: F,
+): Array<P & { [f in F]: Omit<C, K>[] }> {
+  const byParent = new Map<string, Omit<C, K>[]>();
+  for (const child of children) {
+    const { [key]: parentId, ...rest } = child;
+    const list = byParent.get(parentId) ?? [];
+    list.push(rest as Omit<C, K>);
+    byParent.set(parentId, list);
+  }
+  return parents.map((parent) => ({ ...parent, [field]: byParent.get(parent.id) ?? [] }) as P & { [f in F]: Omit<C, K>[] });
+}

@@ -1,7 +1,7 @@
 // A deleted account's returns stay (units and refunds are the books') without the person: no email,
 // and no free-text comment, which may say anything about them. A user's download of their data gets
 // their return requests with their lines.
-import { personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData } from "@bazaar/platform";
+import { personalDataErasure, typedQueries, type ConsumerDefinition, type Database, type GatherPersonalData, withChildren } from "@bazaar/platform";
 import { returnsEntities } from "./entities.ts";
 
 export function personalDataConsumers(name: string): ConsumerDefinition[] {
@@ -31,6 +31,6 @@ export function gatherPersonalData(database: Database): GatherPersonalData {
             .where("return_id", "in", returns.map((r) => r.id))
             .orderBy("sku")
             .execute();
-    return { returns: returns.map((r) => ({ ...r, lines: lines.filter((line) => line.return_id === r.id).map(({ return_id: _, ...line }) => line) })) };
+    return { returns: withChildren(returns, lines, "return_id", "lines") };
   };
 }
