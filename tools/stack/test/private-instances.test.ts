@@ -1,8 +1,7 @@
 // On a machine where nothing answers at the configured addresses, the stack starts private
 // PostgreSQL, NATS and Consul instances — and stopping leaves no process behind.
-import { chmodSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import test from "ava";
 import {
@@ -10,30 +9,17 @@ import {
   createSupervisor,
   ensureInfrastructure,
   ensurePostgres,
-  freePort,
   natsAnswers,
   PrerequisiteError,
   postgresAnswers,
   stackSettings,
 } from "../src/index.ts";
 import { alive } from "./fixtures/processes.ts";
+import { privateStackSettings, scratchState } from "./fixtures/private-stack.ts";
 
-function scratchState(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "bazaar-stack-"));
-  chmodSync(dir, 0o755); // PostgreSQL runs as an unprivileged user when we are root
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test("starts private PostgreSQL, NATS JetStream and Consul where nothing answers, and stops them all", async (t) => {
-  const [pgPort, natsPort, consulPort] = [await freePort(), await freePort(), await freePort()];
-  const settings = {
-    ...stackSettings(),
-    stateDir: scratchState(t),
-    databaseUrl: `postgres://postgres@127.0.0.1:${pgPort}/postgres`,
-    natsUrl: `nats://127.0.0.1:${natsPort}`,
-    consulAddr: `127.0.0.1:${consulPort}`,
-  };
+  const settings = await privateStackSettings(t);
   const lines: string[] = [];
   const supervisor = createSupervisor({ write: (line) => lines.push(line), colour: false });
   t.teardown(() => supervisor.stopAll());
