@@ -37,6 +37,17 @@ export function uniqueName(prefix: string): string {
 }
 
 /**
+ * What NATS made of an operation tried under a user's permissions: "allowed", "refused" (a permission
+ * violation) or "failed otherwise: …", so a test can tell a refusal from any other failure.
+ */
+export function natsPermissionOutcome(what: Promise<unknown>): Promise<string> {
+  return what.then(
+    () => "allowed",
+    (error: Error) => (/permissions? violation/i.test(error.message) ? "refused" : `failed otherwise: ${error.message}`),
+  );
+}
+
+/**
  * Polls `probe` every `intervalMs` until it returns something truthy, and returns that. After
  * `timeoutMs` it fails with "timed out after <ms> ms waiting for <what>" (a function is read then),
  * so a failing test says what never happened; a probe that throws fails at once. The one way tests

@@ -9,7 +9,7 @@ import path from "node:path";
 import test from "ava";
 import { connect, type NatsConnection } from "nats";
 import { natsServers } from "@bazaar/platform/nats-servers";
-import { createTestSigner } from "@bazaar/platform/testing";
+import { createTestSigner, natsPermissionOutcome } from "@bazaar/platform/testing";
 import { prodNatsConf, prodNatsConfPath } from "../src/prod-nats-conf.ts";
 import {
   createSupervisor,
@@ -35,12 +35,6 @@ async function connectAs(t: { teardown(fn: () => Promise<void>): void }, url: st
   t.teardown(() => nc.close());
   return nc;
 }
-
-const refused = async (what: Promise<unknown>) =>
-  what.then(
-    () => "allowed",
-    (error: Error) => (/permissions? violation/i.test(error.message) ? "refused" : `failed otherwise: ${error.message}`),
-  );
 
 test("the prod overlay's nats.conf carries the users derived from the services' event domains (npm run generate:nats-conf)", async (t) => {
   t.is(readFileSync(prodNatsConfPath(repositoryRoot), "utf8"), await prodNatsConf(repositoryRoot));
@@ -70,8 +64,8 @@ test("the stack's own NATS gives each service a user limited to its own events a
   }
   await order.jetstream().publish("bazaar.order.order_placed", encode("o1"), { msgID: "o1" });
   // …but not another domain's, nor delete another's stream.
-  t.is(await refused(order.jetstream().publish("bazaar.payment.payment_captured", encode("forged"), { timeout: 2000 })), "refused");
-  t.is(await refused(orderJsm.streams.delete("BAZAAR_PAYMENT")), "refused");
+  t.is(await natsPermissionOutcome(order.jetstream().publish("bazaar.payment.payment_captured", encode("forged"), { timeout: 2000 })), "refused");
+  t.is(await natsPermissionOutcome(orderJsm.streams.delete("BAZAAR_PAYMENT")), "refused");
 
   // shipping consumes order: it reads order's events through a durable consumer.
   const shipping = await connectAs(t, nats.urlFor("shipping"));
@@ -82,7 +76,7 @@ test("the stack's own NATS gives each service a user limited to its own events a
   message?.ack();
   // payment consumes nothing of order's: it may not read order's stream.
   const payment = await connectAs(t, nats.urlFor("payment"));
-  t.is(await refused((await payment.jetstreamManager()).consumers.add("BAZAAR_ORDER", { durable_name: "payment-sneak" })), "refused");
+  t.is(await natsPermissionOutcome((await payment.jetstreamManager()).consumers.add("BAZAAR_ORDER", { durable_name: "payment-sneak" })), "refused");
 
   // The admin (tools, tests) does anything.
   const admin = await connectAs(t, nats.adminUrl);
