@@ -3,7 +3,7 @@
 // when a holder is away. Serial: the last test stops the catalog.
 import test from "ava";
 import { randomUUID } from "node:crypto";
-import { createClient } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
@@ -41,7 +41,17 @@ test.serial("a signed-in user downloads their own data: a section per holder (id
   // The parcel is made from the order's event: the download once it is there (waited for in shipping's
   // own database, so that the download is asked for once).
   await eventually("the order's shipment", async () => (await m.sql("shipping", "select 1 from shipment where order_id = $1", [me.order.id])).length > 0);
-  const { json } = await identityClient(m, me.token).exportPersonalData({});
+  // "unavailable — try again" is the contract's answer while a holder cannot be reached (the last test
+  // proves it); on a loaded machine a holder of this in-process mesh has been seen missing for a moment,
+  // so the download is asked for again then, for at most the wait's bound.
+  const json = await eventually("the download", async () => {
+    try {
+      return (await identityClient(m, me.token).exportPersonalData({})).json;
+    } catch (error) {
+      if (ConnectError.from(error).code === Code.Unavailable) return undefined;
+      throw error;
+    }
+  });
   const download = JSON.parse(json) as Download;
   t.is(download.user_id, me.userId);
   t.deepEqual(Object.keys(download.services).sort(), ["cart", "catalog", "identity", "order", "payment", "promotion", "shipping"]);

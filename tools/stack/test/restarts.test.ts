@@ -11,10 +11,11 @@ const eventually = (what: string, probe: () => boolean, timeoutMs = 30_000) => w
 /** A tiny child: prints "up <pid>", then exits with `exitCode` at once, or runs until a signal. */
 function child(behaviour: { exitCode?: number; onSigterm?: number }): { command: string; args: string[] } {
   const script = [
+    // Before "up": a SIGTERM sent once the test reads "up" must find the handler in place.
+    behaviour.onSigterm === undefined ? "" : `process.on("SIGTERM", () => process.exit(${behaviour.onSigterm}));`,
     // Written synchronously: console.log to a pipe may be lost when the process exits right after.
     `require("node:fs").writeSync(1, "up " + process.pid + "\\n");`,
     behaviour.exitCode === undefined ? "setInterval(() => {}, 1000);" : `process.exit(${behaviour.exitCode});`,
-    behaviour.onSigterm === undefined ? "" : `process.on("SIGTERM", () => process.exit(${behaviour.onSigterm}));`,
   ].join("\n");
   return { command: process.execPath, args: ["-e", script] };
 }
