@@ -22,7 +22,11 @@ function authMessage(error: unknown, unauthenticated: string): string {
   return refusalMessage(error);
 }
 
-function Field(props: { id: string; label: string; type?: string; autoComplete: string; value: string; onChange: (value: string) => void; hint?: string; inputMode?: "numeric" }) {
+/**
+ * An uncontrolled input read from the form when it is submitted: what someone types before the page's
+ * script has hydrated stays in the field and is sent (a controlled input's state would miss it).
+ */
+function Field(props: { id: string; label: string; type?: string; autoComplete: string; hint?: string; inputMode?: "numeric" }) {
   return (
     <p>
       <label htmlFor={props.id}>{props.label}</label>
@@ -33,13 +37,17 @@ function Field(props: { id: string; label: string; type?: string; autoComplete: 
         autoComplete={props.autoComplete}
         inputMode={props.inputMode}
         required
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
         aria-describedby={props.hint ? `${props.id}-hint` : undefined}
       />
       {props.hint && <small id={`${props.id}-hint`} className="hint">{props.hint}</small>}
     </p>
   );
+}
+
+/** The submitted form's fields by name, as typed (passwords keep their spaces). */
+function submitted(event: FormEvent<HTMLFormElement>): (name: string) => string {
+  const form = new FormData(event.currentTarget);
+  return (name) => String(form.get(name) ?? "");
 }
 
 function Alert({ message }: { message: string }) {
@@ -63,54 +71,59 @@ function useHydrated(): boolean {
   return hydrated;
 }
 
-export function SignInPage() {
+/**
+ * A form that sends once and then shows what it did: `send` gets the submitted fields; a refusal is
+ * shown in words (`refused` for an unauthenticated one), and the button waits while it runs.
+ */
+function useSubmission(send: (field: (name: string) => string) => Promise<void>, refused: string) {
   const hydrated = useHydrated();
-  const [params] = useSearchParams();
-  const navigate = useNavigate();
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [challenge, setChallenge] = useState("");
-  const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState("");
-
-  async function submit(event: FormEvent) {
+  async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    const field = submitted(event);
     setBusy(true);
     setMessage("");
     try {
-      if (challenge) {
-        const answer = /^\d{6}$/.test(code.trim()) ? { code: code.trim() } : { recoveryCode: code.trim() };
-        await api().completeMfaSignIn(challenge, answer);
-      } else {
-        const step = await api().startSignIn(email, password);
-        if (step.mfaChallenge) {
-          setChallenge(step.mfaChallenge);
-          setBusy(false);
-          return;
-        }
-      }
-      await navigate(safeNext(params.get("next")));
+      await send(field);
     } catch (error) {
-      setMessage(authMessage(error, challenge ? t.wrongCode : t.wrongCredentials));
+      setMessage(authMessage(error, refused));
+    } finally {
       setBusy(false);
     }
   }
+  return { message, busy, blocked: busy || !hydrated, onSubmit: (event: FormEvent<HTMLFormElement>) => void submit(event) };
+}
+
+export function SignInPage() {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const [challenge, setChallenge] = useState("");
+  const form = useSubmission(async (field) => {
+    if (challenge) {
+      const code = field("mfa-code").trim();
+      await api().completeMfaSignIn(challenge, /^\d{6}$/.test(code) ? { code } : { recoveryCode: code });
+    } else {
+      const step = await api().startSignIn(field("email"), field("password"));
+      if (step.mfaChallenge) return setChallenge(step.mfaChallenge);
+    }
+    await navigate(safeNext(params.get("next")));
+  }, challenge ? t.wrongCode : t.wrongCredentials);
 
   return (
     <section className="narrow">
       <h1>{t.signInTitle}</h1>
-      <form onSubmit={(e) => void submit(e)} className="stacked">
+      <form onSubmit={form.onSubmit} className="stacked">
         {challenge ? (
-          <Field id="mfa-code" label={t.mfaCode} autoComplete="one-time-code" value={code} onChange={setCode} hint={t.mfaHint} />
+          <Field id="mfa-code" label={t.mfaCode} autoComplete="one-time-code" hint={t.mfaHint} />
         ) : (
           <>
-            <Field id="email" label={strings.email} type="email" autoComplete="email" value={email} onChange={setEmail} />
-            <Field id="password" label={t.password} type="password" autoComplete="current-password" value={password} onChange={setPassword} />
+            <Field id="email" label={strings.email} type="email" autoComplete="email" />
+            <Field id="password" label={t.password} type="password" autoComplete="current-password" />
           </>
         )}
-        <Alert message={message} />
-        <button type="submit" disabled={busy || !hydrated}>{busy ? t.signingIn : challenge ? t.verify : t.signIn}</button>
+        <Alert message={form.message} />
+        <button type="submit" disabled={form.blocked}>{form.busy ? t.signingIn : challenge ? t.verify : t.signIn}</button>
       </form>
       <p><Link to="/forgot-password">{t.forgotPassword}</Link></p>
       <p>{t.noAccount} <Link to="/register">{t.register}</Link></p>
@@ -119,33 +132,17 @@ export function SignInPage() {
 }
 
 export function RegisterPage() {
-  const hydrated = useHydrated();
-  const [email, setEmail] = useState("");
-  const [displayName, setDisplayName] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState("");
-  const [done, setDone] = useState(false);
+  const [registered, setRegistered] = useState("");
+  const form = useSubmission(async (field) => {
+    await api().identity.register({ email: field("email"), password: field("new-password"), displayName: field("display-name") });
+    setRegistered(field("email"));
+  }, strings.somethingWrong);
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setMessage("");
-    try {
-      await api().identity.register({ email, password, displayName });
-      setDone(true);
-    } catch (error) {
-      setMessage(authMessage(error, strings.somethingWrong));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  if (done) {
+  if (registered) {
     return (
       <section className="narrow">
         <h1>{t.registerTitle}</h1>
-        <Notice>{t.registered(email)}</Notice>
+        <Notice>{t.registered(registered)}</Notice>
         <p><Link className="button" to="/sign-in">{t.signIn}</Link></p>
       </section>
     );
@@ -153,12 +150,12 @@ export function RegisterPage() {
   return (
     <section className="narrow">
       <h1>{t.registerTitle}</h1>
-      <form onSubmit={(e) => void submit(e)} className="stacked">
-        <Field id="display-name" label={t.displayName} autoComplete="name" value={displayName} onChange={setDisplayName} />
-        <Field id="email" label={strings.email} type="email" autoComplete="email" value={email} onChange={setEmail} />
-        <Field id="new-password" label={t.password} type="password" autoComplete="new-password" value={password} onChange={setPassword} hint={t.passwordHint} />
-        <Alert message={message} />
-        <button type="submit" disabled={busy || !hydrated}>{t.register}</button>
+      <form onSubmit={form.onSubmit} className="stacked">
+        <Field id="display-name" label={t.displayName} autoComplete="name" />
+        <Field id="email" label={strings.email} type="email" autoComplete="email" />
+        <Field id="new-password" label={t.password} type="password" autoComplete="new-password" hint={t.passwordHint} />
+        <Alert message={form.message} />
+        <button type="submit" disabled={form.blocked}>{t.register}</button>
       </form>
       <p><Link to="/sign-in">{t.signIn}</Link></p>
     </section>
@@ -199,34 +196,21 @@ export function VerifyEmailPage() {
 }
 
 export function ForgotPasswordPage() {
-  const hydrated = useHydrated();
-  const [email, setEmail] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState("");
   const [sent, setSent] = useState(false);
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setMessage("");
-    try {
-      await api().identity.requestPasswordReset({ email });
-      setSent(true);
-    } catch (error) {
-      setMessage(authMessage(error, strings.somethingWrong));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const form = useSubmission(async (field) => {
+    await api().identity.requestPasswordReset({ email: field("email") });
+    setSent(true);
+  }, strings.somethingWrong);
   return (
     <section className="narrow">
       <h1>{t.forgotTitle}</h1>
       {sent ? (
         <Notice>{t.resetSent}</Notice>
       ) : (
-        <form onSubmit={(e) => void submit(e)} className="stacked">
-          <Field id="email" label={strings.email} type="email" autoComplete="email" value={email} onChange={setEmail} />
-          <Alert message={message} />
-          <button type="submit" disabled={busy || !hydrated}>{t.sendResetLink}</button>
+        <form onSubmit={form.onSubmit} className="stacked">
+          <Field id="email" label={strings.email} type="email" autoComplete="email" />
+          <Alert message={form.message} />
+          <button type="submit" disabled={form.blocked}>{t.sendResetLink}</button>
         </form>
       )}
     </section>
@@ -234,26 +218,14 @@ export function ForgotPasswordPage() {
 }
 
 export function ResetPasswordPage() {
-  const hydrated = useHydrated();
   const [params] = useSearchParams();
   const token = params.get("token") ?? "";
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState(token ? "" : t.missingToken);
   const [done, setDone] = useState(false);
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    setBusy(true);
-    setMessage("");
-    try {
-      await api().identity.completePasswordReset({ token, newPassword: password });
-      setDone(true);
-    } catch (error) {
-      setMessage(authMessage(error, t.linkInvalid));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const form = useSubmission(async (field) => {
+    await api().identity.completePasswordReset({ token, newPassword: field("new-password") });
+    setDone(true);
+  }, t.linkInvalid);
+  const message = form.message || (token ? "" : t.missingToken);
   return (
     <section className="narrow">
       <h1>{t.resetTitle}</h1>
@@ -263,10 +235,10 @@ export function ResetPasswordPage() {
           <p><Link className="button" to="/sign-in">{t.signIn}</Link></p>
         </>
       ) : (
-        <form onSubmit={(e) => void submit(e)} className="stacked">
-          <Field id="new-password" label={t.newPassword} type="password" autoComplete="new-password" value={password} onChange={setPassword} hint={t.passwordHint} />
+        <form onSubmit={form.onSubmit} className="stacked">
+          <Field id="new-password" label={t.newPassword} type="password" autoComplete="new-password" hint={t.passwordHint} />
           <Alert message={message} />
-          <button type="submit" disabled={busy || !token || !hydrated}>{t.savePassword}</button>
+          <button type="submit" disabled={form.blocked || !token}>{t.savePassword}</button>
         </form>
       )}
     </section>
