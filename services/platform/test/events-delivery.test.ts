@@ -2,9 +2,7 @@
 // has its own database, event domain (so its own subjects and stream) and consumer name.
 import { create, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { context, SpanKind, trace } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
+import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import test, { type ExecutionContext } from "ava";
 import { headers as natsHeaders, type JetStreamManager, type NatsConnection } from "nats";
 import { Registry } from "prom-client";
@@ -16,18 +14,13 @@ import { createRelay, type RelayOptions } from "../src/events/relay.ts";
 import { ensureStreams } from "../src/events/streams.ts";
 import { dlqStream, eventTypeHeader, EventContractError, streamName, subjectFor } from "../src/events/subjects.ts";
 import type { Logger } from "../src/logger.ts";
+import { startTelemetry, type Telemetry } from "../src/telemetry/start-telemetry.ts";
 import { adminQuery, connectNats, CreateTestEffect, domainEvents, dropDatabase, Effect, eventually, quietLogger, serverUrl, thingHappened, uniqueName } from "./fixtures/events/support.ts";
 
 const exporter = new InMemorySpanExporter();
-const sdk = new NodeSDK({
-  spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  textMapPropagator: new W3CTraceContextPropagator(),
-  instrumentations: [],
-  metricReaders: [],
-  logRecordProcessors: [],
-});
-test.before(() => sdk.start());
-test.after.always(() => sdk.shutdown());
+let telemetry: Telemetry | undefined;
+test.before(() => void (telemetry = startTelemetry({ serviceName: "events-delivery-test", exporter })));
+test.after.always(() => telemetry?.shutdown());
 
 interface Fixture {
   domain: string;
