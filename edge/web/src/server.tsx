@@ -20,8 +20,8 @@ import { routes } from "./routes.tsx";
 import { robotsTxt, sitemapXml } from "./sitemap.ts";
 import { strings } from "./strings.ts";
 
-
-export const defaultDistDir = fileURLToPath(new URL("../dist", import.meta.url));
+// Found through the package, not this file: the edge may run this code bundled into edge/dist.
+export const defaultDistDir = fileURLToPath(new URL("../dist", import.meta.resolve("@bazaar/web")));
 
 interface BuiltBundles {
   storefront?: EntryAssets;

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { poolBudget } from "./pool-budget.ts";
+import { bundleArgs, buildServiceBundles } from "./service-bundles.ts";
 import type { ManagedProcess, Supervisor } from "./processes.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import { waitFor } from "./wait.ts";
@@ -65,7 +66,7 @@ export interface ServiceInstance {
 }
 
 /**
- * Starts each service on the current Node (with tsx) and waits until Consul reports it passing (as
+ * Bundles each service (service-bundles.ts), starts it on the current Node and waits until Consul reports it passing (as
  * many passing instances as were started). Each process gets INSTANCE_ID=`<service>-<n>`, a stable
  * name of its own; a service that exits before it is healthy fails the start at once.
  */
@@ -77,6 +78,7 @@ export async function startServices(services: ServiceDefinition[], options: Star
 export async function startServiceInstances(services: ServiceDefinition[], options: StartServicesOptions): Promise<ServiceInstance[]> {
   const count = options.instances ?? 1;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`instances must be a whole number >= 1 (got ${count})`);
+  await buildServiceBundles(services);
   const started = services.flatMap((service) =>
     Array.from({ length: count }, (_, i) => {
       const n = i + 1;
@@ -84,7 +86,7 @@ export async function startServiceInstances(services: ServiceDefinition[], optio
       const process_ = options.supervisor.start({
         name: count > 1 ? id : service.name,
         command: process.execPath,
-        args: ["--import", "tsx", service.entry],
+        args: bundleArgs(service),
         cwd: service.dir,
         env: { ...process.env, ...options.env, INSTANCE_ID: id, ...options.instanceEnv?.(service, n) },
         restart: options.restart,
