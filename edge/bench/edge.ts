@@ -5,13 +5,13 @@
 // generator is this process. Prints the figures and records them in BENCHMARKS.md.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createSupervisor, ensureInfrastructure, isPassing, repositoryRoot, stackSettings } from "@bazaar/stack";
 import { runLoad, runOpenLoad, type LoadResult } from "../../services/platform/bench/load.ts";
+import { cpuMsOf } from "../../services/platform/bench/process-cpu.ts";
 import { recordSection } from "../../services/platform/bench/report.ts";
 
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 8_000);
@@ -43,12 +43,6 @@ const env: NodeJS.ProcessEnv = {
 };
 const children: ChildProcess[] = [];
 let edgePid = 0;
-
-// CPU time (user + system) a process has used so far, in ms, from /proc (clock ticks of 10 ms).
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 let skus: string[] = [];
 function spawnServer(file: string): Promise<number> {

@@ -16,7 +16,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { connect as connectNats } from "nats";
 import pg from "pg";
-import { createSupervisor, ensureInfrastructure, repositoryRoot, stackSettings, waitFor } from "@bazaar/stack";
+import { bundleArgs, buildServiceBundles, createSupervisor, ensureInfrastructure, repositoryRoot, stackSettings, waitFor } from "@bazaar/stack";
 import { CART_TOKEN_HEADER, createDatabase, createLogger, failureOf, natsServers } from "@bazaar/platform";
 import { catalogEntities, catalogMigrations, seedCatalog } from "@bazaar/catalog";
 import { inventoryEntities, inventoryMigrations, seedStock } from "@bazaar/inventory";
@@ -25,6 +25,7 @@ import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
 import { OrderService, OrderStatus } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { runLoad, summarize, type LoadResult } from "../../platform/bench/load.ts";
+import { cpuSince, type ProcessGroups } from "../../platform/bench/process-cpu.ts";
 import { recordSection } from "../../platform/bench/report.ts";
 
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 10_000);
@@ -54,15 +55,20 @@ const sign = (subject: string, roles: string[], service: boolean) =>
     .sign(privateKey);
 const jwk = JSON.stringify({ ...(await exportJWK(publicKey)), kid, alg: "EdDSA", use: "sig" });
 
+// Each service process runs bundled, as npm start and the images run them.
+const serviceProcess = { dir: fileURLToPath(new URL(".", import.meta.url)), entry: fileURLToPath(new URL("./service-process.ts", import.meta.url)) };
+await buildServiceBundles([serviceProcess]);
 const children: ChildProcess[] = [];
+const pids: Partial<Record<(typeof services)[number], number>> = {};
 function start(service: (typeof services)[number], token: string): Promise<number> {
   // BENCH_CPU_PROF_DIR: each service writes a V8 CPU profile there when it stops (for finding the cost).
   const profile = process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${service}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, "--import", "tsx", fileURLToPath(new URL("./service-process.ts", import.meta.url))], {
+  const child = spawn(process.execPath, [...profile, ...bundleArgs(serviceProcess)], {
     env: { ...env, BENCH_SERVICE: service, BENCH_JWK: jwk, BENCH_TOKEN: token },
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);
+  pids[service] = child.pid!;
   return new Promise<number>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${service} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -164,10 +170,20 @@ try {
 
   // A checkout: a new guest cart, one or two lines, PlaceOrder; PlaceOrder's own latency kept apart.
   const rows: string[] = [];
+  // What a checkout costs each process: CPU over the whole load (warm-up included) ÷ checkouts completed in it.
+  const groups: ProcessGroups = {
+    ...Object.fromEntries(services.map((s) => [s, { pids: [pids[s]!] }])),
+    "load generator": { pids: [process.pid] },
+    PostgreSQL: { comm: "postgres" },
+    NATS: { comm: "nats-server" },
+    Consul: { comm: "consul" },
+  };
+  const cpuRows: string[] = [];
   for (const concurrency of concurrencies) {
     const placeLatencies: number[] = [];
     const errorKinds = new Map<string, number>();
     let n = 0;
+    let completed = 0;
     const checkout = async () => {
       const i = n++;
       const lines = [{ sku: skus[i % skus.length]!, quantity: 1 }];
@@ -178,7 +194,9 @@ try {
       const { order } = await place(cart);
       placeLatencies.push(performance.now() - t0);
       if (order?.status !== OrderStatus.CONFIRMED) throw new Error(`order ${order?.id} is ${order?.status}`);
+      completed += 1;
     };
+    const cpu = cpuSince(groups);
     const result = await runLoad({
       concurrency,
       durationMs,
@@ -190,6 +208,10 @@ try {
           throw error;
         }),
     });
+    const perCheckout = Object.entries(cpu()).map(([name, ms]) => [name, ms / Math.max(completed, 1)] as const);
+    const total = perCheckout.reduce((sum, [, ms]) => sum + ms, 0);
+    console.log(`c=${concurrency}: CPU ms per checkout ${total.toFixed(1)}: ${perCheckout.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(", ")}`);
+    cpuRows.push(`| ${concurrency} | ${total.toFixed(1)} | ${perCheckout.map(([, ms]) => ms.toFixed(1)).join(" | ")} |`);
     if (errorKinds.size) console.log("errors:", Object.fromEntries(errorKinds));
     const placeOnly = summarize(placeLatencies.slice(Math.floor(placeLatencies.length * 0.15)), 0, durationMs);
     const fmt = (r: LoadResult) => `${r.perSecond.toFixed(1)}/s p50 ${r.p50Ms.toFixed(0)} ms p99 ${r.p99Ms.toFixed(0)} ms`;
@@ -266,7 +288,7 @@ try {
     "Guest checkouts end to end: each one creates a cart, adds one or two lines (priced from catalog and",
     "inventory) and places the order (PrepareCheckout, order and key rows, ReserveStock, AuthorizePayment,",
     "CapturePayment ∥ CommitReservation, CONFIRMED + OrderPlaced, CompleteCart) with the test gateway.",
-    `Catalog, inventory, cart, payment and order each run as their own process; the load generator shares`,
+    `Catalog, inventory, shipping, promotion, cart, payment and order each run as their own process; the load generator shares`,
     `the 2 cores with them, PostgreSQL, NATS and Consul. Closed loop, ${durationMs / 1000} s measured after a 2 s warm-up;`,
     `seeded catalog of ${seeded.products} products. Measuring starts once the order service's new durable consumer has read`,
     "the payment stream's history (left by earlier runs and tests).",
@@ -274,6 +296,13 @@ try {
     "| in flight | checkouts/s | checkout p50 ms | checkout p99 ms | PlaceOrder p50 ms | PlaceOrder p99 ms | errors |",
     "|---|---|---|---|---|---|---|",
     ...rows,
+    "",
+    "CPU per checkout (ms; each process's user + system time from /proc over the load, warm-up included, ÷ the checkouts",
+    "completed in it; PostgreSQL is every postgres process on the machine):",
+    "",
+    `| in flight | all | ${Object.keys(groups).join(" | ")} |`,
+    `|---|---|${Object.keys(groups).map(() => "---|").join("")}`,
+    ...cpuRows,
     "",
     `Last units: 200 concurrent PlaceOrder calls for the last 50 units of one SKU → ${confirmed} CONFIRMED,`,
     `${outOfStock} refused with failed_precondition (${reasons}), ${other} other, in ${(lastUnitsMs / 1000).toFixed(2)} s;`,
