@@ -28,10 +28,11 @@ export interface LineRow {
   added_at: Date;
 }
 
-/** A cart as stored: its row and its lines in the order they were added. */
+/** A cart as stored: its row, its lines in the order they were added, and the promotion codes it holds (in the order entered). */
 export interface StoredCart {
   cart: CartRow;
   lines: LineRow[];
+  codes: string[];
 }
 
 const cartColumns =
@@ -39,6 +40,11 @@ const cartColumns =
 
 const linesSubquery = `coalesce((select json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity, 'added_at', l.added_at) order by l.added_at, l.sku)
   from cart_line l where l.cart_id = c.id), '[]') as lines`;
+
+const codesSubquery = `coalesce((select array_agg(p.code order by p.added_at, p.code) from cart_promotion_code p where p.cart_id = c.id), '{}') as codes`;
+
+/** What a read of a whole cart selects: the row, its lines and its codes in one statement. */
+const wholeCart = `${cartColumns}, ${linesSubquery}, ${codesSubquery}`;
 
 type RawCart = Omit<CartRow, "created_at" | "updated_at" | "currency" | "country_code"> & {
   currency: string;
@@ -58,22 +64,24 @@ function toLines(raw: RawLine[] | string): LineRow[] {
   return lines.map((l) => ({ sku: l.sku, quantity: Number(l.quantity), added_at: asDate(l.added_at) }));
 }
 
-function toStored(row: (RawCart & { lines: RawLine[] | string }) | undefined): StoredCart | undefined {
+type RawWholeCart = RawCart & { lines: RawLine[] | string; codes: string[] };
+
+function toStored(row: RawWholeCart | undefined): StoredCart | undefined {
   if (!row) return undefined;
-  const { lines, ...cart } = row;
-  return { cart: toCart(cart), lines: toLines(lines) };
+  const { lines, codes, ...cart } = row;
+  return { cart: toCart(cart), lines: toLines(lines), codes };
 }
 
-/** A cart and its lines, unlocked: one statement. */
+/** A cart, its lines and codes, unlocked: one statement. */
 export async function readCart(em: EntityManager, id: string): Promise<StoredCart | undefined> {
-  const [row] = await em.execute(`select ${cartColumns}, ${linesSubquery} from cart c where c.id = ?`, [id]);
-  return toStored(row as (RawCart & { lines: RawLine[] | string }) | undefined);
+  const [row] = await em.execute<RawWholeCart[]>(`select ${wholeCart} from cart c where c.id = ?`, [id]);
+  return toStored(row);
 }
 
-/** A user's active cart and its lines, unlocked. */
+/** A user's active cart, its lines and codes, unlocked. */
 export async function readActiveCartOf(em: EntityManager, userId: string): Promise<StoredCart | undefined> {
-  const [row] = await em.execute(`select ${cartColumns}, ${linesSubquery} from cart c where c.user_id = ? and c.state = 'active'`, [userId]);
-  return toStored(row as (RawCart & { lines: RawLine[] | string }) | undefined);
+  const [row] = await em.execute<RawWholeCart[]>(`select ${wholeCart} from cart c where c.user_id = ? and c.state = 'active'`, [userId]);
+  return toStored(row);
 }
 
 export async function readLines(em: EntityManager, cartId: string): Promise<LineRow[]> {
@@ -112,7 +120,7 @@ export async function insertGuestCart(em: EntityManager, tokenHash: string, curr
     tokenHash,
     currency,
   ]);
-  return { cart: toCart(row!), lines: [] };
+  return { cart: toCart(row!), lines: [], codes: [] };
 }
 
 /**
@@ -152,8 +160,8 @@ export interface CartPatch {
 }
 
 /**
- * Applies `patch` and moves updated_at; answers the cart as it is now, lines included (the statement
- * sees the transaction's earlier changes to them), so a write needs no read after it.
+ * Applies `patch` and moves updated_at; answers the cart as it is now, lines and codes included (the
+ * statement sees the transaction's earlier changes to them), so a write needs no read after it.
  */
 export async function touchCart(em: EntityManager, id: string, patch: CartPatch = {}): Promise<StoredCart> {
   const sets = ["updated_at = now()"];
@@ -173,8 +181,8 @@ export async function touchCart(em: EntityManager, id: string, patch: CartPatch 
     sets.push("state = 'merged'", "merged_into = ?");
     params.push(patch.state.into);
   }
-  const [row] = await em.execute(`update cart as c set ${sets.join(", ")} where c.id = ? returning ${cartColumns}, ${linesSubquery}`, [...params, id]);
-  return toStored(row as RawCart & { lines: RawLine[] | string })!;
+  const [row] = await em.execute<RawWholeCart[]>(`update cart as c set ${sets.join(", ")} where c.id = ? returning ${wholeCart}`, [...params, id]);
+  return toStored(row)!;
 }
 
 /**

@@ -46,7 +46,7 @@ import {
 import type { CartConfig } from "./config.ts";
 import { priceCart, promotableLines, storedDestination, unpricedCart, type Destination, type PricedCart } from "./priced-cart.ts";
 import type { PricedShippingOption, Pricing } from "./pricing.ts";
-import { addCode, checkPromotionCode, MAX_CART_CODES, mergeCodes, readCodes, removeCode, type CartPromotions, type EvaluationOptions, type PromotionEvaluator } from "./promotions.ts";
+import { addCode, checkPromotionCode, MAX_CART_CODES, mergeCodes, removeCode, type CartPromotions, type EvaluationOptions, type PromotionEvaluator } from "./promotions.ts";
 import type { ShippingQuotes } from "./shipping-quotes.ts";
 import { completeLookup, type SkuFacts, type SkuLookup } from "./sku-lookup.ts";
 import { checkQuantity, MAX_LINE_QUANTITY, MAX_LINES, MAX_POSTAL_CODE_LENGTH, MAX_REGION_LENGTH } from "./validation.ts";
@@ -133,7 +133,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
    */
   async function promotionsOf(stored: StoredCart, facts: Facts, destination: Destination | undefined, options: EvaluationOptions & { codes?: string[] }): Promise<CartPromotions> {
     const lines = promotableLines(stored, facts);
-    const codes = options.codes ?? (await readCodes(database.em(), stored.cart.id));
+    const codes = options.codes ?? stored.codes;
     const shipping = destination ? { shipping: { optionId: destination.shippingOptionId, price: 0n } } : {};
     return deps.promotions({ currency: stored.cart.currency, lines, ...shipping, codes }, options);
   }
@@ -442,7 +442,7 @@ export function cartHandlers(deps: CartHandlerDeps): ServiceImpl<typeof CartServ
       const before = await find(caller, target);
       if (!before) throw cartNotFound(target);
       if (before.cart.state !== "active") throw notActive(before.cart);
-      const held = await readCodes(database.em(), before.cart.id);
+      const held = before.codes;
       if (held.includes(code)) return { cart: (await present(before)).cart };
       if (held.length >= MAX_CART_CODES) throw new ResourceExhaustedError(`a cart holds at most ${MAX_CART_CODES} promotion codes`, { reason: "TOO_MANY_CODES" });
       // Evaluated with the code before it is kept: one that does not apply is refused with its reason.

@@ -53,7 +53,7 @@ export function lineState(facts: SkuFacts | undefined, quantity: number, currenc
   return { status: CartLineStatus.OK, unitPrice: price.amountMinor };
 }
 
-export function storedDestination(stored: StoredCart): Destination | undefined {
+export function storedDestination(stored: Pick<StoredCart, "cart">): Destination | undefined {
   const c = stored.cart;
   return c.country_code && c.shipping_option_id
     ? { countryCode: c.country_code, region: c.region, postalCode: c.postal_code, shippingOptionId: c.shipping_option_id }
@@ -139,7 +139,7 @@ export function priceCart(
  * add_time only, and it has no totals. CompleteCart answers with it: a checked-out cart's prices are
  * the order's.
  */
-export function unpricedCart(stored: StoredCart, ttlSeconds: number): Cart {
+export function unpricedCart(stored: Pick<StoredCart, "cart" | "lines">, ttlSeconds: number): Cart {
   return create(CartSchema, {
     ...storedFields(stored, ttlSeconds, storedDestination(stored)),
     lines: stored.lines.map((line) => create(CartLineSchema, { sku: line.sku, quantity: line.quantity, addTime: timestampFromDate(line.added_at) })),
@@ -147,7 +147,7 @@ export function unpricedCart(stored: StoredCart, ttlSeconds: number): Cart {
 }
 
 /** The fields of a Cart that come from the stored cart alone. */
-function storedFields(stored: StoredCart, ttlSeconds: number, destination: Destination | undefined, quoted?: QuotedShipping) {
+function storedFields(stored: Pick<StoredCart, "cart" | "lines">, ttlSeconds: number, destination: Destination | undefined, quoted?: QuotedShipping) {
   const { cart: row } = stored;
   return {
     id: row.id,

@@ -151,12 +151,6 @@ export function cartPromotionMessages(promotions: CartPromotions, currency: stri
   };
 }
 
-/** The codes a cart holds, in the order entered. */
-export async function readCodes(em: EntityManager, cartId: string): Promise<string[]> {
-  const rows = await query<{ code: string }>(em, "select code from cart_promotion_code where cart_id = ? order by added_at, code", [cartId]);
-  return rows.map((row) => row.code);
-}
-
 /** Adds `code` under the cart's lock (a repeat changes nothing); false when the cart holds 10 already. */
 export async function addCode(em: EntityManager, cartId: string, code: string): Promise<boolean> {
   const [row] = await query(
