@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { createService, loadConfig, type RunningService, type TokenVerifier } from "@bazaar/platform";
+import { createService, loadConfig, type Database, type RunningService, type TokenVerifier } from "@bazaar/platform";
 import { bearer, dropServiceDatabase, serviceDatabaseUrl, testEnv, uniqueName } from "@bazaar/platform/testing";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { NotificationService } from "@bazaar/contracts/bazaar/notification/v1/notification_pb";
@@ -31,7 +31,7 @@ export const notificationEnv = (mailpit: Mailpit, extra: Record<string, string> 
 
 export interface IdentityHarness {
   name: string;
-  service: RunningService;
+  service: RunningService<Database>;
   verifier: TokenVerifier;
   adminEmail: string;
   client(token?: string): Client<typeof IdentityService>;
@@ -71,7 +71,7 @@ export async function startIdentityService(): Promise<IdentityHarness> {
 
 export interface NotificationHarness {
   name: string;
-  service: RunningService;
+  service: RunningService<Database>;
   client(token?: string): Client<typeof NotificationService>;
   sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
@@ -136,7 +136,7 @@ export async function signUp(identity: IdentityHarness, mailpit: Mailpit, option
   const { user } = await client.register({ email, password, displayName: options.displayName ?? "Test Shopper" });
   const [verification] = await mailpit.waitFor(email, 1);
   await client.verifyEmail({ token: tokenOf(linkIn(verification!.Text, `${STOREFRONT}/verify-email?token=`)) });
-  if (options.admin) await grantFirstAdmin(identity.service.runtime.database!, email);
+  if (options.admin) await grantFirstAdmin(identity.service.runtime.database, email);
   const { tokens } = await client.login({ email, password });
   return { userId: user!.id, email, accessToken: tokens!.accessToken };
 }
