@@ -60,10 +60,16 @@ test("startTestMesh names every service uniquely, wires its calls to those names
   t.deepEqual(await passingInstances(mesh.names.platformtest), []);
 });
 
-test("startTestMesh stops the services of later stages first", async (t) => {
+test("startTestMesh stops every service it started at teardown, also when a later one fails to start", async (t) => {
   const teardowns: (() => Promise<void> | void)[] = [];
   const stopped: string[] = [];
-  await startTestMesh({ teardown: (fn) => void teardowns.push(fn) }, { stages: [{ a: recorded(stopped, "a") }, { b: recorded(stopped, "b") }, { c: recorded(stopped, "c") }] });
+  const failing = meshService<typeof platformConfigSchema, undefined>({
+    define: (name) => ({ name, setup: () => Promise.reject(new Error("no setup today")) }),
+  });
+  await t.throwsAsync(
+    startTestMesh({ teardown: (fn) => void teardowns.push(fn) }, { stages: [{ a: recorded(stopped, "a") }, { b: recorded(stopped, "b"), c: failing }] }),
+    { message: "no setup today" },
+  );
   for (const fn of teardowns.reverse()) await fn();
-  t.deepEqual(stopped, ["c", "b", "a"]);
+  t.deepEqual(stopped.sort(), ["a", "b"]);
 });
