@@ -488,7 +488,7 @@ export function meshService<S extends z.ZodObject = typeof platformConfigSchema,
       const config = loadConfig(spec.configSchema ?? platformConfigSchema, env) as z.output<S> & PlatformConfig;
       const definition = spec.define(name, config);
       const service = await createService(definition, { config, ...given, ...spec.own?.(definition) });
-      // A failed ready step still leaves the instance to the mesh's teardown.
+      // The mesh stops only what started: an instance whose ready step failed is stopped here.
       await spec.ready?.(service).catch(async (error: unknown) => {
         await service.stop();
         throw error;
@@ -526,7 +526,7 @@ export interface TestMesh<K extends string = string> {
   names: Readonly<Record<K, string>>;
   /** The running instance of `key`. */
   service(key: K): RunningService;
-  /** The environment `key` runs with (its UPSTREAMS included), e.g. for a child process of it. */
+  /** The environment `key` runs with (its UPSTREAMS and own variables included), e.g. for a child process of it. */
   envOf(key: K): NodeJS.ProcessEnv;
   /** A gRPC client of `key`'s latest instance: it follows a restart to the new address (a stopped one refuses, unavailable). */
   client<S extends DescService>(contract: S, key: K, ...interceptors: Interceptor[]): Client<S>;
