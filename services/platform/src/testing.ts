@@ -406,6 +406,8 @@ export interface TestServiceOptions<Config extends PlatformConfig, Data extends 
   env?: Record<string, string>;
   /** Default: a new test signer (its tokens verify, identity's do not). */
   signer?: TestSigner;
+  /** The service's verifier (e.g. of a real identity's tokens). Default: the signer's. */
+  verifier?: TokenVerifier;
   /** The subject of `peer`'s service token, e.g. "order" (default "peer-service"). */
   peerSubject?: string;
 }
@@ -417,7 +419,7 @@ export async function startTestService<S extends DescService, Config extends Pla
   const name = options.name ?? uniqueName(options.prefix);
   const signer = options.signer ?? (await createTestSigner());
   const config = loadConfig(options.configSchema ?? platformConfigSchema, { ...testEnv, ...options.env }) as Config;
-  const service = await createService(options.define(name, config), { config, verifier: signer.verifier });
+  const service = await createService(options.define(name, config), { config, verifier: options.verifier ?? signer.verifier });
   const baseUrl = `http://${service.address}`;
   const clientWith = (token: string | undefined) => createClient(options.contract, createGrpcTransport({ baseUrl, interceptors: [bearer(token)] }));
   const pool = new pg.Pool({ connectionString: serviceDatabaseUrl(name), max: 2 });
