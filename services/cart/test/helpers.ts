@@ -1,12 +1,9 @@
-// A private mesh for the cart's tests: catalog, inventory, shipping (with the default zones) and cart started in-process on port 0 with
-// unique Consul names and databases and one test signer, typed clients for each kind of caller, and
+// A private mesh for the cart's tests: catalog, inventory, shipping (with the default zones), promotion and cart started
+// in-process on port 0 by @bazaar/platform/testing's startTestMesh, typed clients for each kind of caller, and
 // builders of products (catalog admin RPCs) and stock (inventory ReceiveStock).
 import { randomBytes, randomUUID } from "node:crypto";
-import { Code, createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import pg from "pg";
-import { CART_TOKEN_HEADER, createService, loadConfig, platformConfigSchema, type RunningService } from "@bazaar/platform";
-import { bearer, createTestSigner, dropServiceDatabase, eventually, passingInConsul, serviceDatabaseUrl, testEnv, uniqueName, perFile, type FileHooks } from "@bazaar/platform/testing";
+import { Code, type Client, type Interceptor } from "@connectrpc/connect";
+import { bearer, cartToken, eventually, meshService, perFile, startTestMesh, type FileHooks } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus, type Product } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -21,9 +18,11 @@ import { cart, cartConfigSchema } from "../src/index.ts";
 export { eventually };
 
 type CartClient = Client<typeof CartService>;
+/** The services of the cart's mesh. */
+type MeshService = "catalog" | "inventory" | "promotion" | "cart" | "shipping";
 
 export interface Mesh {
-  names: { catalog: string; inventory: string; promotion: string; cart: string; shipping: string };
+  names: Readonly<Record<MeshService, string>>;
   /** Admin clients of the upstreams, to make products, stock and promotions. */
   catalogAdmin: Client<typeof CatalogService>;
   inventoryAdmin: Client<typeof InventoryService>;
@@ -45,73 +44,45 @@ export interface MeshOptions {
   env?: Record<string, string>;
 }
 
-const cartToken = (token: string | undefined): Interceptor => (next) => (request) => {
-  if (token) request.header.set(CART_TOKEN_HEADER, token);
-  return next(request);
-};
-
-/** Starts catalog, inventory, promotion and cart for one test; all stopped and their databases dropped at teardown. */
+/** Starts catalog, inventory, shipping, promotion and cart for one test; all stopped and their databases dropped at teardown. */
 export async function startMesh(t: { teardown(fn: () => Promise<void> | void): void }, options: MeshOptions = {}): Promise<Mesh> {
-  const names = { catalog: uniqueName("catalog"), inventory: uniqueName("inventory"), promotion: uniqueName("promotion"), cart: uniqueName("cart"), shipping: uniqueName("shipping") };
-  const signer = await createTestSigner();
-  const { verifier } = signer;
-  const started: RunningService[] = [];
-  let pool: pg.Pool | undefined;
-  t.teardown(async () => {
-    await pool?.end();
-    await Promise.all(started.map((s) => s.stop()));
-    await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
-  });
-  const platformConfig = loadConfig(platformConfigSchema, testEnv);
-  const promotionConfig = loadConfig(promotionConfigSchema, { ...testEnv, DB_POOL_SIZE: "2" });
-  started.push(
-    ...(await Promise.all([
-      createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier }),
-      createService(inventory({ name: names.inventory }), { config: platformConfig, verifier }),
-      // Two connections: each test file starts a mesh, and the server's connections are shared.
-      createService(promotion({ config: promotionConfig, name: names.promotion, followOrders: false }), { config: promotionConfig, verifier }),
-    ])),
-  );
-  const shippingConfig = loadConfig(shippingConfigSchema, { ...testEnv, DB_POOL_SIZE: "2" });
-  const shippingService = await createService(shipping({ config: shippingConfig, name: names.shipping }), { config: shippingConfig, verifier });
-  started.push(shippingService);
-  await seedShipping(shippingService.runtime.database);
   let sweeper: Sweep | undefined;
-  const config = loadConfig(cartConfigSchema, { ...testEnv, ...options.env });
-  const cartService = await createService(
-    cart({ config, name: names.cart, onSweeper: (s) => (sweeper = s) }),
-    {
-      config,
-      verifier,
-      serviceCredentials: { token: () => signer.token({ subject: "cart", service: true }) },
-      upstreams: { catalog: names.catalog, inventory: names.inventory, shipping: names.shipping, promotion: names.promotion },
-    },
-  );
-  started.push(cartService);
-  await Promise.all([names.catalog, names.inventory, names.shipping, names.promotion].map((name) => passingInConsul(name, { consulAddr: config.CONSUL_HTTP_ADDR })));
-
-  const grpc = (service: RunningService, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${service.address}`, interceptors });
-  const adminToken = await signer.token({ subject: randomUUID(), roles: ["admin"] });
-  const cartClient = (interceptors: Interceptor[]) => createClient(CartService, grpc(cartService, interceptors));
-  pool = new pg.Pool({ connectionString: serviceDatabaseUrl(names.cart), max: 2 });
+  // Two connections for promotion and shipping: each test file starts a mesh, and the server's connections are shared.
+  const small = { DB_POOL_SIZE: "2" };
+  const mesh = await startTestMesh<MeshService>(t, {
+    stages: [
+      {
+        catalog: meshService({ define: (name) => catalog({ name, followStock: false }) }),
+        inventory: meshService({ define: (name) => inventory({ name }) }),
+        promotion: meshService({ configSchema: promotionConfigSchema, env: small, define: (name, config) => promotion({ config, name, followOrders: false }) }),
+      },
+      { shipping: meshService({ configSchema: shippingConfigSchema, env: small, define: (name, config) => shipping({ config, name }), ready: (s) => seedShipping(s.runtime.database) }) },
+      {
+        cart: meshService({
+          configSchema: cartConfigSchema,
+          env: options.env,
+          define: (name, config) => cart({ config, name, onSweeper: (s) => (sweeper = s) }),
+          calls: ["catalog", "inventory", "shipping", "promotion"],
+        }),
+      },
+    ],
+  });
+  const adminToken = await mesh.signer.token({ subject: randomUUID(), roles: ["admin"] });
+  const cartClient = (...interceptors: Interceptor[]) => mesh.client(CartService, "cart", ...interceptors);
   return {
-    names,
-    catalogAdmin: createClient(CatalogService, grpc(started[0]!, [bearer(adminToken)])),
-    inventoryAdmin: createClient(InventoryService, grpc(started[1]!, [bearer(adminToken)])),
-    promotionAdmin: createClient(PromotionService, grpc(started[2]!, [bearer(adminToken)])),
-    guest: (token) => cartClient([cartToken(token)]),
+    names: mesh.names,
+    catalogAdmin: mesh.client(CatalogService, "catalog", bearer(adminToken)),
+    inventoryAdmin: mesh.client(InventoryService, "inventory", bearer(adminToken)),
+    promotionAdmin: mesh.client(PromotionService, "promotion", bearer(adminToken)),
+    guest: (token) => cartClient(cartToken(token)),
     async user(userId = randomUUID(), token?: string) {
-      return Object.assign(cartClient([bearer(await signer.token({ subject: userId })), cartToken(token)]), { userId });
+      return Object.assign(cartClient(bearer(await mesh.signer.token({ subject: userId })), cartToken(token)), { userId });
     },
-    admin: cartClient([bearer(adminToken)]),
-    service: cartClient([bearer(await signer.token({ subject: "order", service: true }))]),
+    admin: cartClient(bearer(adminToken)),
+    service: cartClient(bearer(await mesh.signer.token({ subject: "order", service: true }))),
     sweeper: () => sweeper!,
-    async stopPromotion() {
-      const running = started[2]!;
-      await running.stop();
-      started.splice(2, 1);
-    },
-    sql: async (text, params = []) => (await pool!.query(text, params)).rows,
+    stopPromotion: () => mesh.stop("promotion"),
+    sql: (text, params) => mesh.sql("cart", text, params),
   };
 }
 

@@ -8,7 +8,7 @@ import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/proto
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { createOpener, createService, DEVELOPMENT_SEALING_PRIVATE_KEY, loadConfig, type RunningService } from "@bazaar/platform";
+import { createOpener, createService, DEVELOPMENT_SEALING_PRIVATE_KEY, loadConfig, type Database, type RunningService } from "@bazaar/platform";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { EmailVerificationRequestedSchema } from "@bazaar/contracts/bazaar/identity/v1/events_pb";
 import { grantFirstAdmin, identity, identityConfigSchema } from "../src/index.ts";
@@ -16,7 +16,7 @@ import { grantFirstAdmin, identity, identityConfigSchema } from "../src/index.ts
 export type IdentityClient = Client<typeof IdentityService>;
 
 export interface StartedIdentity {
-  service: RunningService;
+  service: RunningService<Database>;
   name: string;
   /** A gRPC client whose calls come from `ip` (x-forwarded-for), with an optional bearer token. */
   client(options?: { token?: string; ip?: string }): IdentityClient;
@@ -106,7 +106,7 @@ export async function signedUpUser(identityService: StartedIdentity, options: { 
   const verification = (await identityService.events(EmailVerificationRequestedSchema)).find((e) => e.userId === user!.id);
   await anonymous.verifyEmail({ token: await mailedToken(verification!) });
   if (options.admin) {
-    const outcome = await grantFirstAdmin(identityService.service.runtime.database!, email);
+    const outcome = await grantFirstAdmin(identityService.service.runtime.database, email);
     if (outcome !== "granted") throw new Error(`signedUpUser: first admin not granted (${outcome}); one admin per test identity`);
   }
   const { tokens } = await anonymous.login({ email, password });

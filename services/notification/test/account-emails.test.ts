@@ -93,7 +93,7 @@ test("no usable token travels on the bus or sits in identity's outbox: only seal
       return undefined;
     },
   });
-  const outbox = await identity.service.runtime.database!.em().execute<{ payload: Buffer }[]>(
+  const outbox = await identity.service.runtime.database.em().execute<{ payload: Buffer }[]>(
     "select payload from platform_outbox where type_name in (?, ?)",
     [EmailVerificationRequestedSchema.typeName, PasswordResetRequestedSchema.typeName],
   );

@@ -2,15 +2,13 @@
 // of account events) and the notification service, both in-process on port 0 against the real
 // PostgreSQL, NATS and Consul; typed clients with identity's own tokens, and direct database reads.
 import { randomBytes } from "node:crypto";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import pg from "pg";
-import { createService, loadConfig, type RunningService, type TokenVerifier } from "@bazaar/platform";
-import { bearer, dropServiceDatabase, serviceDatabaseUrl, testEnv, uniqueName } from "@bazaar/platform/testing";
+import type { Client } from "@connectrpc/connect";
+import { createService, loadConfig, type Database, type RunningService, type TokenVerifier } from "@bazaar/platform";
+import { bearer, clientAt, dropServiceDatabase, startTestService, testEnv, uniqueName } from "@bazaar/platform/testing";
 import { IdentityService } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { NotificationService } from "@bazaar/contracts/bazaar/notification/v1/notification_pb";
 import { grantFirstAdmin, identity, identityConfigSchema } from "@bazaar/identity";
-import { notification, notificationConfigSchema } from "../src/index.ts";
+import { notification, notificationConfigSchema, type NotificationConfig } from "../src/index.ts";
 import { startMailpit, type Mailpit } from "./mailpit.ts";
 
 export { eventually, failure } from "@bazaar/platform/testing";
@@ -18,8 +16,7 @@ export { eventually, failure } from "@bazaar/platform/testing";
 export const STOREFRONT = "http://shop.test";
 
 /** What every test service here runs with: quick retries and polling, so tests do not wait long. */
-export const notificationEnv = (mailpit: Mailpit, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-  ...testEnv,
+export const notificationEnv = (mailpit: Mailpit, extra: Record<string, string> = {}): Record<string, string> => ({
   DB_POOL_SIZE: "3",
   SMTP_URL: mailpit.smtpUrl,
   STOREFRONT_URL: STOREFRONT,
@@ -31,7 +28,7 @@ export const notificationEnv = (mailpit: Mailpit, extra: Record<string, string> 
 
 export interface IdentityHarness {
   name: string;
-  service: RunningService;
+  service: RunningService<Database>;
   verifier: TokenVerifier;
   adminEmail: string;
   client(token?: string): Client<typeof IdentityService>;
@@ -44,23 +41,18 @@ export async function startIdentityService(): Promise<IdentityHarness> {
   const config = loadConfig(identityConfigSchema, { ...testEnv, DB_POOL_SIZE: "3" });
   const definition = identity({ config, name });
   const service = await createService(definition, { config, verifier: definition.verifier });
-  const baseUrl = `http://${service.address}`;
   return {
     name,
     service,
     verifier: definition.verifier,
     adminEmail,
     client: (token) =>
-      createClient(
+      clientAt(
         IdentityService,
-        createGrpcTransport({
-          baseUrl,
-          interceptors: [
-            bearer(token),
-            // Each caller its own address: identity's sign-in throttle counts per address.
-            (next) => (request) => (request.header.set("x-forwarded-for", `10.${randomBytes(3).join(".")}`), next(request)),
-          ],
-        }),
+        service.address,
+        bearer(token),
+        // Each caller its own address: identity's sign-in throttle counts per address.
+        (next) => (request) => (request.header.set("x-forwarded-for", `10.${randomBytes(3).join(".")}`), next(request)),
       ),
     async stop() {
       await service.stop();
@@ -71,29 +63,23 @@ export async function startIdentityService(): Promise<IdentityHarness> {
 
 export interface NotificationHarness {
   name: string;
-  service: RunningService;
+  service: RunningService<Database>;
   client(token?: string): Client<typeof NotificationService>;
   sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
 }
 
+/** The notification service, verifying identity's tokens (`verifier`), with `env` over notificationEnv. */
 export async function startNotificationService(options: { mailpit: Mailpit; verifier: TokenVerifier; env?: Record<string, string> }): Promise<NotificationHarness> {
-  const name = uniqueName("notification");
-  const config = loadConfig(notificationConfigSchema, notificationEnv(options.mailpit, options.env));
-  const service = await createService(notification({ config, name }), { config, verifier: options.verifier });
-  const baseUrl = `http://${service.address}`;
-  const pool = new pg.Pool({ connectionString: serviceDatabaseUrl(name), max: 2 });
-  return {
-    name,
-    service,
-    client: (token) => createClient(NotificationService, createGrpcTransport({ baseUrl, interceptors: [bearer(token)] })),
-    sql: async (text, params = []) => (await pool.query(text, params)).rows,
-    async stop() {
-      await pool.end();
-      await service.stop();
-      await dropServiceDatabase(name);
-    },
-  };
+  const harness = await startTestService({
+    contract: NotificationService,
+    prefix: "notification",
+    configSchema: notificationConfigSchema,
+    env: notificationEnv(options.mailpit, options.env),
+    define: (name, config: NotificationConfig) => notification({ config, name }),
+    verifier: options.verifier,
+  });
+  return { name: harness.name, service: harness.service, client: harness.clientWith, sql: harness.sql, stop: harness.stop };
 }
 
 export const strongPassword = () => `Tr0ub4dor-${randomBytes(6).toString("hex")}`;
@@ -136,7 +122,7 @@ export async function signUp(identity: IdentityHarness, mailpit: Mailpit, option
   const { user } = await client.register({ email, password, displayName: options.displayName ?? "Test Shopper" });
   const [verification] = await mailpit.waitFor(email, 1);
   await client.verifyEmail({ token: tokenOf(linkIn(verification!.Text, `${STOREFRONT}/verify-email?token=`)) });
-  if (options.admin) await grantFirstAdmin(identity.service.runtime.database!, email);
+  if (options.admin) await grantFirstAdmin(identity.service.runtime.database, email);
   const { tokens } = await client.login({ email, password });
   return { userId: user!.id, email, accessToken: tokens!.accessToken };
 }

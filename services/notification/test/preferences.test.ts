@@ -25,7 +25,7 @@ const stack = perFile(test, async (teardown) => {
   // in the running service's database, and sent by its sender.
   const links = createLinks({ storefrontUrl: STOREFRONT, secret: LINK_SECRET, unsubscribeTtlDays: 60 });
   const queue = createMessageQueue({ templates: await loadTemplates(), links });
-  const database = notification.service.runtime.database!;
+  const database = notification.service.runtime.database;
   const queueMarketing = (userId: string, email: string) =>
     database.transaction((em) =>
       queue.enqueue(em, { eventId: randomUUID(), userId, channel: "email", recipient: email, template: "security-notice", topic: "marketing", locale: "en", data: { displayName: "You", change: "mfa_enabled", occurredAt: new Date().toISOString(), accountUrl: `${STOREFRONT}/account` } }),

@@ -1,13 +1,12 @@
-// A private mesh for the order tests: catalog, inventory, shipping (default zones), cart, payment and order started in-process
-// on port 0 with unique Consul names and databases and one test signer (each service with its own
-// service token), typed clients for each kind of caller, builders of products (catalog admin RPCs),
-// stock (inventory ReceiveStock) and filled carts, and direct reads of every service's database.
+// A private mesh for the order tests: catalog, inventory, shipping (default zones), cart, payment, promotion and order
+// started in-process on port 0 by @bazaar/platform/testing's startTestMesh (unique Consul names and databases, one
+// test signer, each service with its own service token), typed clients for each kind of caller, builders of
+// products (catalog admin RPCs), stock (inventory ReceiveStock) and filled carts, and direct reads of every
+// service's database.
 import { randomBytes, randomUUID } from "node:crypto";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import pg from "pg";
-import { CART_TOKEN_HEADER, createService, createTokenVerifier, loadConfig, platformConfigSchema, type RunningService, type TokenVerifier } from "@bazaar/platform";
-import { bearer, createTestSigner, dropServiceDatabase, eventually, passingInConsul, readStream, serviceDatabaseUrl, testEnv, uniqueName, type TestSigner, perFile, type FileHooks } from "@bazaar/platform/testing";
+import { Code, ConnectError, type Client, type Interceptor } from "@connectrpc/connect";
+import { createTokenVerifier, type RunningService, type TokenVerifier } from "@bazaar/platform";
+import { bearer, cartToken, clientAt, eventually, meshService, passingInConsul, perFile, readStream, startTestMesh, testEnv, type FileHooks, type MeshService as TestMeshService, type TestSigner } from "@bazaar/platform/testing";
 import { CartService } from "@bazaar/contracts/bazaar/cart/v1/cart_pb";
 import { CatalogService, ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { InventoryService } from "@bazaar/contracts/bazaar/inventory/v1/inventory_service_pb";
@@ -35,6 +34,8 @@ export { Code, eventually };
 type OrderClient = Client<typeof OrderService>;
 /** The services a mesh always starts in-process (order unless withoutOrder). */
 export type MeshService = "catalog" | "inventory" | "cart" | "payment" | "order";
+/** Every service the mesh names: those it starts, identity (withIdentity) and returns (a returns mesh, see returns' helpers). */
+export type MeshKey = MeshService | "shipping" | "promotion" | "identity" | "returns";
 type CartClient = Client<typeof CartService>;
 
 export interface MeshOptions {
@@ -48,6 +49,8 @@ export interface MeshOptions {
   withIdentity?: boolean;
   /** The NATS every service connects to (e.g. a private nats-server a test stops). Default: the test environment's. */
   natsUrl?: string;
+  /** Services started after order, e.g. returns (see returns' helpers). */
+  after?: Partial<Record<"returns", TestMeshService>>;
 }
 
 /** Test hooks the order service's saga calls before its real steps, per cart (tests of one file share a mesh). */
@@ -62,7 +65,7 @@ export interface Mesh {
   signIn(email: string): Promise<{ userId: string; token: string }>;
   /** Hooks by cart id. */
   hooks: Map<string, StepHooks>;
-  names: { catalog: string; inventory: string; cart: string; payment: string; order: string; shipping: string; promotion: string };
+  names: Readonly<Record<MeshKey, string>>;
   signer: TestSigner;
   order: RunningService | undefined;
   /** The identity service (withIdentity). */
@@ -99,12 +102,12 @@ export interface Mesh {
   outage(service: "catalog" | "payment"): Promise<{ end(): Promise<void> }>;
   /** Order clients of an order service at another address (a child process). */
   ordersAt(address: string): { admin: OrderClient; guest(cartToken?: string): OrderClient };
+  /** The mesh underneath, for services started after order (returns). */
+  testMesh: TestMesh;
 }
 
-const cartTokenHeader = (token: string | undefined): Interceptor => (next) => (request) => {
-  if (token) request.header.set(CART_TOKEN_HEADER, token);
-  return next(request);
-};
+/** The mesh as startTestMesh gives it, by this mesh's keys. */
+export type TestMesh = Awaited<ReturnType<typeof startTestMesh<MeshKey>>>;
 
 /**
  * The services' environment: small connection pools, so that parallel test files (each with a whole
@@ -112,84 +115,11 @@ const cartTokenHeader = (token: string | undefined): Interceptor => (next) => (r
  */
 export const meshEnv: NodeJS.ProcessEnv = { ...testEnv, DB_POOL_SIZE: "4" };
 
-const grpc = (address: string, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${address}`, interceptors });
-
 /** Waits until Consul reports a passing instance of `name`. */
 export const passing = (consulAddr: string, name: string) => passingInConsul(name, { consulAddr });
 
 /** Starts the mesh for one test file; everything stopped and every database dropped at teardown. */
 export async function startMesh(t: { teardown(fn: () => Promise<void> | void): void }, options: MeshOptions = {}): Promise<Mesh> {
-  const names = {
-    catalog: uniqueName("catalog"),
-    inventory: uniqueName("inventory"),
-    cart: uniqueName("cart"),
-    payment: uniqueName("payment"),
-    order: uniqueName("order"),
-    identity: uniqueName("identity"),
-    shipping: uniqueName("shipping"),
-    promotion: uniqueName("promotion"),
-  };
-  const env: NodeJS.ProcessEnv = options.natsUrl ? { ...meshEnv, NATS_URL: options.natsUrl } : meshEnv;
-  const signer = await createTestSigner();
-  let verifier: TokenVerifier = signer.verifier;
-  let identityService: RunningService | undefined;
-  if (options.withIdentity) {
-    // Identity gathers a user's data from the mesh's holders of personal data (returns and notification are not in it).
-    const identityConfig = loadConfig(identityConfigSchema, { ...env, IDENTITY_PERSONAL_DATA_HOLDERS: "order,catalog,cart,shipping,promotion,payment" });
-    const definition = identity({ config: identityConfig, name: names.identity });
-    identityService = await createService(definition, {
-      config: identityConfig,
-      verifier: definition.verifier,
-      serviceCredentials: definition.serviceCredentials,
-      upstreams: { order: names.order, catalog: names.catalog, cart: names.cart, shipping: names.shipping, promotion: names.promotion, payment: names.payment },
-    });
-    const identityTokens = createTokenVerifier({ jwksUrl: `http://${identityService.address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" });
-    // The test signer's tokens (services, staff) and identity's (signed-in accounts) both verify.
-    verifier = { verify: (token) => signer.verifier.verify(token).catch(() => identityTokens.verify(token)) };
-  }
-  const credentials = (subject: string) => ({ token: () => signer.token({ subject, service: true }) });
-  const started: RunningService[] = [];
-  const pools = new Map<string, pg.Pool>();
-  t.teardown(async () => {
-    await Promise.all([...pools.values()].map((pool) => pool.end()));
-    await Promise.all(started.reverse().map((s) => s.stop()));
-    await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
-  });
-  const platformConfig = loadConfig(platformConfigSchema, env);
-  const cartConfig = loadConfig(cartConfigSchema, { ...env, CART_CURRENCIES: "USD,EUR" });
-  const shippingConfig = loadConfig(shippingConfigSchema, { ...env, DB_POOL_SIZE: "2" });
-  const paymentConfig = loadConfig(paymentConfigSchema, { ...env, ...options.paymentEnv });
-  // Two connections: the mesh stays within the shared server's connections (promotion keeps one free of its checkout work).
-  const promotionConfig = loadConfig(promotionConfigSchema, { ...env, DB_POOL_SIZE: "2" });
-  const starters = {
-    catalog: () => createService(catalog({ name: names.catalog, followStock: false }), { config: platformConfig, verifier, serviceCredentials: credentials("catalog") }),
-    payment: () => createService(payment({ config: paymentConfig, name: names.payment }), { config: paymentConfig, verifier, serviceCredentials: credentials("payment") }),
-  };
-  if (identityService) started.push(identityService);
-  // Every service that did start is stopped at teardown even when another one failed to (e.g. the
-  // server out of connections): left running, its pool would meet the forced drop of its database.
-  const settled = await Promise.allSettled([
-    createService(shipping({ config: shippingConfig, name: names.shipping }), { config: shippingConfig, verifier }).then(async (s) => {
-      await seedShipping(s.runtime.database);
-      return s;
-    }),
-    starters.catalog(),
-    createService(inventory({ name: names.inventory }), { config: platformConfig, verifier, serviceCredentials: credentials("inventory") }),
-    createService(cart({ config: cartConfig, name: names.cart }), {
-      config: cartConfig,
-      upstreams: { catalog: names.catalog, inventory: names.inventory, shipping: names.shipping, promotion: names.promotion },
-      verifier,
-      serviceCredentials: credentials("cart"),
-    }),
-    starters.payment(),
-    createService(promotion({ config: promotionConfig, name: names.promotion, followOrders: false }), { config: promotionConfig, verifier, serviceCredentials: credentials("promotion") }),
-  ]);
-  for (const result of settled) if (result.status === "fulfilled") started.push(result.value);
-  const failed = settled.find((result) => result.status === "rejected");
-  if (failed) throw failed.reason;
-  const [shippingService, catalogService, inventoryService, cartService, paymentService, promotionService] = settled.map((result) => (result as PromiseFulfilledResult<RunningService>).value);
-  const running = { catalog: catalogService!, payment: paymentService! };
-
   let recovery: Recovery | undefined;
   const hooks = new Map<string, StepHooks>();
   const wrapSteps = (steps: SagaSteps): SagaSteps => ({
@@ -202,101 +132,105 @@ export async function startMesh(t: { teardown(fn: () => Promise<void> | void): v
       return (await hooks.get(o.cartId)?.authorize?.(o)) ?? steps.authorize(o);
     },
   });
-  let orderService: RunningService | undefined;
-  if (!options.withoutOrder) {
-    const orderConfig = loadConfig(orderConfigSchema, { ...env, ORDER_SAGA_LEASE_MS: "5000", ...options.orderEnv });
-    orderService = await createService(
-      order({
-        config: orderConfig,
-        name: names.order,
-        onRecovery: (r) => (recovery = r),
-        wrapSteps,
-      }),
+  // Two connections: the mesh stays within the shared server's connections (promotion keeps one free of its checkout work).
+  const small = { DB_POOL_SIZE: "2" };
+  const mesh = await startTestMesh<MeshKey>(t, {
+    env: options.natsUrl ? { ...meshEnv, NATS_URL: options.natsUrl } : meshEnv,
+    named: options.withoutOrder ? ["order"] : [],
+    // The test signer's tokens (services, staff) and identity's (signed-in accounts) both verify.
+    verifier: options.withIdentity
+      ? (m) => {
+          let identityTokens: TokenVerifier | undefined;
+          const ofIdentity = () => (identityTokens ??= createTokenVerifier({ jwksUrl: `http://${m.service("identity").address}/.well-known/jwks.json`, issuer: "bazaar-identity", audience: "bazaar" }));
+          return { verify: (token) => m.signer.verifier.verify(token).catch(() => ofIdentity().verify(token)) };
+        }
+      : undefined,
+    stages: [
+      options.withIdentity
+        ? {
+            identity: meshService({
+              configSchema: identityConfigSchema,
+              // Identity gathers a user's data from the mesh's holders of personal data (returns and notification are not in it).
+              env: { IDENTITY_PERSONAL_DATA_HOLDERS: "order,catalog,cart,shipping,promotion,payment" },
+              define: (name, config) => identity({ config, name }),
+              calls: ["order", "catalog", "cart", "shipping", "promotion", "payment"],
+              own: (definition) => ({ verifier: definition.verifier, serviceCredentials: definition.serviceCredentials }),
+            }),
+          }
+        : {},
       {
-        config: orderConfig,
-        upstreams: { cart: names.cart, inventory: names.inventory, payment: names.payment, identity: names.identity, promotion: names.promotion },
-        verifier,
-        serviceCredentials: credentials("order"),
+        shipping: meshService({ configSchema: shippingConfigSchema, env: small, define: (name, config) => shipping({ config, name }), ready: (s) => seedShipping(s.runtime.database) }),
+        catalog: meshService({ define: (name) => catalog({ name, followStock: false }) }),
+        inventory: meshService({ define: (name) => inventory({ name }) }),
+        cart: meshService({
+          configSchema: cartConfigSchema,
+          env: { CART_CURRENCIES: "USD,EUR" },
+          define: (name, config) => cart({ config, name }),
+          calls: ["catalog", "inventory", "shipping", "promotion"],
+        }),
+        payment: meshService({ configSchema: paymentConfigSchema, env: options.paymentEnv, define: (name, config) => payment({ config, name }) }),
+        promotion: meshService({ configSchema: promotionConfigSchema, env: small, define: (name, config) => promotion({ config, name, followOrders: false }) }),
       },
-    );
-    started.push(orderService);
-  }
-  const upstreams = [names.shipping, names.catalog, names.inventory, names.cart, names.payment, names.promotion, ...(identityService ? [names.identity] : [])];
-  await Promise.all(upstreams.map((name) => passing(platformConfig.CONSUL_HTTP_ADDR, name)));
+      options.withoutOrder
+        ? {}
+        : {
+            order: meshService({
+              configSchema: orderConfigSchema,
+              env: { ORDER_SAGA_LEASE_MS: "5000", ...options.orderEnv },
+              define: (name, config) => order({ config, name, onRecovery: (r) => (recovery = r), wrapSteps }),
+              calls: ["cart", "inventory", "payment", "identity", "promotion"],
+            }),
+          },
+      options.after ?? {},
+    ],
+  });
 
+  const { signer } = mesh;
   const adminToken = await signer.token({ subject: randomUUID(), roles: ["customer", "admin"] });
   const serviceToken = await signer.token({ subject: "returns", service: true });
-  const orderClient = (address: string, interceptors: Interceptor[]) => createClient(OrderService, grpc(address, interceptors));
-  const orderAddress = orderService?.address ?? "127.0.0.1:1";
-  const adminClients = new Map<string, unknown>();
-  const adminClient = <S extends typeof CatalogService | typeof PaymentService>(service: S, address: string): Client<S> => {
-    const key = `${service.typeName} ${address}`;
-    if (!adminClients.has(key)) adminClients.set(key, createClient(service, grpc(address, [bearer(adminToken)])));
-    return adminClients.get(key) as Client<S>;
-  };
-  const pool = (service: keyof Mesh["names"]) => {
-    let p = pools.get(service);
-    if (!p) {
-      pools.set(service, (p = new pg.Pool({ connectionString: serviceDatabaseUrl(names[service]), max: 2 })));
-      p.on("error", () => undefined); // idle connections cut when a database is dropped at teardown
-    }
-    return p;
-  };
+  const orderClient = (...interceptors: Interceptor[]) => mesh.client(OrderService, "order", ...interceptors);
+  const cartClient = (...interceptors: Interceptor[]) => mesh.client(CartService, "cart", ...interceptors);
+  const admin = bearer(adminToken);
   return {
     async signIn(email) {
-      const client = createClient(IdentityService, grpc(identityService!.address, []));
+      const client = mesh.client(IdentityService, "identity");
       const password = `pw-${randomUUID()}`;
       const { user } = await client.register({ email, password, displayName: "Order Tester" });
       const { tokens } = await client.login({ email, password });
       return { userId: user!.id, token: tokens!.accessToken };
     },
     hooks,
-    names,
+    names: mesh.names,
     signer,
-    order: orderService,
-    identity: identityService,
+    order: options.withoutOrder ? undefined : mesh.service("order"),
+    identity: options.withIdentity ? mesh.service("identity") : undefined,
     recovery: () => recovery!,
     async outage(service) {
-      const stopped = running[service];
-      await stopped.stop();
-      started.splice(started.indexOf(stopped), 1);
-      return {
-        async end() {
-          running[service] = await starters[service]();
-          started.push(running[service]);
-          await passing(platformConfig.CONSUL_HTTP_ADDR, names[service]);
-        },
-      };
+      await mesh.stop(service);
+      return { end: async () => void (await mesh.restart(service)) };
     },
-    // Getters: after an outage the service is at another address.
-    get catalogAdmin() {
-      return adminClient(CatalogService, running.catalog.address);
-    },
-    inventoryAdmin: createClient(InventoryService, grpc(inventoryService!.address, [bearer(adminToken)])),
-    shippingAdmin: createClient(ShippingService, grpc(shippingService!.address, [bearer(adminToken)])),
-    promotionAdmin: createClient(PromotionService, grpc(promotionService!.address, [bearer(adminToken)])),
-    get paymentAdmin() {
-      return adminClient(PaymentService, running.payment.address);
-    },
+    // Clients of the mesh follow a restarted service (after an outage) to its new address.
+    catalogAdmin: mesh.client(CatalogService, "catalog", admin),
+    inventoryAdmin: mesh.client(InventoryService, "inventory", admin),
+    shippingAdmin: mesh.client(ShippingService, "shipping", admin),
+    promotionAdmin: mesh.client(PromotionService, "promotion", admin),
+    paymentAdmin: mesh.client(PaymentService, "payment", admin),
     orders: {
-      guest: (token) => orderClient(orderAddress, [cartTokenHeader(token)]),
-      user: async (userId) => orderClient(orderAddress, [bearer(await signer.token({ subject: userId }))]),
-      withToken: (token) => orderClient(orderAddress, [bearer(token)]),
-      admin: orderClient(orderAddress, [bearer(adminToken)]),
-      service: orderClient(orderAddress, [bearer(serviceToken)]),
+      guest: (token) => orderClient(cartToken(token)),
+      user: async (userId) => orderClient(bearer(await signer.token({ subject: userId }))),
+      withToken: (token) => orderClient(bearer(token)),
+      admin: orderClient(admin),
+      service: orderClient(bearer(serviceToken)),
     },
     carts: {
-      guest: (token) => createClient(CartService, grpc(cartService!.address, [cartTokenHeader(token)])),
-      user: async (userId) => createClient(CartService, grpc(cartService!.address, [bearer(await signer.token({ subject: userId }))])),
-      withToken: (token) => createClient(CartService, grpc(cartService!.address, [bearer(token)])),
+      guest: (token) => cartClient(cartToken(token)),
+      user: async (userId) => cartClient(bearer(await signer.token({ subject: userId }))),
+      withToken: (token) => cartClient(bearer(token)),
     },
-    sql: async (service, text, params = []) => (await pool(service).query(text, params)).rows,
-    service(name) {
-      const instance = { ...running, inventory: inventoryService!, cart: cartService!, order: orderService }[name];
-      if (!instance) throw new Error(`the mesh runs no ${name} in-process`);
-      return instance;
-    },
-    ordersAt: (address) => ({ admin: orderClient(address, [bearer(adminToken)]), guest: (token) => orderClient(address, [cartTokenHeader(token)]) }),
+    sql: (service, text, params) => mesh.sql(service, text, params),
+    service: (name) => mesh.service(name),
+    ordersAt: (address) => ({ admin: clientAt(OrderService, address, admin), guest: (token) => clientAt(OrderService, address, cartToken(token)) }),
+    testMesh: mesh,
   };
 }
 

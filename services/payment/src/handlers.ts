@@ -1,6 +1,6 @@
 // PaymentService RPCs: authorise the caller (services and admins), validate (every violation at once,
 // nothing changed), call the payment operations and shape their results as messages.
-import { ADMIN_ROLE, checkEmail, checkPaymentMethod, checkUuid, readPage, requireServiceOrRole } from "@bazaar/platform";
+import { ADMIN_ROLE, checkEmail, checkId, checkPaymentMethod, readPage, requireServiceOrRole } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -75,10 +75,12 @@ export const paymentMessage = (p: PaymentView): Payment =>
     updateTime: timestampFromDate(p.updatedAt),
   });
 
-function checkOrder(orderId: string): void {
+/** The order id of a request about one order's payment, in lower case; refused when it is no UUID. */
+function checkOrder(orderId: string): string {
   const v = violations();
-  checkUuid(v, "order_id", orderId);
+  const id = checkId(v, "order_id", orderId);
   v.throwIfAny();
+  return id;
 }
 
 export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentService> {
@@ -88,14 +90,14 @@ export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentS
     async authorizePayment(request) {
       requireServiceOrAdmin();
       const v = violations();
-      checkUuid(v, "order_id", request.orderId);
+      const orderId = checkId(v, "order_id", request.orderId);
       checkMoney(v, "amount", request.amount);
       checkPaymentMethod(v, "payment_method", request.paymentMethod);
       checkCustomerId(v, "customer_id", request.customerId);
       checkEmail(v, "email", request.email);
       v.throwIfAny();
       const payment = await payments.authorize({
-        orderId: request.orderId.toLowerCase(),
+        orderId,
         amount: request.amount!.amountMinor,
         currency: request.amount!.currencyCode,
         paymentMethod: request.paymentMethod,
@@ -107,26 +109,24 @@ export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentS
 
     async capturePayment(request) {
       requireServiceOrAdmin();
-      checkOrder(request.orderId);
-      return { payment: paymentMessage(await payments.capture(request.orderId.toLowerCase())) };
+      return { payment: paymentMessage(await payments.capture(checkOrder(request.orderId))) };
     },
 
     async voidPayment(request) {
       requireServiceOrAdmin();
-      checkOrder(request.orderId);
-      return { payment: paymentMessage(await payments.void(request.orderId.toLowerCase())) };
+      return { payment: paymentMessage(await payments.void(checkOrder(request.orderId))) };
     },
 
     async refundPayment(request) {
       requireServiceOrAdmin();
       const v = violations();
-      checkUuid(v, "order_id", request.orderId);
+      const orderId = checkId(v, "order_id", request.orderId);
       checkRefundId(v, "refund_id", request.refundId);
       checkMoney(v, "amount", request.amount);
       checkReason(v, "reason", request.reason);
       v.throwIfAny();
       const result = await payments.refund({
-        orderId: request.orderId.toLowerCase(),
+        orderId,
         refundId: request.refundId,
         amount: request.amount!.amountMinor,
         currency: request.amount!.currencyCode,
@@ -137,8 +137,7 @@ export function paymentHandlers(payments: Payments): ServiceImpl<typeof PaymentS
 
     async getPayment(request) {
       requireServiceOrAdmin();
-      checkOrder(request.orderId);
-      return { payment: paymentMessage(await payments.get(request.orderId.toLowerCase())) };
+      return { payment: paymentMessage(await payments.get(checkOrder(request.orderId))) };
     },
 
     async listPayments(request) {

@@ -40,6 +40,15 @@ export function checkUuid(v: Violations, field: string, value: string): boolean 
   return v.check(isUuid(value), field, "must be a UUID");
 }
 
+/**
+ * A required UUID id, returned in lower case (as PostgreSQL prints a uuid), so that ids compare and key
+ * the same whichever case the caller sent; check `v` before using the value.
+ */
+export function checkId(v: Violations, field: string, value: string): string {
+  checkUuid(v, field, value);
+  return value.toLowerCase();
+}
+
 /** A required SKU. */
 export function checkSku(v: Violations, field: string, value: string): boolean {
   if (!v.check(value !== "", field, "is required")) return false;

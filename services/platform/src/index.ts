@@ -42,6 +42,7 @@ export {
   checkCountryCode,
   checkCurrencyCode,
   checkEmail,
+  checkId,
   checkPageSize,
   checkPaymentMethod,
   checkPhone,

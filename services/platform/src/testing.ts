@@ -3,7 +3,7 @@
 // shape identity issues (see auth/token-verifier.ts).
 import http2 from "node:http2";
 import { randomBytes, randomUUID } from "node:crypto";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { z } from "zod";
 import { BadRequestSchema, ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
@@ -19,7 +19,8 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createDatabase, serviceDatabaseName, type Database, type DatabaseOptions } from "./data/database.ts";
 import { loadConfig } from "./config.ts";
 import { platformConfigSchema, type PlatformConfig } from "./config/platform-schema.ts";
-import { createService, type RunningService, type ServiceDefinition } from "./service.ts";
+import { createService, type RunningService, type ServiceDefinition, type ServiceOptions } from "./service.ts";
+import { CART_TOKEN_HEADER } from "./headers.ts";
 
 /** The environment a test service runs with: local development, silent logs, a short grace period. */
 export const testEnv: NodeJS.ProcessEnv = {
@@ -183,6 +184,19 @@ export function bearer(token: string | undefined): Interceptor {
     if (token) request.header.set("authorization", `Bearer ${token}`);
     return next(request);
   };
+}
+
+/** A client interceptor sending a guest cart's token in `x-cart-token` (none when undefined). */
+export function cartToken(token: string | undefined): Interceptor {
+  return (next) => (request) => {
+    if (token) request.header.set(CART_TOKEN_HEADER, token);
+    return next(request);
+  };
+}
+
+/** A gRPC client of `contract` at `address` (host:port), e.g. a service a test runs as a child process. */
+export function clientAt<S extends DescService>(contract: S, address: string, ...interceptors: Interceptor[]): Client<S> {
+  return createClient(contract, createGrpcTransport({ baseUrl: `http://${address}`, interceptors }));
 }
 
 /** What a refused call said: its code, message, the fields its BadRequest names and its ErrorInfo reason. */
@@ -355,9 +369,10 @@ export async function rawGrpcWebStatus(baseUrl: string, path: string, body: Uint
 }
 
 /** One service started in-process on port 0 for its own tests: typed clients, its database, its outbox. */
-export interface TestService<S extends DescService> {
+export interface TestService<S extends DescService, Data extends Database | undefined = Database | undefined> {
   name: string;
-  service: RunningService;
+  /** Its runtime's `database` is a Database when the definition declares one. */
+  service: RunningService<Data>;
   signer: TestSigner;
   baseUrl: string;
   /** gRPC clients signed as an admin, as another service (a service token), as a customer, and anonymously. */
@@ -377,11 +392,11 @@ export interface TestService<S extends DescService> {
   stop(): Promise<void>;
 }
 
-export interface TestServiceOptions<Config extends PlatformConfig> {
+export interface TestServiceOptions<Config extends PlatformConfig, Data extends Database | undefined = Database | undefined> {
   /** The service's contract, for the typed clients. */
   contract: DescService;
   /** Builds the definition under the unique `name` given to this run (Consul name and database). */
-  define(name: string, config: Config): ServiceDefinition<Database | undefined>;
+  define(name: string, config: Config): ServiceDefinition<Data>;
   /** Prefix of the unique name, e.g. "payment". */
   prefix: string;
   /** Instead of a unique name: another instance's, to share its database (stop it with stopInstance). */
@@ -391,18 +406,20 @@ export interface TestServiceOptions<Config extends PlatformConfig> {
   env?: Record<string, string>;
   /** Default: a new test signer (its tokens verify, identity's do not). */
   signer?: TestSigner;
+  /** The service's verifier (e.g. of a real identity's tokens). Default: the signer's. */
+  verifier?: TokenVerifier;
   /** The subject of `peer`'s service token, e.g. "order" (default "peer-service"). */
   peerSubject?: string;
 }
 
 /** Starts one service with a test signer's verifier; `t.teardown(harness.stop)` is the caller's. */
-export async function startTestService<S extends DescService, Config extends PlatformConfig = PlatformConfig>(
-  options: TestServiceOptions<Config> & { contract: S },
-): Promise<TestService<S>> {
+export async function startTestService<S extends DescService, Config extends PlatformConfig = PlatformConfig, Data extends Database | undefined = Database | undefined>(
+  options: TestServiceOptions<Config, Data> & { contract: S },
+): Promise<TestService<S, Data>> {
   const name = options.name ?? uniqueName(options.prefix);
   const signer = options.signer ?? (await createTestSigner());
   const config = loadConfig(options.configSchema ?? platformConfigSchema, { ...testEnv, ...options.env }) as Config;
-  const service = await createService(options.define(name, config), { config, verifier: signer.verifier });
+  const service = await createService(options.define(name, config), { config, verifier: options.verifier ?? signer.verifier });
   const baseUrl = `http://${service.address}`;
   const clientWith = (token: string | undefined) => createClient(options.contract, createGrpcTransport({ baseUrl, interceptors: [bearer(token)] }));
   const pool = new pg.Pool({ connectionString: serviceDatabaseUrl(name), max: 2 });
@@ -432,4 +449,203 @@ export async function startTestService<S extends DescService, Config extends Pla
       if (service.runtime.database) await dropServiceDatabase(name);
     },
   };
+}
+
+/**
+ * One service of a test mesh, made with meshService. The mesh names it by a key, its default Consul
+ * name ("cart"), which is also the subject of the service token the mesh gives it.
+ */
+export interface MeshService {
+  /** Keys of the services it calls: their unique names become its UPSTREAMS. */
+  readonly calls: readonly string[];
+  /** Its variables over the mesh's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Starts one instance under `name`, with `env` (the whole environment) and, unless it brings its own, the mesh's verifier and credentials. */
+  start(name: string, env: NodeJS.ProcessEnv, given: Required<Pick<ServiceOptions, "verifier" | "serviceCredentials">>): Promise<RunningService>;
+}
+
+export interface MeshServiceSpec<S extends z.ZodObject, Data extends Database | undefined, Def extends ServiceDefinition<Data>> {
+  /** Its config schema (default the platform's), read from the mesh's env, then `env`. */
+  configSchema?: S;
+  /** Variables over the mesh's environment, for this service only. */
+  env?: Record<string, string>;
+  /** Builds the definition under the unique name the mesh gave it. */
+  define(name: string, config: z.output<S>): Def;
+  /** Keys of the services it calls (see MeshService.calls). */
+  calls?: readonly string[];
+  /** What it brings itself instead of the mesh's verifier and service token (identity, the issuer, brings both). */
+  own?(definition: Def): Pick<ServiceOptions, "verifier" | "serviceCredentials">;
+  /** Runs once it is up, before the next stage starts (e.g. seeding its data). */
+  ready?(service: RunningService<Data>): Promise<unknown>;
+}
+
+/** A service for startTestMesh, typed by its config schema and definition. */
+export function meshService<S extends z.ZodObject = typeof platformConfigSchema, Data extends Database | undefined = Database, Def extends ServiceDefinition<Data> = ServiceDefinition<Data>>(
+  spec: MeshServiceSpec<S, Data, Def>,
+): MeshService {
+  return {
+    calls: spec.calls ?? [],
+    env: spec.env ?? {},
+    async start(name, env, given) {
+      const config = loadConfig(spec.configSchema ?? platformConfigSchema, env) as z.output<S> & PlatformConfig;
+      const definition = spec.define(name, config);
+      const service = await createService(definition, { config, ...given, ...spec.own?.(definition) });
+      // The mesh stops only what started: an instance whose ready step failed is stopped here.
+      await spec.ready?.(service).catch(async (error: unknown) => {
+        await service.stop();
+        throw error;
+      });
+      return service;
+    },
+  };
+}
+
+export interface TestMeshOptions<K extends string = string> {
+  /**
+   * The services, by key, started one stage after the other (a stage's services together): a service
+   * that calls others at start, or whose start others need (identity, the token issuer), goes in a later stage.
+   */
+  stages: readonly Partial<Record<K, MeshService>>[];
+  /** The environment every service starts from (default testEnv). */
+  env?: NodeJS.ProcessEnv;
+  /** Keys of services the mesh does not start but names (a test runs them itself), e.g. "order". */
+  named?: readonly K[];
+  /**
+   * The verifier every service uses (default the signer's); built before anything starts, it may reach
+   * started services lazily through `mesh.service`.
+   */
+  verifier?(mesh: TestMesh<K>): TokenVerifier;
+}
+
+/** Services started in-process, by key K (the caller lists every key it uses, called and named ones too). */
+export interface TestMesh<K extends string = string> {
+  /** Signs every service's token and the tests' (staff, customers, services). */
+  signer: TestSigner;
+  /**
+   * Unique Consul names (and so databases) by key: of the services started, of those they call and of
+   * `named` ones. A called service the mesh does not start is unique too: its calls never reach another run's.
+   */
+  names: Readonly<Record<K, string>>;
+  /** The running instance of `key`. */
+  service(key: K): RunningService;
+  /** The environment `key` runs with (its UPSTREAMS and own variables included), e.g. for a child process of it. */
+  envOf(key: K): NodeJS.ProcessEnv;
+  /** A gRPC client of `key`'s latest instance: it follows a restart to the new address (a stopped one refuses, unavailable). */
+  client<S extends DescService>(contract: S, key: K, ...interceptors: Interceptor[]): Client<S>;
+  /** A query on `key`'s own database ($1 placeholders). */
+  sql<T extends Record<string, unknown>>(key: K, text: string, params?: unknown[]): Promise<T[]>;
+  /** Stops `key` (deregistered from Consul, drained, closed), keeping its name and database for restart. */
+  stop(key: K): Promise<void>;
+  /** Starts `key` again under its name, on its database, and waits until Consul lists it as passing. */
+  restart(key: K): Promise<RunningService>;
+  /**
+   * Another instance of `key` under a new unique name and database, with `env` over its own; stopped and
+   * dropped by `teardown` (default the mesh's).
+   */
+  another(key: K, env: Record<string, string>, teardown?: (fn: () => Promise<void>) => void): Promise<RunningService>;
+}
+
+/**
+ * Starts a mesh of services in-process for one test or file (see perFile): one test signer, each service
+ * under a unique Consul name with its service token and upstreams wired to the others' names, and waits
+ * until every service another one calls passes in Consul. At teardown: the services' stops begun in
+ * reverse start order, then every named database dropped. A failed start stops what did start.
+ */
+export async function startTestMesh<K extends string = string>(t: { teardown(fn: () => Promise<void> | void): void }, options: TestMeshOptions<K>): Promise<TestMesh<K>> {
+  const services = new Map<string, MeshService>(options.stages.flatMap((stage) => Object.entries<MeshService | undefined>(stage).filter((entry): entry is [string, MeshService] => entry[1] !== undefined)));
+  const calledKeys = [...services.values()].flatMap((service) => service.calls);
+  const names: Record<string, string> = {};
+  for (const key of [...services.keys(), ...calledKeys, ...(options.named ?? [])]) names[key] ??= uniqueName(key);
+  const baseEnv = options.env ?? testEnv;
+  const envs = new Map(
+    [...services].map(([key, service]) => {
+      const upstreams = service.calls.map((called) => `${called}=${names[called]}`).join(",");
+      return [key, { ...baseEnv, ...(upstreams ? { UPSTREAMS: upstreams } : {}), ...service.env }] as const;
+    }),
+  );
+  const envOf = (key: string) => envs.get(key) ?? baseEnv;
+  const signer = await createTestSigner();
+  const running = new Map<string, RunningService>();
+  const addresses = new Map<string, string>();
+  const pools = new Map<string, pg.Pool>();
+  t.teardown(async () => {
+    await Promise.all([...pools.values()].map((pool) => pool.end()));
+    // Begun in reverse start order and run together: the teardown takes one stop's time, not one per stage.
+    const keys = options.stages.flatMap((stage) => Object.keys(stage)).reverse();
+    await Promise.all(keys.map((key) => running.get(key)?.stop()));
+    await Promise.all(Object.values(names).map((name) => dropServiceDatabase(name)));
+  });
+  const service = (key: string) => {
+    const instance = running.get(key);
+    if (!instance) throw new Error(`the mesh runs no ${key} in-process`);
+    return instance;
+  };
+  const mesh: TestMesh<K> = {
+    signer,
+    names: names as Record<K, string>,
+    service,
+    envOf,
+    client(contract, key, ...interceptors) {
+      // One transport per address the service has had: a restarted service is at another one.
+      const transports = new Map<string, Transport>();
+      const current = () => {
+        const address = addresses.get(key);
+        if (!address) throw new Error(`the mesh runs no ${key} in-process`);
+        let transport = transports.get(address);
+        if (!transport) transports.set(address, (transport = createGrpcTransport({ baseUrl: `http://${address}`, interceptors })));
+        return transport;
+      };
+      return createClient(contract, { unary: (...args) => current().unary(...args), stream: (...args) => current().stream(...args) });
+    },
+    async sql(key, text, params = []) {
+      let pool = pools.get(key);
+      if (!pool) {
+        pools.set(key, (pool = new pg.Pool({ connectionString: serviceDatabaseUrl(names[key] ?? key), max: 2 })));
+        pool.on("error", () => undefined); // idle connections cut when a database is dropped at teardown
+      }
+      return (await pool.query(text, params)).rows;
+    },
+    async stop(key) {
+      await service(key).stop();
+      running.delete(key);
+    },
+    async restart(key) {
+      const restarted = await start(key, names[key]!);
+      running.set(key, restarted);
+      addresses.set(key, restarted.address);
+      await passingInConsul(names[key]!, { consulAddr: baseEnv.CONSUL_HTTP_ADDR });
+      return restarted;
+    },
+    async another(key, env, teardown = (fn) => t.teardown(fn)) {
+      const name = uniqueName(key);
+      const instance = await start(key, name, env);
+      teardown(async () => {
+        await instance.stop();
+        await dropServiceDatabase(name);
+      });
+      return instance;
+    },
+  };
+  const verifier = options.verifier?.(mesh) ?? signer.verifier;
+  function start(key: string, name: string, env: Record<string, string> = {}): Promise<RunningService> {
+    const spec = services.get(key);
+    if (!spec) throw new Error(`the mesh has no ${key} to start`);
+    return spec.start(name, { ...envOf(key), ...env }, { verifier, serviceCredentials: { token: () => signer.token({ subject: key, service: true }) } });
+  }
+  for (const stage of options.stages) {
+    // Every service that did start is stopped at teardown even when another one failed to (e.g. the
+    // server out of connections): left running, its pool would meet the forced drop of its database.
+    const keys = Object.keys(stage);
+    const settled = await Promise.allSettled(keys.map((key) => start(key, names[key]!)));
+    settled.forEach((result, i) => {
+      if (result.status !== "fulfilled") return;
+      running.set(keys[i]!, result.value);
+      addresses.set(keys[i]!, result.value.address);
+    });
+    const failed = settled.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+  const called = [...new Set(calledKeys)].filter((key) => running.has(key));
+  await Promise.all(called.map((key) => passingInConsul(names[key]!, { consulAddr: baseEnv.CONSUL_HTTP_ADDR })));
+  return mesh;
 }

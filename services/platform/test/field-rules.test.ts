@@ -4,6 +4,7 @@ import test from "ava";
 import {
   checkCountryCode,
   checkEmail,
+  checkId,
   checkPageSize,
   checkPhone,
   checkPostalAddress,
@@ -25,6 +26,14 @@ test("a UUID is required and canonical 8-4-4-4-12 hex", (t) => {
   t.deepEqual(fieldsOf((v) => checkUuid(v, "id", "0190A000-0000-7000-8000-00000000000F")), [], "either case");
   t.deepEqual(fieldsOf((v) => checkUuid(v, "id", "")), ["id"]);
   t.deepEqual(fieldsOf((v) => checkUuid(v, "id", "0190a000000070008000000000000000")), ["id"], "not without hyphens");
+});
+
+test("an id is a UUID by the same rule, returned in lower case", (t) => {
+  const v = violations();
+  t.is(checkId(v, "id", "0190A000-0000-7000-8000-00000000000F"), "0190a000-0000-7000-8000-00000000000f");
+  t.deepEqual(v.list, []);
+  t.deepEqual(fieldsOf((v) => checkId(v, "order_id", "")), ["order_id"]);
+  t.deepEqual(fieldsOf((v) => checkId(v, "order_id", "not-a-uuid")), ["order_id"]);
 });
 
 test("a SKU is the catalog's: A–Z, 0–9, '.', '_', '-', 1–64, starting with a letter or digit", (t) => {

@@ -19,6 +19,7 @@ import {
   platformConfigSchema,
   runInCallContext,
   UnavailableError,
+  type Database,
   type RunningService,
 } from "../src/index.ts";
 import { bearer, dropServiceDatabase, eventually, passingInConsul, testEnv, uniqueName } from "../src/testing.ts";
@@ -131,11 +132,11 @@ interface Mesh {
 let mesh: Mesh | undefined;
 
 /** Registers and signs in; `firstAdminOf` makes the account that identity's first admin before signing in. */
-async function signUp(identityUrl: string, email: string, firstAdminOf?: RunningService): Promise<{ token: string; userId: string }> {
+async function signUp(identityUrl: string, email: string, firstAdminOf?: RunningService<Database>): Promise<{ token: string; userId: string }> {
   const client = createClient(IdentityService, createGrpcTransport({ baseUrl: identityUrl }));
   const password = `Tr0ub4dor-${uniqueName("pw")}`;
   const { user } = await client.register({ email, password, displayName: "Test" });
-  if (firstAdminOf) await grantFirstAdmin(firstAdminOf.runtime.database!, email);
+  if (firstAdminOf) await grantFirstAdmin(firstAdminOf.runtime.database, email);
   const { tokens } = await client.login({ email, password });
   return { token: tokens!.accessToken, userId: user!.id };
 }

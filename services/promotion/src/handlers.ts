@@ -1,7 +1,7 @@
 // PromotionService RPCs: authorise (staff: admin; evaluation and redemption: services and admins),
 // validate (every violation at once, nothing changed), call the store, the evaluation or the
 // redemptions, and shape their results as messages.
-import { ADMIN_ROLE, checkCurrencyCode, checkSku, checkUpdateMask, checkUuid, readPage, requireRole, requireServiceOrRole } from "@bazaar/platform";
+import { ADMIN_ROLE, checkCurrencyCode, checkId, checkSku, checkUpdateMask, checkUuid, readPage, requireRole, requireServiceOrRole } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -81,13 +81,6 @@ const redemptionMessage = (r: RedemptionView) =>
     createTime: timestampFromDate(r.createdAt),
   });
 
-function checkId(field: string, id: string): string {
-  const v = violations();
-  checkUuid(v, field, id);
-  v.throwIfAny();
-  return id.toLowerCase();
-}
-
 export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeof PromotionService> {
   const { evaluateCart, store, redemptions, gate, metrics } = deps;
   return {
@@ -101,7 +94,10 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
 
     async getPromotion(request) {
       requireStaff();
-      return { promotion: await store.get(checkId("promotion_id", request.promotionId)) };
+      const v = violations();
+      const id = checkId(v, "promotion_id", request.promotionId);
+      v.throwIfAny();
+      return { promotion: await store.get(id) };
     },
 
     async updatePromotion(request) {
@@ -109,24 +105,31 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
       const v = violations();
       const promotion = request.promotion;
       let paths: string[] = [];
+      let id = "";
       if (v.check(promotion, "promotion", "is required")) {
-        checkUuid(v, "promotion.id", promotion!.id);
+        id = checkId(v, "promotion.id", promotion!.id);
         paths = checkUpdateMask(v, request.updateMask?.paths ?? [], EDITABLE);
         checkPromotion(v, promotion!, paths);
       }
       v.check(request.etag !== "", "etag", "is required (the promotion's etag as read)");
       v.throwIfAny();
-      return { promotion: await store.update({ ...promotion!, id: promotion!.id.toLowerCase() }, paths, request.etag) };
+      return { promotion: await store.update({ ...promotion!, id }, paths, request.etag) };
     },
 
     async pausePromotion(request) {
       requireStaff();
-      return { promotion: await store.pause(checkId("promotion_id", request.promotionId), request.paused) };
+      const v = violations();
+      const id = checkId(v, "promotion_id", request.promotionId);
+      v.throwIfAny();
+      return { promotion: await store.pause(id, request.paused) };
     },
 
     async archivePromotion(request) {
       requireStaff();
-      return { promotion: await store.archive(checkId("promotion_id", request.promotionId)) };
+      const v = violations();
+      const id = checkId(v, "promotion_id", request.promotionId);
+      v.throwIfAny();
+      return { promotion: await store.archive(id) };
     },
 
     async listPromotions(request) {
@@ -142,20 +145,20 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
     async generatePromotionCodes(request) {
       requireStaff();
       const v = violations();
-      checkUuid(v, "promotion_id", request.promotionId);
+      const promotionId = checkId(v, "promotion_id", request.promotionId);
       checkPrefix(v, "prefix", request.prefix);
       v.check(request.count >= 1 && request.count <= MAX_BATCH_CODES, "count", `must be between 1 and ${MAX_BATCH_CODES}`);
       v.throwIfAny();
-      return { codes: await store.generateCodes(request.promotionId.toLowerCase(), request.prefix, request.count) };
+      return { codes: await store.generateCodes(promotionId, request.prefix, request.count) };
     },
 
     async listPromotionCodes(request) {
       requireStaff();
       const v = violations();
-      checkUuid(v, "promotion_id", request.promotionId);
-      const page = readPage(v, request, CODES_PAGE_SIZE, { rpc: "ListPromotionCodes", promotion: request.promotionId.toLowerCase() }, CODES_ORDER);
+      const promotionId = checkId(v, "promotion_id", request.promotionId);
+      const page = readPage(v, request, CODES_PAGE_SIZE, { rpc: "ListPromotionCodes", promotion: promotionId }, CODES_ORDER);
       v.throwIfAny();
-      const { rows, nextPageToken } = await store.listCodes(request.promotionId.toLowerCase(), page);
+      const { rows, nextPageToken } = await store.listCodes(promotionId, page);
       return {
         codes: rows.map((row) => create(PromotionCodeSchema, { code: row.code, orderId: row.order_id ?? "", createTime: timestampFromDate(new Date(row.created_at)) })),
         nextPageToken,
@@ -165,10 +168,10 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
     async listPromotionRedemptions(request) {
       requireStaff();
       const v = violations();
-      checkUuid(v, "promotion_id", request.promotionId);
-      const page = readPage(v, request, REDEMPTIONS_PAGE_SIZE, { rpc: "ListPromotionRedemptions", promotion: request.promotionId.toLowerCase() }, REDEMPTIONS_ORDER);
+      const promotionId = checkId(v, "promotion_id", request.promotionId);
+      const page = readPage(v, request, REDEMPTIONS_PAGE_SIZE, { rpc: "ListPromotionRedemptions", promotion: promotionId }, REDEMPTIONS_ORDER);
       v.throwIfAny();
-      const { rows, nextPageToken } = await store.listRedemptions(request.promotionId.toLowerCase(), page);
+      const { rows, nextPageToken } = await store.listRedemptions(promotionId, page);
       return { redemptions: rows.map((row) => redemptionMessage(redemptionView(row as Record<string, unknown>))), nextPageToken };
     },
 
@@ -220,7 +223,7 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
     async redeemPromotions(request) {
       requireServiceOrAdmin();
       const v = violations();
-      checkUuid(v, "order_id", request.orderId);
+      const orderId = checkId(v, "order_id", request.orderId);
       v.check(request.redemptions.length <= MAX_CART_CODES, "redemptions", `must hold at most ${MAX_CART_CODES} redemptions`);
       request.redemptions.slice(0, MAX_CART_CODES).forEach((r, i) => {
         checkUuid(v, `redemptions[${i}].promotion_id`, r.promotionId);
@@ -234,7 +237,7 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
       // Guests are counted per email for per-customer limits.
       const customerId = request.customerId || (request.email ? `email:${request.email.trim().toLowerCase()}` : "");
       const { redemptions: recorded, recorded: fresh } = await gate.run(() => redemptions.redeem({
-        orderId: request.orderId.toLowerCase(),
+        orderId,
         customerId,
         redemptions: request.redemptions.map((r) => ({
           promotionId: r.promotionId.toLowerCase(),
@@ -256,7 +259,9 @@ export function promotionHandlers(deps: PromotionHandlerDeps): ServiceImpl<typeo
 
     async releasePromotions(request) {
       requireServiceOrAdmin();
-      const orderId = checkId("order_id", request.orderId);
+      const v = violations();
+      const orderId = checkId(v, "order_id", request.orderId);
+      v.throwIfAny();
       const released = await gate.run(() => redemptions.release(orderId));
       metrics.released.inc(released);
       return { released };

@@ -1,16 +1,14 @@
 // The returns tests' mesh: the order tests' mesh (catalog, inventory, shipping, cart, payment,
-// promotion and order, in-process on port 0) plus a returns service calling its order and inventory
-// by their unique Consul names, typed returns clients for each kind of caller, delivered orders made
-// through the real checkout, and direct reads of the returns database.
+// promotion and order, in-process on port 0) plus a returns service calling its order, inventory and
+// shipping by their unique Consul names, typed returns clients for each kind of caller, delivered
+// orders made through the real checkout, and direct reads of the returns database.
 import { randomUUID } from "node:crypto";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import pg from "pg";
-import { CART_TOKEN_HEADER, createService, loadConfig, type RunningService } from "@bazaar/platform";
-import { bearer, dropServiceDatabase, perFile, serviceDatabaseUrl, uniqueName, type FileHooks } from "@bazaar/platform/testing";
+import { type Client, type Interceptor } from "@connectrpc/connect";
+import type { RunningService } from "@bazaar/platform";
+import { bearer, cartToken, clientAt, meshService, perFile, type FileHooks } from "@bazaar/platform/testing";
 import { OrderStatus, type Order } from "@bazaar/contracts/bazaar/order/v1/order_pb";
 import { ReturnsService } from "@bazaar/contracts/bazaar/returns/v1/returns_service_pb";
-import { guestCart, meshEnv, passing, placeRequest, startMesh, userCart, type Mesh } from "../../order/test/helpers.ts";
+import { guestCart, placeRequest, startMesh, userCart, type Mesh } from "../../order/test/helpers.ts";
 import { returns, returnsConfigSchema } from "../src/index.ts";
 
 export { Code, eventually, failure, paymentOf, sellable, stockOf } from "../../order/test/helpers.ts";
@@ -30,50 +28,30 @@ export interface ReturnsMesh {
   sql<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
 }
 
-const grpc = (address: string, interceptors: Interceptor[]) => createGrpcTransport({ baseUrl: `http://${address}`, interceptors });
-const cartTokenHeader = (token: string | undefined): Interceptor => (next) => (request) => {
-  if (token) request.header.set(CART_TOKEN_HEADER, token);
-  return next(request);
-};
-
 export async function startReturnsMesh(t: { teardown(fn: () => Promise<void> | void): void }, env: Record<string, string> = {}): Promise<ReturnsMesh> {
-  const mesh = await startMesh(t);
-  // The mesh waits for what order calls; returns calls order itself through Consul.
-  await passing(loadConfig(returnsConfigSchema, meshEnv).CONSUL_HTTP_ADDR, mesh.names.order);
-  const name = uniqueName("returns");
-  const returnsEnv: NodeJS.ProcessEnv = {
-    ...meshEnv,
-    DB_POOL_SIZE: "2",
-    RETURNS_REFUND_RETRY_MS: "200",
-    RETURNS_RESTOCK_RETRY_MS: "200",
-    UPSTREAMS: `order=${mesh.names.order},inventory=${mesh.names.inventory},shipping=${mesh.names.shipping}`,
-    ...env,
-  };
-  const config = loadConfig(returnsConfigSchema, returnsEnv);
-  const service = await createService(returns({ config, name }), {
-    config,
-    verifier: mesh.signer.verifier,
-    serviceCredentials: { token: () => mesh.signer.token({ subject: "returns", service: true }) },
+  const mesh = await startMesh(t, {
+    after: {
+      returns: meshService({
+        configSchema: returnsConfigSchema,
+        env: { DB_POOL_SIZE: "2", RETURNS_REFUND_RETRY_MS: "200", RETURNS_RESTOCK_RETRY_MS: "200", ...env },
+        define: (name, config) => returns({ config, name }),
+        calls: ["order", "inventory", "shipping"],
+      }),
+    },
   });
-  const pool = new pg.Pool({ connectionString: serviceDatabaseUrl(name), max: 2 });
-  pool.on("error", () => undefined);
-  t.teardown(async () => {
-    await pool.end();
-    await service.stop();
-    await dropServiceDatabase(name);
-  });
+  const { testMesh } = mesh;
   const adminToken = await mesh.signer.token({ subject: randomUUID(), roles: ["customer", "admin"] });
-  const client = (interceptors: Interceptor[]) => createClient(ReturnsService, grpc(service.address, interceptors));
+  const client = (...interceptors: Interceptor[]) => testMesh.client(ReturnsService, "returns", ...interceptors);
   return {
     mesh,
-    name,
-    service,
-    env: returnsEnv,
-    returnsAt: (address) => ({ admin: createClient(ReturnsService, grpc(address, [bearer(adminToken)])) }),
-    guest: (token) => client([cartTokenHeader(token)]),
-    user: async (userId) => client([bearer(await mesh.signer.token({ subject: userId }))]),
-    admin: client([bearer(adminToken)]),
-    sql: async (text, params = []) => (await pool.query(text, params)).rows,
+    name: testMesh.names.returns,
+    service: testMesh.service("returns"),
+    env: testMesh.envOf("returns"),
+    returnsAt: (address) => ({ admin: clientAt(ReturnsService, address, bearer(adminToken)) }),
+    guest: (token) => client(cartToken(token)),
+    user: async (userId) => client(bearer(await mesh.signer.token({ subject: userId }))),
+    admin: client(bearer(adminToken)),
+    sql: (text, params) => testMesh.sql("returns", text, params),
   };
 }
 
@@ -81,18 +59,8 @@ export const returnsMeshPerFile = (test: FileHooks, env: Record<string, string> 
 
 /** Another returns service on the same mesh (its own name and database) with `env` over the mesh's, e.g. another return window. */
 export async function anotherReturns(r: ReturnsMesh, t: { teardown(fn: () => Promise<void> | void): void }, env: Record<string, string>): Promise<{ guest(cartToken?: string): ReturnsClient }> {
-  const name = uniqueName("returns");
-  const config = loadConfig(returnsConfigSchema, { ...r.env, ...env });
-  const service = await createService(returns({ config, name }), {
-    config,
-    verifier: r.mesh.signer.verifier,
-    serviceCredentials: { token: () => r.mesh.signer.token({ subject: "returns", service: true }) },
-  });
-  t.teardown(async () => {
-    await service.stop();
-    await dropServiceDatabase(name);
-  });
-  return { guest: (token) => createClient(ReturnsService, grpc(service.address, [cartTokenHeader(token)])) };
+  const service = await r.mesh.testMesh.another("returns", env, (fn) => t.teardown(fn));
+  return { guest: (token) => clientAt(ReturnsService, service.address, cartToken(token)) };
 }
 
 /** Walks a paid order through fulfilment to DELIVERED as staff would (the shipping service's parcels do it in production). */

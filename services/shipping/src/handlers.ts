@@ -1,6 +1,6 @@
 // ShippingService RPCs: authorise (admins manage zones and methods; services and admins quote),
 // validate (every violation at once, nothing changed), call the stores and shape their results.
-import { ADMIN_ROLE, checkUpdateMask, checkUuid, isUuid, readPage, requireRole, requireServiceOrRole, type Database } from "@bazaar/platform";
+import { ADMIN_ROLE, checkId, checkUpdateMask, isUuid, readPage, requireRole, requireServiceOrRole, type Database } from "@bazaar/platform";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { ShippingService, ShippingZone } from "@bazaar/contracts/bazaar/shipping/v1/shipping_service_pb";
 import { methodMessage, optionMessage, quoteMessage, zoneMessage } from "./messages.ts";
@@ -31,11 +31,6 @@ const requireServiceOrAdmin = () => void requireServiceOrRole(ADMIN_ROLE, "quote
 
 const ZONE_PATHS = ["name", "areas"] as const;
 const METHOD_PATHS = ["name", "carrier", "service_level", "min_days", "max_days", "active", "rates"] as const;
-
-function checkId(v: Violations, field: string, id: string): string {
-  checkUuid(v, field, id);
-  return id.toLowerCase();
-}
 
 /** The checkout facts a quote is made for or checked against. */
 function checkParcel(v: Violations, request: { destination?: Parameters<typeof checkDestination>[2]; lines: Parameters<typeof checkLines>[2]; subtotal?: Parameters<typeof checkSubtotal>[2] }) {

@@ -1,6 +1,6 @@
 // The fulfilment and tracking RPCs of ShippingService: staff move shipments (admins only); shoppers
 // read their own (a guest with the cart token); carriers' updates arrive through RecordTrackingUpdate.
-import { ADMIN_ROLE, CART_TOKEN_HEADER, checkSku, checkText, checkUuid, currentPrincipal, NotFoundError, readPage, requireRole, requireServiceOrRole } from "@bazaar/platform";
+import { ADMIN_ROLE, CART_TOKEN_HEADER, checkId, checkSku, checkText, currentPrincipal, NotFoundError, readPage, requireRole, requireServiceOrRole } from "@bazaar/platform";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
@@ -16,7 +16,7 @@ import {
 import type { TrackingKind } from "./carrier.ts";
 import { readable } from "./shipment-access.ts";
 import { SHIPMENTS_ORDER, type ShipmentStatusName, type Shipments, type ShipmentView } from "./shipments.ts";
-import { PAGE_SIZE, violations, type Violations } from "./validation.ts";
+import { PAGE_SIZE, violations } from "./validation.ts";
 
 type ShipmentMethods =
   | "listShipments"
@@ -67,11 +67,6 @@ export function shipmentMessage(s: ShipmentView, staff: boolean): Shipment {
     createTime: timestampFromDate(s.createdAt),
     updateTime: timestampFromDate(s.updatedAt),
   });
-}
-
-function checkId(v: Violations, field: string, id: string): string {
-  checkUuid(v, field, id);
-  return id.toLowerCase();
 }
 
 const requireStaff = () => void requireRole(ADMIN_ROLE);
