@@ -17,6 +17,7 @@ import { ProductStatus } from "@bazaar/contracts/bazaar/catalog/v1/catalog_pb";
 import { ErrorInfoSchema } from "@bazaar/contracts/google/rpc/error_details_pb";
 import { Role } from "@bazaar/contracts/bazaar/identity/v1/identity_service_pb";
 import { OrderStatus } from "@bazaar/contracts/bazaar/order/v1/order_pb";
+import type { Notification } from "@bazaar/contracts/bazaar/notification/v1/notification_pb";
 import { PromotionService } from "@bazaar/contracts/bazaar/promotion/v1/promotion_service_pb";
 import { currentTotp } from "@bazaar/identity";
 import { createWebPages, defaultDistDir } from "@bazaar/web";
@@ -639,8 +640,14 @@ test.serial("the notification log lists the messages the shop made, with their s
   // so it waits to be retried, its last error shown).
   const row = page.getByRole("row").filter({ hasText: world.mesh.adminEmail }).filter({ hasText: "email-verification" });
   await row.first().waitFor();
-  const listed = await world.admin.notifications.listNotifications({ pageSize: 100 });
-  const made = listed.notifications.find((n) => n.recipient === world.mesh.adminEmail && n.template === "email-verification");
+  // Newest first, and the file's earlier tests made messages of their own: look through every page.
+  let made: Notification | undefined;
+  let pageToken = "";
+  do {
+    const listed = await world.admin.notifications.listNotifications({ pageSize: 100, pageToken });
+    made = listed.notifications.find((n) => n.recipient === world.mesh.adminEmail && n.template === "email-verification");
+    pageToken = listed.nextPageToken;
+  } while (!made && pageToken);
   t.truthy(made, "the API lists the same message");
   t.true((await row.first().textContent())!.includes(made!.subject), "with its subject");
   await shot(page, "notifications");
