@@ -15,4 +15,4 @@ export { discoverServices, isPassing, passingAddress, passingCount, passingIds, 
 export { createBackoff, type Backoff, type RestartPolicy } from "./restart-policy.ts";
 export { infrastructureEnv, repositoryRoot, stackSettings, type StackSettings } from "./settings.ts";
 export { waitFor } from "./wait.ts";
-export { bundleArgs, bundlePath, buildServiceBundles } from "./service-bundles.ts";
+export { bundleArgs, buildServiceBundles } from "./service-bundles.ts";

